@@ -1,0 +1,86 @@
+"""Runs every rule for one record, in dependency order, and assembles the Assessment."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from hccwatch.core.assessment import Assessment, PatientSummary
+from hccwatch.core.context import Context
+from hccwatch.core.knowledge import JsonValue, Knowledge
+from hccwatch.core.rules.afp_kinetics import afp_kinetics
+from hccwatch.core.rules.ajcc import ajcc
+from hccwatch.core.rules.albi import albi
+from hccwatch.core.rules.bclc import bclc
+from hccwatch.core.rules.child_pugh import child_pugh
+from hccwatch.core.rules.cnlc import cnlc
+from hccwatch.core.rules.meld import meld, meld_3, meld_na
+from hccwatch.core.rules.metastasis import metastasis_pathway
+from hccwatch.core.rules.patient_summary import patient_summary
+from hccwatch.core.rules.recurrence import recurrence
+from hccwatch.core.rules.surveillance import surveillance
+from hccwatch.core.rules.transplant import transplant_criteria
+from hccwatch.core.rules.treatment_options import treatment_options
+from hccwatch.record.model import PatientRecord
+
+__all__ = ["evaluate"]
+
+
+def evaluate(
+    record: PatientRecord,
+    *,
+    as_of: date,
+    knowledge: Knowledge,
+    as_of_source: str = "given",
+    lang: str = "en",
+    profile: str | None = None,
+) -> Assessment:
+    """Assess ``record`` on ``as_of``. Pure: the same inputs always give the same Assessment."""
+    if lang not in knowledge.texts:
+        raise ValueError(
+            f"no patient texts for language {lang!r}; available: {', '.join(knowledge.languages)}"
+        )
+    ctx = Context(record=record, as_of=as_of, knowledge=knowledge)
+    cp = child_pugh(ctx)
+    scores = {
+        "child_pugh": cp,
+        "meld": meld(ctx),
+        "meld_na": meld_na(ctx),
+        "meld_3": meld_3(ctx),
+        "albi": albi(ctx),
+    }
+    staging = {"bclc": bclc(ctx, cp), "cnlc": cnlc(ctx, cp), "ajcc": ajcc(ctx)}
+    transplant = transplant_criteria(ctx)
+    afp = afp_kinetics(ctx)
+    follow_up = surveillance(ctx, profile=profile)
+    pathway = metastasis_pathway(ctx, afp=afp)
+    rec = recurrence(ctx)
+    options = treatment_options(
+        ctx, scores=scores, staging=staging, transplant=transplant, metastasis=pathway.metastasis
+    )
+    patient: dict[str, JsonValue] = {
+        "id": record.id,
+        "sex": record.sex,
+        "age": record.age_on(as_of),
+        "ecog": record.ecog,
+    }
+    draft = Assessment(
+        record_id=record.id,
+        as_of=as_of,
+        as_of_source=as_of_source,
+        knowledge=knowledge,
+        disclaimer=knowledge.text(lang, "disclaimer"),
+        patient=patient,
+        scores=scores,
+        staging=staging,
+        transplant=transplant,
+        surveillance=follow_up,
+        afp=afp,
+        alerts=pathway.alerts,
+        metastasis=pathway.metastasis,
+        workup=pathway.workup,
+        recurrence=rec,
+        treatment_options=options,
+        patient_summary=PatientSummary(lang=lang, headline="", items=(), disclaimer=""),
+    )
+    return dataclasses.replace(draft, patient_summary=patient_summary(ctx, draft, lang=lang))

@@ -1,0 +1,1 @@
+"""One module per decision. Rules read numbers only through a Trace (see core.finding)."""

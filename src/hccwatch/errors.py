@@ -1,0 +1,36 @@
+"""The errors hccwatch raises.
+
+::
+
+    HccwatchError                 anything hccwatch refuses, with a message for a person
+    ├── InvalidRecordError        a patient record that cannot be read as given
+    │   └── UnitError             a unit hccwatch does not know for that quantity
+    └── KnowledgeError            the knowledge base is inconsistent (a bug, not user input)
+
+A rule never raises for missing clinical data: it answers "cannot determine" and names
+what is missing. These exceptions are for input that cannot be trusted at all.
+"""
+
+from __future__ import annotations
+
+__all__ = ["HccwatchError", "InvalidRecordError", "KnowledgeError", "UnitError"]
+
+
+class HccwatchError(Exception):
+    """Base class of every error hccwatch raises on purpose."""
+
+
+class InvalidRecordError(HccwatchError):
+    """A patient record is malformed; ``problems`` lists each field and what is wrong with it."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = problems if problems is not None else [message]
+
+
+class UnitError(InvalidRecordError):
+    """A lab value came with a unit hccwatch cannot convert."""
+
+
+class KnowledgeError(HccwatchError):
+    """The packaged knowledge base is inconsistent."""
