@@ -7,7 +7,7 @@ The data lives in ``hccwatch/knowledge/`` as TOML, shipped inside the package:
   an entry; its dotted path is its key (``[meld.creatinine_cap_mg_dl]`` -> ``meld.creatinine_cap_mg_dl``).
   An entry has ``value``, ``citation(s)``, ``locator`` and ``verified``, optionally ``unit``
   and ``note``. Unknown keys are rejected, so a typo cannot silently drop a source.
-- ``text/<lang>.toml``: patient-facing templates, the same keys in every language.
+- ``text/<lang>/*.toml``: patient-facing templates, the same keys in every language.
 - ``VERSION``: the knowledge version (guideline-keyed CalVer).
 
 Rules read entries through a :class:`~hccwatch.core.finding.Trace`, which records the
@@ -237,11 +237,14 @@ def load_knowledge(root: Traversable | None = None) -> Knowledge:
             if cid not in citations:
                 raise KnowledgeError(f"entry {entry.key!r} cites unknown {cid!r}")
     texts: dict[str, dict[str, str]] = {}
-    for item in _files(base / "text"):
-        lang = item.name.removesuffix(".toml")
+    text_root = base / "text"
+    for lang_dir in sorted(text_root.iterdir(), key=lambda t: t.name) if text_root.is_dir() else []:
+        if not lang_dir.is_dir():
+            continue
         flat: dict[str, str] = {}
-        _flatten_text("", _read_toml(item), item.name, flat)
-        texts[lang] = flat
+        for item in _files(lang_dir):
+            _flatten_text("", _read_toml(item), f"{lang_dir.name}/{item.name}", flat)
+        texts[lang_dir.name] = flat
     version = (base / "VERSION").read_text(encoding="utf-8").strip()
     return Knowledge(version=version, citations=citations, entries=entries, texts=texts)
 
@@ -249,6 +252,8 @@ def load_knowledge(root: Traversable | None = None) -> Knowledge:
 def _flatten_text(prefix: str, table: Mapping[str, Any], source: str, out: dict[str, str]) -> None:
     for name, value in table.items():
         key = f"{prefix}.{name}" if prefix else name
+        if key in out:
+            raise KnowledgeError(f"{source}: text {key!r} defined twice")
         if isinstance(value, dict):
             _flatten_text(key, value, source, out)
         elif isinstance(value, str):
