@@ -1,0 +1,59 @@
+"""The Trace records provenance as a side effect of reading numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from hccwatch.core.finding import Finding, Trace, merge_citations
+from hccwatch.core.knowledge import default_knowledge
+from hccwatch.errors import KnowledgeError
+
+
+def _trace() -> Trace:
+    return Trace(rule="test.rule", knowledge=default_knowledge())
+
+
+def test_reading_a_number_cites_its_sources() -> None:
+    t = _trace()
+    assert t.num("labs.window_days.afp") > 0
+    assert t.citations == ("HCCWATCH-POLICY",)
+    assert t.unverified == ()
+
+
+def test_a_table_is_not_a_number() -> None:
+    with pytest.raises(KnowledgeError, match="not a number"):
+        _trace().num("units.afp")
+
+
+def test_unknown_keys_and_citations_fail_loudly() -> None:
+    with pytest.raises(KnowledgeError):
+        _trace().num("no.such.key")
+    with pytest.raises(KnowledgeError):
+        _trace().cite("NO-SUCH-1999")
+
+
+def test_finish_reports_missing_and_defaults_determined() -> None:
+    t = _trace()
+    t.need("liver.ascites")
+    t.used("labs.inr", 1.2)
+    f = t.finish({"points": None}, "why")
+    assert not f.determined
+    assert f.to_dict()["missing"] == ["liver.ascites"]
+    assert f.to_dict()["inputs"] == [{"name": "labs.inr", "value": 1.2, "unit": None, "date": None}]
+
+
+def test_cannot_determine_nulls_every_key_and_names_the_gap() -> None:
+    t = _trace()
+    t.need("tumors")
+    f = t.cannot_determine(["stage", "t"])
+    assert f.values == {"stage": None, "t": None}
+    assert "tumors" in f.explanation
+
+
+def test_reserved_keys_cannot_be_values() -> None:
+    with pytest.raises(KnowledgeError, match="reserved"):
+        Finding(rule="r", values={"missing": 1}, determined=True, explanation="")
+
+
+def test_merge_citations_keeps_first_seen_order() -> None:
+    assert merge_citations(["B", "A"], ["A", "C"]) == ("B", "A", "C")

@@ -1,0 +1,62 @@
+"""Unit conversion at the boundary (clinical-scores.md §0)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hccwatch.errors import UnitError
+from hccwatch.record.model import LabTest
+from hccwatch.record.units import LAB_TESTS, canonical_unit, normalise_unit_spelling, to_canonical
+
+
+@pytest.mark.parametrize(
+    ("test", "value", "unit", "expected", "canonical"),
+    [
+        # V13: 100 IU/mL = 121 ng/mL (factor 1.21, SurgicalInformatics/transplantbenefit)
+        ("afp", 100, "IU/mL", 121.0, "ng/mL"),
+        ("afp", 100, "kU/L", 121.0, "ng/mL"),
+        ("afp", 100, "µg/L", 100.0, "ng/mL"),
+        ("afp", 100, "ug/l", 100.0, "ng/mL"),
+        ("bilirubin", 34.2, "µmol/L", 2.0, "mg/dL"),
+        ("bilirubin", 17.1, "umol/L", 1.0, "mg/dL"),
+        ("bilirubin", 1.2, "mg/dL", 1.2, "mg/dL"),
+        ("creatinine", 88.4, "µmol/L", 1.0, "mg/dL"),
+        ("creatinine", 170, "μmol/L", 170 / 88.4, "mg/dL"),  # Greek mu, as some exports write it
+        ("albumin", 35, "g/L", 3.5, "g/dL"),
+        ("albumin", 3.5, "g/dL", 3.5, "g/dL"),
+        ("sodium", 131, "mEq/L", 131.0, "mmol/L"),
+        ("platelets", 150, "10^3/µL", 150.0, "10^9/L"),
+        ("platelets", 150, "G/L", 150.0, "10^9/L"),
+        ("inr", 1.3, None, 1.3, "1"),
+        ("inr", 1.3, "1", 1.3, "1"),
+        ("dcp", 450, "mAU/mL", 450.0, "mAU/mL"),
+        ("dcp", 3.1, "ng/mL", 3.1, "ng/mL"),  # assay-specific: kept apart, never converted
+        ("afp_l3", 12, "%", 12.0, "%"),
+    ],
+)
+def test_conversions(test: str, value: float, unit: str | None, expected: float, canonical: str) -> None:
+    c = to_canonical(test, value, unit)
+    assert c.value == pytest.approx(expected, rel=1e-12)
+    assert c.unit == canonical
+
+
+@pytest.mark.parametrize(
+    ("test", "unit"),
+    [
+        ("afp", "mg/L"),
+        ("afp", "ng/dL"),
+        ("bilirubin", "mmol/L"),
+        ("albumin", "mg/dL"),
+        ("inr", "s"),
+        ("sodium", ""),
+    ],
+)
+def test_unknown_units_are_refused_with_the_accepted_ones_named(test: str, unit: str) -> None:
+    with pytest.raises(UnitError, match=f"not accepted for {test}"):
+        normalise_unit_spelling(test, unit)
+
+
+def test_the_model_and_the_converter_know_the_same_tests() -> None:
+    assert set(LabTest.__args__) == set(LAB_TESTS)
+    for test in LAB_TESTS:
+        assert canonical_unit(test)
