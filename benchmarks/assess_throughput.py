@@ -28,8 +28,13 @@ def _ameld_records() -> list[dict[str, Any]]:
     if not AMELD.exists():
         return []
     out = []
-    units = {"BILI_S": ("bilirubin", "µmol/L"), "CRE_S": ("creatinine", "µmol/L"), "ALB_S": ("albumin", "g/L"),
-             "NA_S": ("sodium", "mmol/L"), "INR_C": ("inr", None)}  # fmt: skip
+    units = {
+        "BILI_S": ("bilirubin", "µmol/L"),
+        "CRE_S": ("creatinine", "µmol/L"),
+        "ALB_S": ("albumin", "g/L"),
+        "NA_S": ("sodium", "mmol/L"),
+        "INR_C": ("inr", None),
+    }
     with AMELD.open(newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             labs = [
@@ -37,8 +42,16 @@ def _ameld_records() -> list[dict[str, Any]]:
                 for col, (test, unit) in units.items()
                 if row[col] not in ("", "NA")
             ]
-            out.append({"id": f"ameld-{i}", "sex": row["Sex"], "age": int(float(row["Age"])), "labs": labs,
-                        "liver": {"dialysis_twice_past_week": row["Dialysis"] == "1", "cvvhd_24h_past_week": False}})  # fmt: skip
+            dialysis = row["Dialysis"] == "1"
+            out.append(
+                {
+                    "id": f"ameld-{i}",
+                    "sex": row["Sex"],
+                    "age": int(float(row["Age"])),
+                    "labs": labs,
+                    "liver": {"dialysis_twice_past_week": dialysis, "cvvhd_24h_past_week": False},
+                }
+            )
     return out
 
 
@@ -60,7 +73,8 @@ def main() -> None:
     if ameld := _ameld_records():
         sets["ameld (654 real patients, labs only)"] = ameld
     print(
-        f"{'data set':40} {'records':>8} {'parse ms/rec':>13} {'assess ms/rec':>14} {'records/s':>10} {'assess/parse':>13}"
+        f"{'data set':40} {'records':>8} {'parse ms/rec':>13} "
+        f"{'assess ms/rec':>14} {'records/s':>10} {'assess/parse':>13}"
     )
     for name, raw in sets.items():
         parsed = [parse_record(r) for r in raw]
@@ -69,7 +83,8 @@ def main() -> None:
             lambda parsed=parsed: [assess(r, as_of="2026-11-24") for r in parsed], args.repeat
         ) / len(raw)
         print(
-            f"{name:40} {len(raw):8d} {t_parse * 1e3:13.3f} {t_assess * 1e3:14.3f} {1 / t_assess:10.0f} {t_assess / t_parse:13.1f}"
+            f"{name:40} {len(raw):8d} {t_parse * 1e3:13.3f} "
+            f"{t_assess * 1e3:14.3f} {1 / t_assess:10.0f} {t_assess / t_parse:13.1f}"
         )
 
 

@@ -8,21 +8,45 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import records
 
 from hccwatch import Assessment, assess, parse_record
+from strategies import records
 
 CONTRACT_PATHS = [
-    "scores.child_pugh.points", "scores.child_pugh.class", "scores.meld.value", "scores.meld_na.value",
-    "scores.meld_3.value", "scores.albi.score", "scores.albi.grade", "staging.bclc.stage", "staging.cnlc.stage",
-    "staging.ajcc.stage", "transplant.milan.within", "transplant.ucsf.within", "transplant.up_to_seven.within",
-    "transplant.metroticket_2.within", "transplant.afp_model.within", "transplant.afp_model.points",
-    "transplant.hangzhou.within", "transplant.fudan.within", "transplant.kyoto.within",
-    "transplant.five_five_500.within", "transplant.asan.within", "transplant.unos_downstaging.eligible",
-    "surveillance.next_due", "surveillance.overdue", "afp.trend", "alerts", "metastasis.likely_sites",
-    "metastasis.risk_factors", "workup", "recurrence.timing", "recurrence.favours", "treatment_options",
+    "scores.child_pugh.points",
+    "scores.child_pugh.class",
+    "scores.meld.value",
+    "scores.meld_na.value",
+    "scores.meld_3.value",
+    "scores.albi.score",
+    "scores.albi.grade",
+    "staging.bclc.stage",
+    "staging.cnlc.stage",
+    "staging.ajcc.stage",
+    "transplant.milan.within",
+    "transplant.ucsf.within",
+    "transplant.up_to_seven.within",
+    "transplant.metroticket_2.within",
+    "transplant.afp_model.within",
+    "transplant.afp_model.points",
+    "transplant.hangzhou.within",
+    "transplant.fudan.within",
+    "transplant.kyoto.within",
+    "transplant.five_five_500.within",
+    "transplant.asan.within",
+    "transplant.unos_downstaging.eligible",
+    "surveillance.next_due",
+    "surveillance.overdue",
+    "afp.trend",
+    "alerts",
+    "metastasis.likely_sites",
+    "metastasis.risk_factors",
+    "workup",
+    "recurrence.timing",
+    "recurrence.favours",
+    "treatment_options",
     "patient_summary",
-]  # fmt: skip
+]
 RESULT_OBJECTS = [
     "scores.child_pugh", "scores.meld", "scores.meld_na", "scores.meld_3", "scores.albi", "staging.bclc",
     "staging.cnlc", "staging.ajcc", "surveillance", "afp", "metastasis", "recurrence",

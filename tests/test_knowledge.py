@@ -84,7 +84,8 @@ def test_chinese_texts_are_chinese() -> None:
         ),
         (
             {
-                "thresholds/a.toml": '[x]\nvalue = 1\ncitation = "C"\nlocator = "p"\nverified = true\nsauce = 1\n'
+                "thresholds/a.toml": '[x]\nvalue = 1\ncitation = "C"\nlocator = "p"\n'
+                "verified = true\nsauce = 1\n"
             },
             "sauce",
         ),
