@@ -1,0 +1,57 @@
+"""Helpers shared by the liver-function scores (Child-Pugh, MELD family, ALBI).
+
+Typed readers for knowledge tables, OPTN-style rounding (half up, never Python's banker's
+rounding) and lab look-ups that strip unit-conversion noise before a value meets a cut-off.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from hccwatch.core.context import Context
+from hccwatch.core.finding import Trace
+from hccwatch.errors import KnowledgeError
+
+__all__ = ["clamp", "half_up", "latest_value", "number_pair", "number_table"]
+
+
+def half_up(value: float | int | Decimal, places: int = 0) -> Decimal:
+    """``value`` rounded half up to ``places`` decimals.
+
+    A float enters through its shortest repr, so 2.45 rounds to 2.5 as a reader expects.
+    """
+    exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def number_table(t: Trace, key: str) -> dict[str, float]:
+    """A knowledge table whose every value is a number (coefficients, points by category)."""
+    out: dict[str, float] = {}
+    for name, value in t.table(key).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise KnowledgeError(f"knowledge entry {key!r}: {name} is not a number")
+        out[name] = float(value)
+    return out
+
+
+def number_pair(t: Trace, key: str) -> tuple[float, float]:
+    """A knowledge ``[low, high]`` pair (bounds, a middle band, grade cut-offs)."""
+    match t.items(key):
+        case [int() | float() as low, int() | float() as high] if (
+            not isinstance(low, bool) and not isinstance(high, bool) and low <= high
+        ):
+            return float(low), float(high)
+    raise KnowledgeError(f"knowledge entry {key!r} must be [low, high] numbers, low first")
+
+
+def clamp(value: float, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return min(max(value, low), high)
+
+
+def latest_value(ctx: Context, t: Trace, test: str) -> float | None:
+    """The latest ``test`` in canonical units (recorded as an input), or None (recorded as missing)."""
+    lab = ctx.latest_lab(t, test)
+    if lab is None:
+        return None
+    return float(half_up(lab.canonical.value, int(t.num("liver_scores.lab_decimals"))))
