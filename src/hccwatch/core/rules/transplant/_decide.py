@@ -1,0 +1,273 @@
+"""How a transplant criterion turns incomplete facts into within / beyond / cannot determine.
+
+Every criterion here is monotone: more nodules, a larger nodule, a higher AFP or DCP, a
+higher grade or an exclusion can only move a patient from "within" to "beyond". So a
+criterion is tested twice, on the most favourable and on the least favourable case the facts
+allow (unknown sizes and markers at 0 and at +infinity, possibly viable tumours left out and
+counted, unknown grade as low and as high):
+
+- beyond in the favourable case (or an exclusion present) -> beyond, whatever is unknown;
+- within in the unfavourable case with no exclusion -> within;
+- otherwise -> cannot determine, naming the gaps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from hccwatch.core.context import Context
+from hccwatch.core.finding import Finding, Trace
+from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.rules.transplant._facts import Burden, Exclusions, Extent, read_burden, read_exclusions
+from hccwatch.errors import KnowledgeError
+
+__all__ = [
+    "Arm",
+    "Case",
+    "Facts",
+    "Marker",
+    "arms_text",
+    "band",
+    "cases",
+    "conclude",
+    "decide",
+    "fits",
+    "latest_afp",
+    "open_trace",
+    "read_arms",
+    "read_facts",
+    "span",
+    "verdict_word",
+]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What all criteria share, read once."""
+
+    burden: Burden
+    exclusions: Exclusions
+
+
+def read_facts(ctx: Context) -> Facts:
+    return Facts(burden=read_burden(ctx), exclusions=read_exclusions(ctx))
+
+
+def open_trace(ctx: Context, facts: Facts, key: str) -> Trace:
+    """A criterion's trace with the shared facts, their gaps and the exclusions' source recorded."""
+    t = ctx.trace(f"transplant.{key}")
+    facts.burden.record(t)
+    facts.exclusions.record(t)
+    t.cite("AASLD-2023")
+    return t
+
+
+def span(low: float, high: float) -> str:
+    """A quantity the facts fix (``"7"``), bound from below (``"at least 7"``) or bracket."""
+    if low == high:
+        return f"{low:g}"
+    if math.isinf(high):
+        return f"at least {low:g}"
+    return f"{low:g} to {high:g}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One complete set of inputs a criterion can be tested on."""
+
+    extent: Extent
+    afp_ng_ml: float = 0.0
+    dcp_mau_ml: float = 0.0
+    low_grade: bool = True
+
+
+def _bounds(value: float | None) -> tuple[float, float]:
+    return (0.0, math.inf) if value is None else (value, value)
+
+
+def cases(
+    burden: Burden,
+    *,
+    afp: float | None = None,
+    dcp: float | None = None,
+    low_grade: bool | None = None,
+) -> tuple[Case, Case]:
+    """The most and the least favourable case the facts allow."""
+    afp_lo, afp_hi = _bounds(afp)
+    dcp_lo, dcp_hi = _bounds(dcp)
+    best = Case(burden.extent(worst=False), afp_lo, dcp_lo, True if low_grade is None else low_grade)
+    worst = Case(burden.extent(worst=True), afp_hi, dcp_hi, False if low_grade is None else low_grade)
+    return best, worst
+
+
+def decide(test: Callable[[Case], bool], best: Case, worst: Case, excluded: bool | None) -> bool | None:
+    """Within (True), beyond (False) or cannot determine (None); see the module docstring."""
+    if excluded is True or not test(best):
+        return False
+    if excluded is False and test(worst):
+        return True
+    return None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way to be within a size criterion: at most so many nodules, each and in total so large."""
+
+    max_nodules: float
+    max_largest_cm: float
+    max_total_cm: float | None = None
+
+
+def _number(table: Mapping[str, JsonValue], key: str, where: str) -> float:
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise KnowledgeError(f"{where}: {key!r} must be a number")
+    return float(value)
+
+
+def _tables(t: Trace, key: str) -> list[Mapping[str, JsonValue]]:
+    out: list[Mapping[str, JsonValue]] = []
+    for item in t.items(key):
+        if not isinstance(item, dict):
+            raise KnowledgeError(f"{key}: every item must be a table")
+        out.append(item)
+    return out
+
+
+def read_arms(t: Trace, key: str) -> list[Arm]:
+    return [
+        Arm(
+            max_nodules=_number(a, "max_nodules", key),
+            max_largest_cm=_number(a, "max_largest_cm", key),
+            max_total_cm=_number(a, "max_total_cm", key) if "max_total_cm" in a else None,
+        )
+        for a in _tables(t, key)
+    ]
+
+
+def fits(arms: Sequence[Arm], e: Extent) -> bool:
+    return any(
+        e.nodules <= a.max_nodules
+        and e.largest_cm <= a.max_largest_cm
+        and (a.max_total_cm is None or e.total_cm <= a.max_total_cm)
+        for a in arms
+    )
+
+
+def arms_text(arms: Sequence[Arm]) -> str:
+    """E.g. "1 nodule ≤ 5 cm, or up to 3 nodules each ≤ 3 cm"."""
+
+    def one(a: Arm) -> str:
+        total = "" if a.max_total_cm is None else f" with total ≤ {a.max_total_cm:g} cm"
+        if a.max_nodules == 1:
+            return f"1 nodule ≤ {a.max_largest_cm:g} cm"
+        return f"up to {a.max_nodules:g} nodules each ≤ {a.max_largest_cm:g} cm{total}"
+
+    return ", or ".join(one(a) for a in arms)
+
+
+@dataclass(frozen=True)
+class Band:
+    """One row of a band table and the bounds it covers, for naming it."""
+
+    row: Mapping[str, JsonValue]
+    lower: float | None
+    lower_inclusive: bool
+    upper: float | None
+    upper_inclusive: bool
+
+    def number(self, key: str, field: str) -> float:
+        return _number(self.row, field, key)
+
+    def label(self, name: str, unit: str) -> str:
+        """E.g. "200 ≤ AFP ≤ 400 ng/mL" or "AFP > 1000 ng/mL"."""
+        low = "" if self.lower is None else f"{self.lower:g} {'≤' if self.lower_inclusive else '<'} "
+        if self.upper is not None:
+            return f"{low}{name} {'≤' if self.upper_inclusive else '<'} {self.upper:g} {unit}"
+        if self.lower is None:
+            return f"any {name}"
+        return f"{name} {'≥' if self.lower_inclusive else '>'} {self.lower:g} {unit}"
+
+
+def band(t: Trace, key: str, value: float) -> Band:
+    """The band of table ``key`` holding ``value``.
+
+    Rows are in ascending order; a row holds values up to its ``upto`` (inclusive unless
+    ``inclusive = false``); the last row has no ``upto`` and holds everything above.
+    """
+    lower: float | None = None
+    lower_inclusive = False
+    for row in _tables(t, key):
+        if "upto" not in row:
+            return Band(row, lower, lower_inclusive, None, False)
+        upto = _number(row, "upto", key)
+        inclusive = row.get("inclusive", True) is True
+        if value < upto or (inclusive and value == upto):
+            return Band(row, lower, lower_inclusive, upto, inclusive)
+        lower, lower_inclusive = upto, not inclusive
+    raise KnowledgeError(f"{key}: no band holds {value}; the last band must be open-ended")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A serum marker a criterion reads: its value (None = unknown) and how to name it."""
+
+    name: str
+    value: float | None
+    unit: str
+
+    @property
+    def key(self) -> str:
+        """The value key with its unit, e.g. ``afp_ng_ml``."""
+        return f"{self.name}_{self.unit}".lower().replace("/", "_")
+
+    def describe(self) -> str:
+        return f"{self.name} unknown" if self.value is None else f"{self.name} {self.value:g} {self.unit}"
+
+
+def latest_afp(ctx: Context, t: Trace) -> Marker:
+    lab = ctx.latest_lab(t, "afp")
+    return Marker("AFP", None if lab is None else lab.canonical.value, "ng/mL")
+
+
+def verdict_word(within: bool | None, yes: str = "Within", no: str = "Beyond") -> str:
+    return "Cannot determine" if within is None else (yes if within else no)
+
+
+def conclude(
+    t: Trace,
+    facts: Facts,
+    within: bool | None,
+    name: str,
+    *,
+    detail: str,
+    values: Mapping[str, JsonValue] | None = None,
+    key: str = "within",
+    yes: str = "Within",
+    no: str = "Beyond",
+) -> Finding:
+    """Close a criterion's trace with a clinician-readable explanation.
+
+    ``detail`` states the facts and the comparison with their numbers; the verdict, the
+    exclusions and the gaps are added here so every criterion words them the same way.
+    """
+    excl = facts.exclusions
+    only_exclusions_unknown = within is None and set(t.missing) <= set(excl.unknown)
+    if excl.present:
+        reason = f"{', '.join(excl.present)} (an absolute exclusion for transplant). {detail}"
+    elif within is True:
+        reason = f"{detail}; no macrovascular invasion or extrahepatic spread"
+    elif only_exclusions_unknown:
+        # Every other input is known, so the tumour part of the criterion is met.
+        reason = f"the tumour criteria are met ({detail}), but not known: {', '.join(excl.unknown)}"
+    else:
+        reason = detail
+    text = f"{verdict_word(within, yes, no)} {name}: {reason}."
+    if t.missing and not only_exclusions_unknown:
+        if within is None:
+            text += f" Missing: {', '.join(t.missing)}."
+        else:
+            text += f" Not known ({', '.join(t.missing)}), but this cannot change the answer."
+    return t.finish({key: within, **(values or {})}, text, determined=within is not None)
