@@ -1,0 +1,94 @@
+"""AFP and imaging triggers (Sugiyama 2004, Yoon 2021, Turshudzhyan 2022)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from metastasis_helpers import EARLY_MAN, RISING_AFP, afp_finding, study, with_
+
+from hccwatch.core.finding import Finding
+from hccwatch.core.rules.suspicion import afp_suspicions, imaging_suspicions
+from support import context, record
+
+
+def _afp(afp: Finding, *imaging: dict[str, Any]) -> tuple[list[str], list[str], tuple[str, ...]]:
+    ctx = context(record(**with_(EARLY_MAN, imaging=list(imaging))))
+    t = ctx.trace("metastasis.sites")
+    found = afp_suspicions(ctx, t, afp)
+    return [s.id for s in found], [r.test for s in found for r in s.tests], t.finish({}, "").notes
+
+
+@pytest.mark.parametrize(
+    ("afp", "alerted"),
+    [
+        pytest.param(afp_finding("rising", False, 9.0), True, id="rising-below-threshold"),
+        pytest.param(afp_finding("rising", True, 48.0), True, id="rising-above"),
+        pytest.param(afp_finding("stable", True, 30.0), True, id="raised-stable"),
+        pytest.param(afp_finding(None, True, 30.0), True, id="raised-single-value"),
+        pytest.param(afp_finding("falling", True, 300.0), False, id="raised-falling"),
+        pytest.param(afp_finding("stable", False, 4.0), False, id="normal"),
+        pytest.param(afp_finding("falling", False, 4.0), False, id="falling-normal"),
+    ],
+)
+def test_afp_trigger(afp: Finding, alerted: bool) -> None:
+    ids, _, _ = _afp(afp)
+    assert (ids == ["afp_rise"]) is alerted
+
+
+def test_falling_raised_afp_is_noted() -> None:
+    _, _, notes = _afp(afp_finding("falling", True, 300.0))
+    assert any("falling" in n for n in notes)
+
+
+@pytest.mark.parametrize(
+    ("imaging", "tests"),
+    [
+        pytest.param([], ["liver_multiphase_ct_or_mri", "chest_ct"], id="no-imaging"),
+        pytest.param(
+            [study("2026-10-01", "ultrasound", "liver", "normal")],
+            ["liver_multiphase_ct_or_mri", "chest_ct"],
+            id="Sugiyama2004-normal-ultrasound",
+        ),
+        pytest.param(
+            [study("2026-10-01", "ct", "chest", "normal")], ["liver_multiphase_ct_or_mri"], id="chest-done"
+        ),
+        pytest.param(
+            [study("2026-06-01", "mri", "liver", "normal"), study("2026-06-01", "ct", "chest", "normal")],
+            ["liver_multiphase_ct_or_mri", "chest_ct"],
+            id="negative-imaging-too-old",
+        ),
+        pytest.param(
+            [study("2026-10-01", "mri", "liver", "normal"), study("2026-10-02", "ct", "chest", "stable")],
+            ["fdg_pet_ct"],
+            id="cross-sectional-negative-then-PET",
+        ),
+        pytest.param(
+            [study("2026-10-01", "ct", "chest", "new_lesion", {"site": "lung"})],
+            [],
+            id="explained-by-imaging",
+        ),
+    ],
+)
+def test_afp_plan_follows_recent_imaging(imaging: list[dict[str, Any]], tests: list[str]) -> None:
+    _, got, _ = _afp(RISING_AFP, *imaging)
+    assert got == tests
+
+
+def _imaging(*imaging: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]]:
+    ctx = context(record(**with_(EARLY_MAN, imaging=list(imaging))))
+    return [(s.id, s.urgency, s.sites) for s in imaging_suspicions(ctx, ctx.trace("x"), RISING_AFP)]
+
+
+def test_latest_study_of_each_region_decides() -> None:
+    assert _imaging(
+        study("2026-01-01", "ct", "chest", "new_lesion", {"site": "lung"}),
+        study("2026-06-01", "ct", "chest", "stable"),
+        study("2026-07-01", "mri", "liver", "indeterminate"),
+    ) == [("imaging_indeterminate", "soon", ("liver",))]
+
+
+def test_region_gives_the_site_when_lesions_are_not_itemised() -> None:
+    assert _imaging(study("2026-11-01", "mri", "brain", "new_lesion")) == [
+        ("imaging_new_lesion", "urgent", ("brain",))
+    ]
