@@ -61,7 +61,8 @@ class Citation:
 
     def short(self) -> str:
         """A one-line reference: authors, title, journal, year, DOI or URL."""
-        parts = [p for p in (self.authors, self.title, self.journal) if p]
+        # Authors often end in "et al." and titles in "?": strip the end so joining adds one stop.
+        parts = [p.rstrip(". ") for p in (self.authors, self.title, self.journal) if p]
         if self.year is not None:
             parts.append(str(self.year))
         text = ". ".join(parts)
