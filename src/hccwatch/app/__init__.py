@@ -1,0 +1,1 @@
+"""Thin front ends: read records, call :func:`hccwatch.assess`, render the answer."""

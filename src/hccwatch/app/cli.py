@@ -1,0 +1,174 @@
+"""The ``hccwatch`` command: parse the arguments, call :func:`hccwatch.assess`, render.
+
+Exit codes: 0 every record was assessed; 2 a usage error, or at least one input could not be
+read (each problem is named on stderr, and every other input is still assessed and printed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from hccwatch.api import assess
+from hccwatch.app.io import STDIN, load_all
+from hccwatch.core.assessment import Assessment
+from hccwatch.core.knowledge import default_knowledge
+from hccwatch.errors import HccwatchError, KnowledgeError
+from hccwatch.record.model import PatientRecord
+from hccwatch.report import render_html_page, render_markdown, render_text
+from hccwatch.version import __version__
+
+__all__ = ["main"]
+
+EXIT_BUG = 1
+EXIT_BAD_INPUT = 2
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _json(assessment: Assessment, *, compact: bool) -> str:
+    data = assessment.to_dict()
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _print(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) -> None:
+    """Print one report as soon as it is ready (all formats but HTML, which is one page)."""
+    if fmt == "json":
+        click.echo(_json(assessment, compact=compact), nl=False)
+        return
+    if separate:
+        click.echo("")
+    render: Callable[[Assessment], str] = render_text if fmt == "text" else render_markdown
+    click.echo(render(assessment), nl=False)
+
+
+def _read_stdin() -> bytes:
+    # Looked up only when "-" is given: a run without standard input must not fail otherwise.
+    return sys.stdin.buffer.read()
+
+
+def _problem(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hccwatch")
+def main() -> None:
+    """Decision support after hepatocellular carcinoma treatment (not a diagnosis)."""
+
+
+@main.command("assess")
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--as-of",
+    metavar="DATE",
+    callback=_as_of,
+    help="Evaluation date, YYYY-MM-DD (default: the record's as_of, else today).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the patient summary.",
+)
+@click.option("--profile", metavar="ID", help="Surveillance schedule profile (default: the record's).")
+def assess_command(
+    inputs: tuple[str, ...], as_of: dt.date | None, fmt: str, lang: str, profile: str | None
+) -> None:
+    """Assess patient records: FILE is a JSON record, a directory of *.json records, or - for stdin.
+
+    Several records with --format json print JSON Lines (one compact object per record).
+    Exit code 2: an input could not be read (the others are still assessed); 1: a bug.
+    """
+    compact = fmt == "json" and (len(inputs) > 1 or any(i != STDIN and Path(i).is_dir() for i in inputs))
+    pages: list[Assessment] = []
+    printed = 0
+    failed: set[int] = set()
+    for loaded in load_all(inputs, read_stdin=_read_stdin):
+        if loaded.record is None:
+            failed.add(EXIT_BAD_INPUT)
+            for problem in loaded.problems:
+                _problem(problem)
+            continue
+        assessment, code = _assess(loaded.name, loaded.record, as_of, lang, profile)
+        if assessment is None:
+            failed.add(code)
+        elif fmt == "html":
+            pages.append(assessment)
+        else:
+            _print(assessment, fmt, compact=compact, separate=printed > 0)
+            printed += 1
+    if pages:
+        click.echo(render_html_page(pages), nl=False)
+    if failed:
+        sys.exit(min(failed))
+
+
+def _assess(
+    name: str, record: PatientRecord, as_of: dt.date | None, lang: str, profile: str | None
+) -> tuple[Assessment | None, int]:
+    """The assessment, or None and the exit code it deserves (the message is already printed)."""
+    try:
+        return assess(record, as_of, lang=lang, profile=profile), 0
+    except KnowledgeError as exc:
+        _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {exc}")
+        return None, EXIT_BUG
+    except (HccwatchError, ValueError) as exc:
+        _problem(f"{name}: {exc}")
+        return None, EXIT_BAD_INPUT
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a patient record."""
+    click.echo(json.dumps(PatientRecord.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def knowledge(fmt: str) -> None:
+    """List the knowledge version, every citation and every unverified entry (for reviewers)."""
+    k = default_knowledge()
+    unverified = [e for e in sorted(k.entries.values(), key=lambda e: e.key) if not e.verified]
+    if fmt == "json":
+        data = {
+            "knowledge_version": k.version,
+            "citations": {cid: c.to_dict() for cid, c in sorted(k.citations.items())},
+            "unverified": [
+                {"key": e.key, "citations": list(e.citations), "locator": e.locator, "note": e.note}
+                for e in unverified
+            ],
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"hccwatch knowledge {k.version}: {len(k.entries)} entries, {len(k.citations)} citations")
+    click.echo(f"\nCitations ({len(k.citations)}):")
+    for cid, c in sorted(k.citations.items()):
+        click.echo(f"  {cid}: {c.short()}")
+    click.echo(f"\nUnverified entries ({len(unverified)}), to check against the primary source:")
+    for e in unverified:
+        note = f" ({e.note})" if e.note else ""
+        click.echo(f"  {e.key}: {', '.join(e.citations)}, {e.locator}{note}")
+
+
+if __name__ == "__main__":
+    main()

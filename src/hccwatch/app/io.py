@@ -1,0 +1,117 @@
+"""Reading patient records for the CLI: files, directories of ``*.json`` and standard input.
+
+Every input becomes a :class:`Loaded` that carries either a validated record or the list of
+problems that stopped it, each prefixed by where it came from, so the caller can report a bad
+file and still go on with the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hccwatch.errors import InvalidRecordError
+from hccwatch.record.model import PatientRecord, parse_record
+
+__all__ = ["STDIN", "Loaded", "Source", "expand", "load", "load_all"]
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One input: ``record`` when it is valid, else the ``problems`` (never both)."""
+
+    name: str
+    record: PatientRecord | None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one record comes from: a file, or standard input (``path`` None)."""
+
+    name: str
+    path: Path | None
+    problem: str | None = None
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def expand(inputs: Sequence[str]) -> list[Source]:
+    """Inputs in the order given; a directory becomes its ``*.json`` files, sorted by name."""
+    out: list[Source] = []
+    for raw in inputs:
+        if raw == STDIN:
+            out.append(Source(STDIN_NAME, None))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not files:
+                out.append(Source(raw, path, "directory holds no *.json record"))
+            out.extend(Source(str(p), p) for p in files)
+        elif path.exists():
+            out.append(Source(raw, path))
+        else:
+            out.append(Source(raw, path, "no such file or directory"))
+    return out
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A repeated key would silently keep only its last value: refuse it instead.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _decode(name: str, text: str) -> tuple[Any, tuple[str, ...]]:
+    if not text.strip():
+        return None, (f"{name}: empty input, expected one JSON object (a patient record)",)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates), ()
+    except json.JSONDecodeError as exc:
+        return None, (f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",)
+    except _DuplicateKeyError as exc:
+        return None, (f"{name}: {exc}",)
+
+
+def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, tuple[str, ...]]:
+    if source.problem is not None:
+        return None, (f"{source.name}: {source.problem}",)
+    try:
+        data = read_stdin() if source.path is None else source.path.read_bytes()
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError as exc:
+        return None, (f"{source.name}: not UTF-8 text (byte {exc.start})",)
+    except OSError as exc:
+        return None, (f"{source.name}: cannot be read ({exc.strerror or exc})",)
+
+
+def load(source: Source, read_stdin: Callable[[], bytes]) -> Loaded:
+    """Read, decode and validate one source."""
+    text, problems = _read(source, read_stdin)
+    if text is None:
+        return Loaded(source.name, None, problems)
+    data, problems = _decode(source.name, text)
+    if problems:
+        return Loaded(source.name, None, problems)
+    try:
+        return Loaded(source.name, parse_record(data))
+    except InvalidRecordError as exc:
+        return Loaded(source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems))
+
+
+def load_all(inputs: Sequence[str], read_stdin: Callable[[], bytes]) -> Iterator[Loaded]:
+    """Each input in turn (lazily, so output can stream while later files are read)."""
+    for source in expand(inputs):
+        yield load(source, read_stdin)

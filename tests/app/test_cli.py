@@ -1,0 +1,222 @@
+"""The hccwatch command, run for real in a subprocess (the installed console script)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hccwatch import PatientRecord, assess, default_knowledge
+from support import AS_OF, EXAMPLES
+
+_SCRIPT = Path(sys.executable).with_name("hccwatch")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hccwatch.app.cli"]
+MAN = EXAMPLES / "article-man-after-resection.json"
+WOMAN = EXAMPLES / "article-woman-back-pain.json"
+
+
+def run(*args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+def expected(path: Path, **kwargs: Any) -> Any:
+    """What --format json must print: the assessment's to_dict(), as JSON."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(json.dumps(assess(data, as_of=AS_OF, **kwargs).to_dict()))
+
+
+def write(tmp_path: Path, name: str, record: dict[str, Any] | str) -> Path:
+    path = tmp_path / name
+    path.write_text(record if isinstance(record, str) else json.dumps(record), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- formats and inputs
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start"),
+    [
+        ("text", "=" * 100 + "\nHCCWATCH REPORT · article-man-after-resection\n"),
+        ("markdown", "# hccwatch report: article-man-after-resection\n"),
+        ("html", "<!DOCTYPE html>\n"),
+    ],
+)
+def test_report_formats(fmt: str, start: str) -> None:
+    result = run("assess", MAN, "--as-of", AS_OF.isoformat(), "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(start)
+    assert result.stderr == ""
+
+
+def test_text_output_is_the_golden_report() -> None:
+    golden = Path(__file__).parents[1] / "report" / "golden" / "article-man-after-resection.txt"
+    result = run("assess", MAN, "--as-of", AS_OF.isoformat())
+    assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_single_json_is_indented_to_dict() -> None:
+    result = run("assess", MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('{\n  "hccwatch_version"')
+    assert json.loads(result.stdout) == expected(MAN)
+
+
+def test_stdin() -> None:
+    result = run("assess", "-", "--as-of", AS_OF.isoformat(), "--format", "json", stdin=WOMAN.read_text())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected(WOMAN)
+
+
+def test_directory_prints_json_lines_in_name_order() -> None:
+    result = run("assess", EXAMPLES, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    files = sorted(EXAMPLES.glob("*.json"))
+    assert [json.loads(line)["record_id"] for line in lines] == [p.stem for p in files]
+
+
+def test_several_files_print_json_lines() -> None:
+    result = run("assess", MAN, WOMAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [expected(MAN), expected(WOMAN)]
+
+
+def test_lang_zh_changes_the_patient_summary_language() -> None:
+    result = run("assess", MAN, "--as-of", AS_OF.isoformat(), "--format", "json", "--lang", "zh")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected(MAN, lang="zh")
+    assert json.loads(result.stdout)["patient_summary"]["lang"] == "zh"
+
+
+def test_as_of_defaults_to_the_record() -> None:
+    result = run("assess", MAN, "--format", "json")
+    assert json.loads(result.stdout)["as_of_source"] == "record"
+
+
+# ---------------------------------------------------------------- bad input: exit 2, named problems
+
+
+GOOD = {"id": "bad", "sex": "female"}
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        pytest.param(
+            {**GOOD, "labs": [{"test": "afp", "value": 3, "unit": "mg/L", "date": "2026-01-01"}]},
+            "bad.json: labs[0]: unit 'mg/L' is not accepted for afp",
+            id="bad-unit",
+        ),
+        pytest.param(
+            {**GOOD, "labs": [{"test": "albumin", "value": 35, "unit": "g/dL", "date": "2026-01-01"}]},
+            "bad.json: labs[0]: albumin (after conversion to g/dL) 35 g/dL is not physiologically plausible",
+            id="implausible-value",
+        ),
+        pytest.param(
+            {**GOOD, "ascites": "none"}, "bad.json: ascites: Extra inputs are not permitted", id="unknown"
+        ),
+        pytest.param(
+            {**GOOD, "treatments": [{"type": "resection", "date": "2026-02-30"}]},
+            "bad.json: treatments[0].date: Input should be a valid date",
+            id="bad-date",
+        ),
+        pytest.param(
+            '{"id": "bad",\n  "sex": "male",,\n}', "bad.json: invalid JSON at line 2, column 17", id="json"
+        ),
+        pytest.param(
+            '{"id": "a", "id": "b"}', "bad.json: key 'id' appears twice in one object", id="dup-key"
+        ),
+        pytest.param("[]", "bad.json: a patient record must be a JSON object, not list", id="array"),
+        pytest.param("", "bad.json: empty input", id="empty"),
+    ],
+)
+def test_invalid_record_exits_2_naming_file_and_problem(
+    tmp_path: Path, record: dict[str, Any] | str, problem: str
+) -> None:
+    result = run("assess", write(tmp_path, "bad.json", record), "--as-of", AS_OF.isoformat())
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert problem in result.stderr
+
+
+def test_every_problem_of_a_record_is_listed(tmp_path: Path) -> None:
+    record = {
+        **GOOD,
+        "ecog": 7,
+        "labs": [{"test": "afp", "value": 3, "unit": "mg/L", "date": "2026-01-01"}],
+        "surprise": True,
+    }
+    lines = run("assess", write(tmp_path, "bad.json", record)).stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["ecog", "labs[0]", "surprise"]
+
+
+def test_one_bad_file_among_good_ones_loses_nothing(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.json", "{nope")
+    result = run("assess", MAN, bad, WOMAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.returncode == 2
+    assert [json.loads(line)["record_id"] for line in result.stdout.splitlines()] == [
+        "article-man-after-resection",
+        "article-woman-back-pain",
+    ]
+    assert result.stderr.startswith(f"{bad}: invalid JSON at line 1, column 2")
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--as-of", "2026-13-01"], "'2026-13-01' is not a date (YYYY-MM-DD)"),
+        (["--as-of", "yesterday"], "'yesterday' is not a date"),
+        (["--format", "pdf"], "Invalid value for '--format'"),
+        (["--lang", "fr"], "Invalid value for '--lang'"),
+    ],
+)
+def test_bad_option_exits_2(args: list[str], problem: str) -> None:
+    result = run("assess", MAN, *args)
+    assert result.returncode == 2
+    assert problem in result.stderr
+
+
+def test_missing_file_and_empty_directory_are_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("assess", tmp_path / "missing.json", empty)
+    assert result.returncode == 2
+    assert f"{tmp_path / 'missing.json'}: no such file or directory" in result.stderr
+    assert f"{empty}: directory holds no *.json record" in result.stderr
+
+
+# ---------------------------------------------------------------- other commands
+
+
+def test_schema_is_the_record_json_schema() -> None:
+    result = run("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == PatientRecord.model_json_schema()
+
+
+def test_knowledge_lists_version_citations_and_unverified() -> None:
+    k = default_knowledge()
+    text = run("knowledge").stdout
+    assert text.startswith(f"hccwatch knowledge {k.version}:")
+    assert all(f"  {cid}: " in text for cid in k.citations)
+    data = json.loads(run("knowledge", "--format", "json").stdout)
+    assert data["knowledge_version"] == k.version
+    assert {u["key"] for u in data["unverified"]} == {e.key for e in k.entries.values() if not e.verified}
+
+
+def test_version() -> None:
+    from hccwatch import __version__
+
+    assert run("--version").stdout.strip() == f"hccwatch, version {__version__}"

@@ -1,0 +1,109 @@
+"""The plain-text report: golden files, layout limits, and robustness to any finding shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from report_support import GOLDEN_EXAMPLES, example, golden_mismatch, odd
+
+from hccwatch.report.text import WIDTH, display_width, render_text, wrap
+from support import EXAMPLES
+
+SECTION_ORDER = [
+    "ALERTS",
+    "WORKUP",
+    "SURVEILLANCE",
+    "AFP",
+    "SCORES",
+    "STAGING",
+    "TRANSPLANT CRITERIA",
+    "METASTASIS",
+    "RECURRENCE",
+    "OPTIONS",
+    "PATIENT SUMMARY",
+    "SOURCES",
+    "UNVERIFIED KNOWLEDGE USED",
+]
+
+
+@pytest.mark.parametrize("name", GOLDEN_EXAMPLES)
+def test_golden(name: str) -> None:
+    problem = golden_mismatch(name, "txt", render_text(example(name)))
+    assert problem is None, problem
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.json")))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_line_fits_100_columns(name: str, lang: str) -> None:
+    for line in render_text(example(name, lang=lang)).splitlines():
+        # A URL is never cut so it stays clickable; it may overflow alone on its line.
+        if display_width(line) > WIDTH:
+            assert re.fullmatch(r"\s*https?://\S+", line), line
+
+
+def test_sections_in_order_and_disclaimer_once() -> None:
+    a = example("article-woman-back-pain")
+    lines = render_text(a).splitlines()
+    headings = [line for i, line in enumerate(lines[:-1]) if set(lines[i + 1]) == {"-"} and line]
+    assert headings == SECTION_ORDER
+    assert render_text(a).count(a.disclaimer.split(":")[0]) == 1
+
+
+def test_header_names_patient_date_and_knowledge() -> None:
+    a = example("article-man-after-resection")
+    head = render_text(a).splitlines()[:6]
+    assert "article-man-after-resection" in head[1]
+    assert head[3] == "Patient    58-year-old male, ECOG 0"
+    assert head[4] == "As of      2026-11-24 (date given)"
+    assert head[5].startswith(f"Knowledge  {a.knowledge.version}")
+
+
+def test_odd_shapes_render() -> None:
+    text = render_text(odd())
+    # Most urgent first, with its label, actions and facts.
+    alerts = text[text.index("ALERTS") : text.index("WORKUP")]
+    assert alerts.index("[EMERGENCY]") < alerts.index("[ROUTINE]") < alerts.index("[WHENEVER]")
+    assert "  - Same-day MRI of the whole spine" in alerts
+    assert "Used: symptoms.back_pain yes (2026-11-24)" in alerts
+    # Nested values, gaps, unknown citations and unverified keys are all shown, never dropped.
+    recurrence = text[text.index("RECURRENCE") : text.index("OPTIONS")]
+    assert "Cannot determine: missing labs.dcp, tumors" in recurrence
+    assert "site: lung; rank: 1" in recurrence
+    assert "Unverified knowledge: no.such.entry" in recurrence
+    assert "NOT-A-CITATION-1999" in text[text.index("SOURCES") :]
+    assert "(not in the bibliography" in text
+    assert "[URGENT] Back pain." in text  # the summary item, urgent first
+    assert "A different patient-facing disclaimer." in text
+
+
+def test_transplant_table_gives_verdict_and_reason() -> None:
+    text = render_text(odd())
+    table = text[text.index("TRANSPLANT CRITERIA") : text.index("METASTASIS")]
+    milan = next(line for line in table.splitlines() if line.startswith("Milan"))
+    assert "cannot determine" in milan
+    assert "Cannot determine: missing labs.dcp, tumors" in " ".join(table.split())
+
+
+def test_every_cited_id_is_numbered_once() -> None:
+    text = render_text(odd())
+    sources = text[text.index("\nSOURCES\n") :]
+    numbers = re.findall(r"^\[(\d+)\] ", sources, flags=re.M)
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    for cid in odd().cited():
+        assert f"] {cid}: " in sources
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("aa bb cc", 5, ["aa bb", "cc"]),
+        ("abcdefgh", 3, ["abc", "def", "gh"]),
+        ("", 10, [""]),
+        ("一二三四，五", 8, ["一二三", "四，五"]),  # a comma may not start a line: its glyph moves with it
+        ("一二三（四）。", 10, ["一二三（", "四）。"]),  # nor may a closing bracket before a full stop
+        ("x https://example.org/a/very/long/path", 10, ["x", "https://example.org/a/very/long/path"]),
+    ],
+)
+def test_wrap(text: str, width: int, expected: list[str]) -> None:
+    assert wrap(text, width) == expected
