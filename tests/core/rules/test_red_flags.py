@@ -100,3 +100,24 @@ def test_brain_emergency_asks_for_head_ct_first() -> None:
     (s,) = red_flag_suspicions(ctx, ctx.trace("metastasis.sites"))
     assert {(r.test, r.urgency) for r in s.tests} == {("head_ct", "emergency"), ("brain_mri", "urgent")}
     assert "head CT now" in s.actions[0]
+
+
+@pytest.mark.parametrize(
+    ("liver", "caveat"),
+    [
+        ({"cirrhosis": True, "encephalopathy": "grade_3_4"}, True),
+        ({"cirrhosis": True}, True),
+        ({"cirrhosis": False, "encephalopathy": "none"}, False),
+        ({}, False),
+    ],
+)
+def test_confusion_in_liver_disease_names_hepatic_encephalopathy_first(
+    liver: dict[str, Any], caveat: bool
+) -> None:
+    # A hepatologist reads confusion in cirrhosis as encephalopathy until shown otherwise
+    # (AASLD/EASL HE guideline); the brain alert keeps its urgency but says so.
+    ctx = context(record(**with_(EARLY_MAN, liver=liver, symptoms=[symptom("confusion")])))
+    (s,) = red_flag_suspicions(ctx, ctx.trace("metastasis.sites"))
+    assert s.urgency == "urgent"
+    assert any("hepatic encephalopathy" in r for r in s.reasons) is caveat
+    assert ("VILSTRUP-2014" in s.citations) is caveat

@@ -166,6 +166,12 @@ def _suspicion(ctx: Context, t: Trace, alert_id: str, hits: list[tuple[str, Symp
     urgency = most_urgent(*(as_urgency(spec["urgency"]) for _, _, spec in kept))
     reasons = [f"{_label(s).capitalize()}: {spec['why']}." for _, s, spec in kept]
     codes = list(dict.fromkeys(s.code for _, s, _ in kept))
+    if (
+        alert_id == "brain_metastasis_suspected"
+        and "confusion" in codes
+        and _liver_explains_confusion(ctx, at)
+    ):
+        reasons.append(str(at.value("metastasis.red_flags.confusion_differential")))
     because = f"{ALERT_TITLES[alert_id]} ({', '.join(c.replace('_', ' ') for c in codes)})"
     actions = _actions(at, alert_id, urgency)
     tests = requests_for_alert(at, alert_id, urgency, because)
@@ -177,10 +183,22 @@ def _suspicion(ctx: Context, t: Trace, alert_id: str, hits: list[tuple[str, Symp
         reasons=tuple(dict.fromkeys(reasons)),
         citations=at.citations,
         unverified=at.unverified,
-        facts=tuple({f.name: f for f in (_fact(s) for _, s, _ in kept)}.values()),
+        facts=tuple({f.name: f for f in (*(_fact(s) for _, s, _ in kept), *at.inputs)}.values()),
         tests=tests,
         actions=actions,
     )
+
+
+def _liver_explains_confusion(ctx: Context, at: Trace) -> bool:
+    """Cirrhosis or recorded encephalopathy make hepatic encephalopathy the first explanation."""
+    liver = ctx.record.liver
+    if liver.encephalopathy not in (None, "none"):
+        at.used("liver.encephalopathy", liver.encephalopathy)
+        return True
+    if liver.cirrhosis:
+        at.used("liver.cirrhosis", True)
+        return True
+    return False
 
 
 def _spec(ctx: Context, key: str) -> Mapping[str, JsonValue]:
