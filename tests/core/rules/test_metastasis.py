@@ -284,7 +284,7 @@ def test_workup_prefers_current_evidence_over_the_older_list() -> None:
 
 def test_afp_rise_with_normal_ultrasound_explains_the_evidence() -> None:
     detail = next(a.detail for a in run(MAN, RISING_AFP).alerts if a.id == "afp_rise")
-    assert "AFP 48.0 ng/mL on 2026-11-01 is rising and above the threshold" in detail
+    assert "AFP 48 ng/mL on 2026-11-01 is above the threshold; its trend is rising" in detail
     assert "38%" in detail and "FDG-PET/CT if both are negative" in detail
 
 

@@ -92,13 +92,17 @@ def _study_text(s: Imaging) -> str:
 def _afp_statement(afp: Finding) -> str:
     latest = afp.get("latest")
     trend = afp.get("trend")
-    states = [f"{trend}" if trend in ("rising", "stable", "falling") else "trend unknown"]
-    if afp.get("above_threshold") is True:
-        states.append("above the threshold")
     where = ""
     if isinstance(latest, dict) and latest.get("value") is not None:
-        where = f" {latest['value']} ng/mL on {latest.get('date')}"
-    return f"AFP{where} is {' and '.join(states)}."
+        where = (
+            f" {latest['value']:g} ng/mL on {latest.get('date')}"
+            if isinstance(latest["value"], int | float)
+            else ""
+        )
+    level = " is above the threshold" if afp.get("above_threshold") is True else ""
+    if trend in ("rising", "stable", "falling"):
+        return f"AFP{where}{level}; its trend is {trend}." if level else f"AFP{where} is {trend}."
+    return f"AFP{where}{level}; its trend is unknown (fewer than three recent results)."
 
 
 def _afp_facts(afp: Finding) -> tuple[InputUsed, ...]:
