@@ -164,7 +164,11 @@ def _suspicion(ctx: Context, t: Trace, alert_id: str, hits: list[tuple[str, Symp
     for key, _, _ in kept:
         at.value(key)
     urgency = most_urgent(*(as_urgency(spec["urgency"]) for _, _, spec in kept))
-    reasons = [f"{_label(s).capitalize()}: {spec['why']}." for _, s, spec in kept]
+    # One sentence per symptom, however many of its triggers fired.
+    whys: dict[str, list[str]] = {}
+    for _, s, spec in kept:
+        whys.setdefault(_label(s).capitalize(), []).append(str(spec["why"]))
+    reasons = [f"{label}: {'; '.join(dict.fromkeys(why))}." for label, why in whys.items()]
     codes = list(dict.fromkeys(s.code for _, s, _ in kept))
     if (
         alert_id == "brain_metastasis_suspected"
