@@ -81,18 +81,23 @@ def resolve(
     changes the outcome in some combination.
     """
     names = list(domains)
-    results = [(combo, decide(dict(zip(names, combo, strict=True)))) for combo in product(*domains.values())]
-    outcomes = tuple(dict.fromkeys(outcome for _, outcome in results))
-    decisive = []
-    for i, name in enumerate(names):
-        if len(domains[name]) <= 1:
-            continue
-        groups: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
-        for combo, outcome in results:
-            groups[combo[:i] + combo[i + 1 :]].add(outcome)
-        if any(len(g) > 1 for g in groups.values()):
-            decisive.append(name)
+    table = {combo: decide(dict(zip(names, combo, strict=True))) for combo in product(*domains.values())}
+    outcomes = tuple(dict.fromkeys(table.values()))
+    if len(outcomes) == 1:
+        return Resolution(outcomes=outcomes, decisive=())
+    decisive = [name for i, name in enumerate(names) if _changes_outcome(table, i, domains[name])]
     return Resolution(outcomes=outcomes, decisive=tuple(decisive))
+
+
+def _changes_outcome(table: Mapping[tuple[Any, ...], Any], i: int, domain: Sequence[Any]) -> bool:
+    """Does changing fact ``i`` alone change the outcome somewhere? Stops at the first case."""
+    if len(domain) <= 1:
+        return False
+    for combo, outcome in table.items():
+        for other in domain:
+            if other != combo[i] and table[(*combo[:i], other, *combo[i + 1 :])] != outcome:
+                return True
+    return False
 
 
 def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
