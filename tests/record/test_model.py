@@ -60,7 +60,8 @@ def test_contract_field_names_exist() -> None:
         ({"id": "x", "ecog": 5}, "ecog"),
         ({"id": "x", "sex": "m"}, "sex"),
         ({"id": "x", "liver": {"ascites": "lots"}}, "liver.ascites"),
-        ({"id": "x", "tumour": []}, "tumour: Extra inputs"),
+        ({"id": "x", "tumour": []}, "tumour: unknown field"),
+        ({"id": "x", "liver": {"cirrhosys": True}}, "liver.cirrhosys: unknown field"),
         ({"id": "x", "symptoms": [{"code": "itch"}]}, "symptoms[0].code"),
         (
             {"id": "x", "treatments": [{"type": "tace", "date": "2026-01-01", "margin": "R0"}]},

@@ -401,6 +401,8 @@ def parse_record(data: Any) -> PatientRecord:
         problems = []
         for err in exc.errors(include_url=False):
             msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field (a misspelling? `hccwatch schema` lists the fields)"
             problems.append(f"{_where(tuple(err['loc']))}: {msg}")
         record_id = data.get("id", "?")
         raise InvalidRecordError(
