@@ -345,7 +345,8 @@ LAB_SET = {"bilirubin": 2.5, "sodium": 135, "inr": 1.5, "creatinine": 1.2, "albu
         pytest.param(None, 15, 19, (), id="sex-unknown-aged-15"),
         pytest.param(None, 40, None, ("sex",), id="sex-unknown-adult"),
         pytest.param("male", None, None, ("age",), id="male-age-unknown"),
-        pytest.param("female", None, 19, (), id="female-age-unknown"),
+        # Unknown age: scored as adult care, but the assumption is listed, never silent.
+        pytest.param("female", None, 19, ("age",), id="female-age-unknown"),
     ],
 )
 def test_meld_3_sex_and_age(
@@ -413,3 +414,11 @@ def test_scores_stay_in_range_and_sodium_only_adds(
     # Below 137 mmol/L the OPTN sodium term is never negative while MELD(i) <= 40.
     assert na >= m
     assert not math.isnan(meld_i(t, bilirubin, inr, creatinine))
+
+
+@pytest.mark.parametrize("rule", [meld, meld_na, meld_3])
+def test_unknown_age_is_named_and_the_assumption_stated(rule: Any) -> None:
+    f = rule(_ctx(sex="female", age=None, **LAB_SET))
+    assert f["value"] is not None and f.determined
+    assert "age" in f.missing
+    assert any("Age unknown" in n for n in f.notes)

@@ -168,7 +168,15 @@ def meld_3_value(
 
 def _too_young(ctx: Context, t: Trace) -> bool:
     age = ctx.record.age_on(ctx.as_of)
-    if age is None or age >= t.num("meld.min_age_years"):
+    minimum = t.num("meld.min_age_years")
+    if age is None:
+        # HCC follow-up is adult care: compute, but say that the age was assumed, not known.
+        t.need("age")
+        t.note(
+            f"Age unknown: scored as for a candidate aged {minimum:g} or over (PELD applies below {minimum:g})."
+        )
+        return False
+    if age >= minimum:
         return False
     t.used("age", age, "years")
     return True
