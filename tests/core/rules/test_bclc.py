@@ -268,6 +268,14 @@ def test_first_choice_options_follow_the_stage(
     assert ids(staged(tumors, child_pugh, **fields)) == first
 
 
+@pytest.mark.parametrize(("infiltrative", "shown"), [(True, True), (False, True), (None, False)])
+def test_the_infiltrative_fact_behind_the_stage_b_options_is_shown(
+    infiltrative: bool | None, shown: bool
+) -> None:
+    f = staged(sizes(4.0, 4.0, 4.0), infiltrative=infiltrative)
+    assert ("infiltrative" in {i.name for i in f.inputs}) is shown
+
+
 def test_stage_c_offers_first_line_systemic_therapy_first() -> None:
     f = staged(sizes(3.0), macrovascular_invasion=True)
     assert ids(f)[:2] == ["atezolizumab_bevacizumab", "durvalumab_tremelimumab"]

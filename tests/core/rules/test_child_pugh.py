@@ -127,6 +127,12 @@ def test_class_is_given_when_every_possible_value_agrees() -> None:
     assert f.missing == ("liver.ascites",)
 
 
+def test_unknown_items_are_named_as_a_clinician_writes_them() -> None:
+    f = _cp({"ascites": "none"}, bilirubin=1.0, albumin=4.0)
+    assert "INR and encephalopathy are unknown" in f.explanation
+    assert "between 5 and 9 (class A to B)" in f.explanation
+
+
 def test_both_clinical_items_unknown() -> None:
     f = _cp({}, bilirubin=1.0, albumin=4.0, inr=1.0)
     assert (f["points"], f["class"]) == (None, None)

@@ -123,6 +123,36 @@ def test_options_must_have_ids_and_labels() -> None:
         options(t, "bclc.preserved_liver_function_child_pugh")
 
 
+FIT = {
+    "ecog": 0,
+    "macrovascular_invasion": False,
+    "adjacent_organ_invasion": False,
+    "visceral_peritoneum_perforation": False,
+    "lymph_node_metastasis": False,
+    "extrahepatic_metastasis": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("stage_of", "sizes", "stage"),
+    [
+        (lambda ctx: bclc(ctx, cp("A", 5)), [1.0, 1.0, 1.0, 1.0, None], "B"),
+        (lambda ctx: cnlc(ctx, cp("A", 5)), [1.0, 1.0, 1.0, None], "IIb"),
+        (ajcc, [6.0, None], "IIIA"),
+    ],
+)
+def test_a_stage_given_despite_a_gap_names_it_once(
+    stage_of: Any, sizes: list[float | None], stage: str
+) -> None:
+    tumors = [{} if s is None else {"size_cm": s} for s in sizes]
+    f = stage_of(context(record(tumors=tumors, microvascular_invasion=False, **FIT)))
+    gap = f"tumors[{len(sizes) - 1}].size_cm"
+    assert (f["stage"], f.missing) == (stage, (gap,))
+    assert f.explanation.endswith(f" Unknown but not decisive: {gap}.")
+    undetermined = stage_of(context(record(tumors=[{}], microvascular_invasion=False, **FIT)))
+    assert undetermined["stage"] is None and "not decisive" not in undetermined.explanation
+
+
 def test_words_and_order() -> None:
     assert words([]) == "" and words(["a"]) == "a" and words(["a", "b", "c"], "and") == "a, b and c"
     assert in_order(["C", None, "0"], ["0", "A", "C"], "none") == ["0", "C", "none"]

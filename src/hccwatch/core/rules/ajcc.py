@@ -43,6 +43,7 @@ from hccwatch.core.rules.staging_common import (
     nodes_and_distant,
     recorded_as,
     resolve,
+    undecisive_gaps,
     words,
 )
 from hccwatch.core.rules.tumour_burden import TumourBurden, tumour_burden
@@ -138,9 +139,7 @@ def ajcc(ctx: Context) -> Finding:
             f"AJCC 8th edition {tnm}: cannot determine the stage; with the data recorded it could be "
             f"{words(_order(stage.outcomes, rules))}, depending on {_deciding(t, stage, domains)}."
         )
-    text = f"{head} {recorded_as(burden)}"
-    if stage.value is not None and t.missing:
-        text += f" Unknown but not decisive: {words(list(t.missing), 'and')}."
+    text = f"{head} {recorded_as(burden)}{undecisive_gaps(t) if stage.value is not None else ''}"
     return t.finish(values, text, determined=stage.value is not None)
 
 

@@ -46,6 +46,7 @@ from hccwatch.core.rules.staging_common import (
     options,
     recorded_as,
     resolve,
+    undecisive_gaps,
     words,
 )
 from hccwatch.core.rules.tumour_burden import TumourBurden, tumour_burden
@@ -183,7 +184,7 @@ def bclc(ctx: Context, child_pugh: Finding) -> Finding:
         f"BCLC stage {stage} ({NAMES[stage]}): {_reason(case, stage)}. "
         f"Expected survival {survival}. {recorded_as(burden)}"
     )
-    return t.finish(values, text + _gaps(t), determined=True)
+    return t.finish(values, text + undecisive_gaps(t), determined=True)
 
 
 def _options_key(case: _Case, stage: str) -> str:
@@ -192,7 +193,11 @@ def _options_key(case: _Case, stage: str) -> str:
     if stage == "A":
         return f"bclc.first_choice.stage_a_{'single' if case.known(COUNT) == 1 else 'multinodular'}"
     if stage == "B":
-        return f"bclc.first_choice.stage_b{'_diffuse' if case.ctx.record.infiltrative else ''}"
+        # Infiltrative growth picks the systemic sub-group; unknown keeps all three sub-groups listed.
+        infiltrative = case.ctx.record.infiltrative
+        if infiltrative is not None:
+            case.t.used("infiltrative", infiltrative)
+        return f"bclc.first_choice.stage_b{'_diffuse' if infiltrative else ''}"
     if stage == "C":
         return "bclc.first_choice.stage_c"
     return f"bclc.first_choice.stage_d_{'performance' if _terminal(case) else 'liver'}"
@@ -267,7 +272,7 @@ def _unstaged(case: _Case) -> Finding:
         )
     else:
         text = "No BCLC stage: no tumour is recorded, so there is nothing to stage."
-    text = f"{text} {recorded_as(case.burden)}{_gaps(t)}"
+    text = f"{text} {recorded_as(case.burden)}{undecisive_gaps(t)}"
     return t.finish(_empty(case.known(LIVER)), text, determined=False)
 
 
@@ -281,7 +286,3 @@ def _undetermined(case: _Case, result: Resolution[str | None]) -> Finding:
         f"depending on {deciding(t, result, list(case.domains))}. {recorded_as(case.burden)}"
     )
     return t.finish(_empty(case.known(LIVER)), text, determined=False)
-
-
-def _gaps(t: Trace) -> str:
-    return f" Unknown but not decisive: {words(list(t.missing), 'and')}." if t.missing else ""

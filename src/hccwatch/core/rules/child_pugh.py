@@ -112,7 +112,7 @@ def child_pugh(ctx: Context) -> Finding:
     items = "; ".join(described)
     if not unknown:
         return t.finish(values, f"Child-Pugh {known} points, class {cls}: {items}.", determined=True)
-    gaps = f"{' and '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} unknown"
+    gaps = f"{' and '.join(_LABEL.get(n, n) for n in unknown)} {'is' if len(unknown) == 1 else 'are'} unknown"
     reach = f"the known items give {known} points, so the total lies between {lowest} and {highest}"
     if cls is not None:
         text = f"Child-Pugh class {cls} although {gaps}: {reach}, class {cls} in every case."

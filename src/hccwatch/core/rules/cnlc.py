@@ -40,6 +40,7 @@ from hccwatch.core.rules.staging_common import (
     options,
     recorded_as,
     resolve,
+    undecisive_gaps,
     words,
 )
 from hccwatch.core.rules.tumour_burden import tumour_burden
@@ -127,9 +128,7 @@ def cnlc(ctx: Context, child_pugh: Finding) -> Finding:
         return t.finish({"stage": None, "treatments": []}, f"{text} {recorded_as(burden)}", determined=False)
     values: dict[str, JsonValue] = {"stage": stage, "treatments": options(t, f"cnlc.treatments.{stage}")}
     reason = _reason(ctx, stage, domains, cut)
-    text = f"CNLC stage {stage}: {reason}. {recorded_as(burden)}"
-    if t.missing:
-        text += f" Unknown but not decisive: {words(list(t.missing), 'and')}."
+    text = f"CNLC stage {stage}: {reason}. {recorded_as(burden)}{undecisive_gaps(t)}"
     return t.finish(values, text, determined=True)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "options",
     "recorded_as",
     "resolve",
+    "undecisive_gaps",
     "words",
 ]
 
@@ -263,6 +264,11 @@ def in_order(outcomes: Sequence[str | None], order: Sequence[str], none: str) ->
     """Possible outcomes in the scale's order, with None shown as ``none``."""
     known = [o for o in order if o in outcomes]
     return known + [none] * (None in outcomes) + [o for o in outcomes if o is not None and o not in order]
+
+
+def undecisive_gaps(t: Trace) -> str:
+    """The sentence naming the gaps of a stage given despite them ('' when nothing is missing)."""
+    return f" Unknown but not decisive: {words(list(t.missing), 'and')}." if t.missing else ""
 
 
 def words(items: Sequence[str], last: str = "or") -> str:
