@@ -178,3 +178,13 @@ def test_never_crashes_and_is_consistent(data: dict[str, Any]) -> None:
         assert f["trend"] == "rising" and f["doubling_time_months"] > 0
     if f["ratio_to_nadir"] is not None:
         assert f["ratio_to_nadir"] >= 1 or math.isclose(f["ratio_to_nadir"], 1)
+
+
+def test_the_trend_names_the_dates_it_covers() -> None:
+    # A trend from old results stays reported (a rise never followed up matters), with its dates shown.
+    f = _run(
+        _series(("2019-03-01", 5), ("2019-06-01", 30), ("2019-09-01", 80)),
+        [{"type": "resection", "date": "2019-01-01"}],
+    )
+    assert f["trend"] == "rising" and f["above_threshold"] is None
+    assert "over 3 results from 2019-03-01 to 2019-09-01" in f.explanation

@@ -283,3 +283,24 @@ def test_any_record_gives_well_formed_options(data: dict[str, Any]) -> None:
         for o in found:
             assert o.status in STATUSES and o.citations and o.reasons
             assert (o.status == "cannot_determine") <= bool(o.missing)
+
+
+# --- review fixes: an undated site and a viable tumour that was since treated ---
+
+
+def test_an_undated_site_leaves_the_disease_free_interval_unknown() -> None:
+    # The undated lung site may predate the dated imaging lesion, so 20 months is not established.
+    new_lung = {"date": "2024-09-10", "modality": "ct", "region": "chest", "result": "new_lesion",
+                "lesions": [{"site": "lung", "new": True}]}  # fmt: skip
+    fields = oligo_lung("2024-09-10", metastatic_sites=[site("lung", date=None)])
+    m = options(**{**fields, "imaging": [*fields["imaging"], new_lung]})["metastasectomy"]
+    assert m.status == "cannot_determine" and "metastatic_sites[].date" in m.missing
+    assert not any("disease-free interval 20 months" in r for r in m.reasons)
+
+
+def test_a_viable_tumour_assessed_before_the_last_curative_treatment_was_treated_by_it() -> None:
+    before = oligo_lung("2024-09-10", tumors=[{"viable": True}], tumors_assessed_on="2022-12-01")
+    assert options(**before)["metastasectomy"].status == "candidate"
+    after = oligo_lung("2024-09-10", tumors=[{"viable": True}], tumors_assessed_on="2023-02-01")
+    m = options(**after)["metastasectomy"]
+    assert m.status == "not_candidate" and any("viable liver tumour" in r for r in m.reasons)

@@ -147,7 +147,7 @@ def afp_kinetics(ctx: Context) -> Finding:
     values.update(
         trend=trend, slope_ng_ml_per_month=slope, doubling_time_months=doubling, values_used=len(window)
     )
-    parts.append(_trend_text(t, trend, slope, len(window), doubling))
+    parts.append(_trend_text(t, trend, slope, window, doubling))
     return t.finish(values, " ".join(parts))
 
 
@@ -167,10 +167,12 @@ def _nadir_text(nadir: Lab, since: str, ratio: float | None) -> str:
     return text + (f"; latest is {ratio:.1f} times the nadir." if ratio is not None else ".")
 
 
-def _trend_text(t: Trace, trend: str, slope: float, used: int, doubling: float | None) -> str:
+def _trend_text(t: Trace, trend: str, slope: float, window: Sequence[Lab], doubling: float | None) -> str:
     cutoff = t.num("afp.rising_slope_ng_ml_per_month")
+    # The dates let a reader see how old the trend is (it is not limited to the lab window).
     text = (
-        f"Trend {trend}: {slope:+.1f} ng/mL per month by least squares over {used} results "
+        f"Trend {trend}: {slope:+.1f} ng/mL per month by least squares over {len(window)} results "
+        f"from {window[0].date} to {window[-1].date} "
         f"(rising above {cutoff:g} ng/mL/month, a cut-off from liver-transplant candidates)"
     )
     if doubling is not None:

@@ -12,12 +12,13 @@ extrahepatic lesion), then list, each with its status, reasons, cautions and gap
   criterion                   holds when
   ==========================  ==============================================================
   limited                     one organ, <= 3 lesions, all recorded resectable
-  liver disease controlled    no viable tumour; latest liver imaging after the last curative
+  liver disease controlled    no viable tumour (one assessed before the last curative treatment
+                              was treated by it); latest liver imaging after the last curative
                               treatment normal or stable, with no new lesion since
   liver function              Child-Pugh A (``scores["child_pugh"]["class"]``)
   performance status          ECOG 0-1
   disease-free interval       >= 12 months from the last curative treatment to the first
-                              extrahepatic metastasis
+                              extrahepatic metastasis (unknown if any recorded site is undated)
   ==========================  ==============================================================
 
 - **systemic therapy**, one option per regimen: the first-line list, or the second-line list
@@ -79,6 +80,8 @@ class _Spread:
     sites: tuple[MetastaticSite, ...]
     organs: tuple[str, ...]
     first_seen: date | None
+    # A recorded site without a date may predate ``first_seen``: the first metastasis is then undated.
+    undated: bool
 
 
 def _spread(ctx: Context) -> _Spread | None:
@@ -105,7 +108,9 @@ def _spread(ctx: Context) -> _Spread | None:
     dates = [s.date for s in sites if s.date is not None] + [when for when, _ in on_imaging]
     nodes = {"lymph_node"} if record.lymph_node_metastasis else set()
     organs = sorted({s.site for s in sites} | {site for _, site in on_imaging} | nodes)
-    return _Spread(tuple(evidence), sites, tuple(organs), min(dates) if dates else None)
+    first_seen = min(dates) if dates else None
+    undated = any(s.date is None for s in sites)
+    return _Spread(tuple(evidence), sites, tuple(organs), first_seen, undated)
 
 
 @dataclass
@@ -208,10 +213,13 @@ def _limited(checks: _Checks, spread: _Spread) -> None:
 
 def _liver_control(checks: _Checks, ctx: Context) -> None:
     t = checks.t
-    if any(tumor.viable is True for tumor in ctx.record.tumors or ()):
+    treatments = curative_treatments(ctx, t)
+    assessed = ctx.record.tumors_assessed_on
+    # Tumours assessed before the last curative treatment describe the disease it treated.
+    treated_since = bool(treatments) and assessed is not None and treatments[-1].date >= assessed
+    if not treated_since and any(tumor.viable is True for tumor in ctx.record.tumors or ()):
         checks.add(False, "intrahepatic disease controlled (a viable liver tumour is recorded)")
         return
-    treatments = curative_treatments(ctx, t)
     if not treatments:
         checks.add(
             None,
@@ -249,8 +257,12 @@ def _liver_control(checks: _Checks, ctx: Context) -> None:
 def _disease_free_interval(checks: _Checks, ctx: Context, spread: _Spread) -> None:
     t = checks.t
     minimum = t.num("options.metastasectomy.dfi_min_months")
-    if spread.first_seen is None:
-        checks.add(None, f"disease-free interval >= {minimum:g} months", "metastatic_sites[].date")
+    if spread.first_seen is None or spread.undated:
+        checks.add(
+            None,
+            f"disease-free interval >= {minimum:g} months (date of the first metastasis unknown)",
+            "metastatic_sites[].date",
+        )
         return
     before = [tx for tx in curative_treatments(ctx, t) if tx.date < spread.first_seen]
     if not before:

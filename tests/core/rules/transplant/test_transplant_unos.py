@@ -90,3 +90,47 @@ def test_afp_rule_with_unknown_current_afp() -> None:
     finding = criteria((3.0,))["unos_afp_exception"]
     assert finding["t2"] is True and finding["eligible"] is None
     assert "labs.afp" in finding.missing
+
+
+RESECTED_2020 = {
+    "tumors_assessed_on": "2026-10-01",
+    "treatments": [{"type": "resection", "date": "2020-02-01"}],
+}
+
+
+def test_afp_before_a_resection_is_not_part_of_the_history() -> None:
+    # A pre-resection AFP of 1500 reflects the removed tumour: the recurrence with AFP 8 is judged on
+    # its own AFP (UNOS 2017 rule applied to current disease).
+    history = labs("2020-01-01", afp=1500) + labs("2026-11-01", afp=8)
+    finding = criteria((3.0,), labs=history, **RESECTED_2020)["unos_afp_exception"]
+    assert finding["eligible"] is True and finding["afp_ng_ml"] == 8
+    assert any("reflect the removed tumour" in n for n in finding.notes)
+
+
+def test_afp_above_1000_after_the_resection_still_counts() -> None:
+    history = labs("2020-01-01", afp=5) + labs("2026-11-01", afp=1500)
+    finding = criteria((3.0,), labs=history, **RESECTED_2020)["unos_afp_exception"]
+    assert finding["eligible"] is False and "not initially eligible" in finding.explanation
+
+
+def test_a_current_afp_taken_before_the_resection_is_not_current() -> None:
+    recent = {"tumors_assessed_on": "2026-11-20", "treatments": [{"type": "resection", "date": "2026-11-10"}]}
+    finding = criteria((3.0,), labs=labs("2026-11-01", afp=8), **recent)["unos_afp_exception"]
+    assert finding["eligible"] is None
+    assert "labs.afp (after the resection of 2026-11-10)" in finding.missing
+
+
+def test_t2_is_the_imaging_stage_and_an_unknown_exclusion_leaves_only_eligibility_open() -> None:
+    finding = criteria((3.0,), afp=10, macrovascular_invasion=None)["unos_afp_exception"]
+    assert finding["t2"] is True and finding["eligible"] is None
+    assert finding.missing == ("macrovascular_invasion",)
+    assert "meets T2" in finding.explanation and "T2 cannot be determined" not in finding.explanation
+    excluded = criteria((3.0,), afp=10, macrovascular_invasion=True)["unos_afp_exception"]
+    assert excluded["t2"] is True and excluded["eligible"] is False
+
+
+def test_downstaging_names_the_burden_verdict_while_an_exclusion_is_unknown() -> None:
+    finding = criteria((6.0,), infiltrative=None)["unos_downstaging"]
+    assert (finding["eligible"], finding["reason"]) == (None, "within_entry")
+    assert "beyond Milan but within the downstaging entry criteria" in finding.explanation
+    assert finding.missing == ("infiltrative",)

@@ -11,17 +11,21 @@ beyond the entry arms Then not eligible.
 lesions are counted from 1 cm (OPTN class 5); T2 = one lesion 2–5 cm, or 2–3 lesions each
 ≤ 3 cm (within Milan and not a single lesion < 2 cm).
 
-| T2 | AFP history (on or before the evaluation date)                          | eligible |
+AFP history = results after the latest resection or transplant, up to the evaluation date.
+
+| T2 | AFP history                                                              | eligible |
 |----|--------------------------------------------------------------------------|----------|
 | no | any                                                                      | false    |
-| yes| never > 1000 ng/mL, current AFP known                                     | true     |
-| yes| > 1000, no locoregional therapy since                                     | false    |
-| yes| > 1000, then locoregional therapy, every AFP since < 500 (current known)  | true     |
-| yes| > 1000, then locoregional therapy, any AFP since ≥ 500                    | false (review board) |
+| yes| never > 1000 ng/mL, current AFP known                                    | true     |
+| yes| > 1000, no locoregional therapy since                                    | false    |
+| yes| > 1000, then locoregional therapy, every AFP since < 500 (current known) | true     |
+| yes| > 1000, then locoregional therapy, any AFP since ≥ 500                   | false (review board) |
 
 Both rules concern current lesions: tumours recorded before a resection or transplant make
-the current burden unknown here. The record does not carry the OPTN imaging class: every
-recorded lesion ≥ 1 cm is taken as class 5, and the finding says so.
+the current burden unknown here, and AFP results up to that operation reflect the removed
+tumour, so they are not part of the AFP history (a pre-resection AFP > 1000 does not bar a
+later recurrence). The record does not carry the OPTN imaging class: every recorded lesion
+≥ 1 cm is taken as class 5, and the finding says so.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ def _kleene_and(*parts: bool | None) -> bool | None:
     return True if all(p is True for p in parts) else None
 
 
+def _not_excluded(facts: Facts) -> bool | None:
+    state = facts.exclusions.state
+    return None if state is None else not state
+
+
 def unos_downstaging(ctx: Context, facts: Facts) -> Finding:
     facts = dataclasses.replace(
         facts, burden=facts.burden.current(), exclusions=read_exclusions(ctx, infiltrative=True)
@@ -62,8 +71,7 @@ def unos_downstaging(ctx: Context, facts: Facts) -> Finding:
     # Beyond Milan grows with the burden, within the entry arms shrinks: test each at its own extreme.
     beyond_milan = True if not fits(milan, best.extent) else (False if fits(milan, worst.extent) else None)
     in_entry = False if not fits(entry, best.extent) else (True if fits(entry, worst.extent) else None)
-    not_excluded = None if facts.exclusions.state is None else not facts.exclusions.state
-    eligible = _kleene_and(not_excluded, beyond_milan, in_entry)
+    eligible = _kleene_and(_not_excluded(facts), beyond_milan, in_entry)
     if facts.exclusions.present:
         reason: str | None = "excluded"
     elif beyond_milan is False:
@@ -71,7 +79,8 @@ def unos_downstaging(ctx: Context, facts: Facts) -> Finding:
     elif in_entry is False:
         reason = "beyond_entry"
     else:
-        reason = "within_entry" if eligible else None
+        # The burden's own verdict, even while an unknown exclusion leaves eligibility open.
+        reason = "within_entry" if beyond_milan and in_entry else None
     words = {
         "within_milan": f"within Milan ({arms_text(milan)}), so listing does not need downstaging",
         "beyond_entry": f"beyond the downstaging entry criteria ({arms_text(entry)})",
@@ -100,15 +109,15 @@ def unos_downstaging(ctx: Context, facts: Facts) -> Finding:
     )
 
 
-def _t2(t: Trace, facts: Facts, burden: Burden) -> tuple[bool | None, str]:
-    """T2 on the lesions that count (tri-state, like every criterion here), and its definition."""
+def _t2(t: Trace, burden: Burden) -> tuple[bool | None, str]:
+    """T2 (an imaging stage) on the lesions that count, tri-state, and its definition."""
     milan = read_arms(t, "transplant.milan.arms")
     single_min = t.num("transplant.unos_afp_exception.t2_single_min_cm")
     rule = f"T2 = {arms_text(milan)}, but not a single lesion < {single_min:g} cm"
     best = burden.extent(worst=False)
-    if facts.exclusions.state is True or not fits(milan, best):
+    if not fits(milan, best):
         return False, rule
-    if facts.exclusions.state is None or not burden.exact:
+    if not burden.exact:
         return None, rule
     return best.nodules > 0 and not (best.nodules == 1 and best.largest_cm < single_min), rule
 
@@ -117,9 +126,19 @@ def _afp_rule(ctx: Context, t: Trace) -> tuple[bool | None, str, float | None]:
     """The 2017 AFP rule on the AFP history: (passes, why, current AFP)."""
     exclusion = t.num("transplant.unos_afp_exception.afp_exclusion_ng_ml")
     below = t.num("transplant.unos_afp_exception.afp_reeligible_below_ng_ml")
+    removals = ctx.treatments("resection", "transplant")
+    since = removals[-1] if removals else None
     latest = ctx.latest_lab(t, "afp")
+    history = [lab for lab in ctx.labs("afp") if since is None or lab.date > since.date]
+    if since is not None and len(history) < len(ctx.labs("afp")):
+        t.note(
+            f"AFP results up to the {since.type} of {since.date.isoformat()} reflect the removed tumour "
+            "and are not part of the UNOS AFP history."
+        )
+        if latest is not None and latest.date <= since.date:
+            t.need(f"labs.afp (after the {since.type} of {since.date.isoformat()})")
+            latest = None
     now = None if latest is None else latest.canonical.value
-    history = ctx.labs("afp")
     high = [lab for lab in history if lab.canonical.value > exclusion]
     if not high:
         if latest is None:
@@ -168,9 +187,9 @@ def unos_afp_exception(ctx: Context, facts: Facts) -> Finding:
         f"OPTN counts only class 5 lesions of at least {min_cm:g} cm; the record does not give the imaging "
         "class, so every recorded lesion of that size is taken as class 5."
     )
-    t2, t2_rule = _t2(t, facts, burden)
+    t2, t2_rule = _t2(t, burden)
     afp_ok, why, afp_now = _afp_rule(ctx, t)
-    eligible = _kleene_and(t2, afp_ok)
+    eligible = _kleene_and(_not_excluded(facts), t2, afp_ok)
     t2_text = {True: "meets T2", False: "does not meet T2", None: "T2 cannot be determined"}[t2]
     detail = f"{burden.describe()} (lesions ≥ {min_cm:g} cm); {t2_text} ({t2_rule}); {why}"
     values: dict[str, JsonValue] = {**burden.exact_values(), "t2": t2, "afp_ng_ml": afp_now}
