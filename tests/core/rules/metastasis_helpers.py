@@ -17,9 +17,17 @@ def afp_finding(
 ) -> Finding:
     """The afp.kinetics finding, built by hand (its rule is written by another engineer)."""
     latest = None if value is None else {"value": value, "date": date}
+    # Like afp.kinetics: the thresholds reached, lowest first (the rules read only the lowest).
+    exceeded = ["afp_20"] if above else []
     return Finding(
         rule="afp.kinetics",
-        values={"latest": latest, "trend": trend, "above_threshold": above, "slope_ng_ml_per_month": None},
+        values={
+            "latest": latest,
+            "trend": trend,
+            "above_threshold": above,
+            "thresholds_exceeded": exceeded,
+            "slope_ng_ml_per_month": None,
+        },
         determined=trend is not None,
         explanation="built by hand for the test",
     )

@@ -284,8 +284,16 @@ def test_workup_prefers_current_evidence_over_the_older_list() -> None:
 
 def test_afp_rise_with_normal_ultrasound_explains_the_evidence() -> None:
     detail = next(a.detail for a in run(MAN, RISING_AFP).alerts if a.id == "afp_rise")
-    assert "AFP 48 ng/mL on 2026-11-01 is above the threshold; its trend is rising" in detail
+    assert "AFP 48 ng/mL on 2026-11-01 is at or above 20 ng/mL; its trend is rising" in detail
     assert "38%" in detail and "FDG-PET/CT if both are negative" in detail
+
+
+def test_explanation_states_each_present_factor_in_words() -> None:
+    # "capsule" alone would read as a (protective) complete capsule; the reason says "incomplete".
+    p = run(with_(MAN, tumors=[tumour(capsule="incomplete")], lymph_node_metastasis=True))
+    assert "Risk factors present: capsule: incomplete." in p.metastasis.explanation
+    assert "likelihood for this patient" not in p.metastasis.explanation
+    assert "sites by likelihood: lymph node, lung" in p.metastasis.explanation
 
 
 def test_unknown_afp_kinetics_is_a_gap_not_normal() -> None:

@@ -8,6 +8,7 @@ import pytest
 from metastasis_helpers import EARLY_MAN, RISING_AFP, afp_finding, study, with_
 
 from hccwatch.core.finding import Finding
+from hccwatch.core.knowledge import default_knowledge
 from hccwatch.core.rules.suspicion import afp_suspicions, imaging_suspicions
 from support import context, record
 
@@ -68,6 +69,20 @@ def test_falling_raised_afp_is_noted() -> None:
             [],
             id="explained-by-imaging",
         ),
+        # A superseded abnormal study raises no imaging alert, so it cannot explain the AFP.
+        pytest.param(
+            [
+                study("2026-09-01", "ct", "chest", "new_lesion", {"site": "lung"}),
+                study("2026-11-01", "ct", "chest", "normal"),
+            ],
+            ["liver_multiphase_ct_or_mri"],
+            id="abnormal-superseded-by-normal-explains-nothing",
+        ),
+        pytest.param(
+            [study("2026-09-01", "ct", "chest", "normal"), study("2026-11-01", "ct", "chest", "progression")],
+            [],
+            id="normal-superseded-by-abnormal-explains",
+        ),
     ],
 )
 def test_afp_plan_follows_recent_imaging(imaging: list[dict[str, Any]], tests: list[str]) -> None:
@@ -92,3 +107,42 @@ def test_region_gives_the_site_when_lesions_are_not_itemised() -> None:
     assert _imaging(study("2026-11-01", "mri", "brain", "new_lesion")) == [
         ("imaging_new_lesion", "urgent", ("brain",))
     ]
+
+
+@pytest.mark.parametrize(
+    ("afp", "alerted", "gaps"),
+    [
+        pytest.param(
+            afp_finding(None, False, 9.0), False, {"afp.trend"}, id="one-normal-value-trend-unknown"
+        ),
+        pytest.param(afp_finding("stable", None, 9.0), False, {"afp.above_threshold"}, id="latest-too-old"),
+        pytest.param(afp_finding(None, True, 30.0), True, {"afp.trend"}, id="raised-trend-unknown"),
+        pytest.param(afp_finding("stable", False, 4.0), False, set(), id="both-known"),
+    ],
+)
+def test_an_unknown_trend_or_level_is_a_gap_even_when_the_other_is_known(
+    afp: Finding, alerted: bool, gaps: set[str]
+) -> None:
+    ctx = context(record(**EARLY_MAN))
+    t = ctx.trace("metastasis.sites")
+    assert bool(afp_suspicions(ctx, t, afp)) is alerted
+    assert set(t.missing) == gaps
+
+
+def test_the_afp_statement_names_the_lowest_threshold_reached_and_cites_it() -> None:
+    afp = Finding(
+        rule="afp.kinetics",
+        values={
+            "latest": {"value": 450.0, "date": "2026-11-01"},
+            "trend": "rising",
+            "above_threshold": True,
+            "thresholds_exceeded": ["afp_20", "afp_200", "afp_400"],
+        },
+        determined=True,
+        explanation="",
+    )
+    ctx = context(record(**EARLY_MAN))
+    (s,) = afp_suspicions(ctx, ctx.trace("metastasis.sites"), afp)
+    assert s.reasons[0] == "AFP 450 ng/mL on 2026-11-01 is at or above 20 ng/mL; its trend is rising."
+    cited = default_knowledge().entry("afp.threshold_ng_ml.afp_20").citations
+    assert set(cited) <= set(s.citations)

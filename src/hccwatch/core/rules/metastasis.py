@@ -45,10 +45,11 @@ class MetastasisPathway:
 
 
 def _explanation(suspicions: list[Suspicion], sites: list[JsonValue], risks: list[JsonValue]) -> str:
-    ranked = ", ".join(str(row["site"]) for row in sites if isinstance(row, dict))
-    present = [str(r["id"]) for r in risks if isinstance(r, dict) and r.get("present") is True]
+    ranked = ", ".join(str(row["site"]).replace("_", " ") for row in sites if isinstance(row, dict))
+    # The factor's reason, not its id: "capsule" alone would read as a (protective) complete capsule.
+    present = [str(r["reason"]) for r in risks if isinstance(r, dict) and r.get("present") is True]
     factors = (
-        f"Risk factors present: {', '.join(present)}." if present else "No risk factor recorded as present."
+        f"Risk factors present: {'; '.join(present)}." if present else "No risk factor recorded as present."
     )
     if not suspicions:
         return (

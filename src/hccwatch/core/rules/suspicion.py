@@ -70,6 +70,14 @@ def _negative_for(studies: Iterable[Imaging], test: str) -> bool:
     return any(s.result in NEGATIVE_RESULTS and _does(s, test) for s in studies)
 
 
+def _latest_by_region(studies: Iterable[Imaging]) -> list[Imaging]:
+    """The latest study of each region: a later study of a region supersedes an earlier one."""
+    latest: dict[str, Imaging] = {}
+    for study in sorted(studies, key=lambda s: s.date):
+        latest[study.region] = study
+    return list(latest.values())
+
+
 MODALITY_NAMES = {
     "ultrasound": "ultrasound",
     "ct": "CT",
@@ -89,20 +97,27 @@ def _study_text(s: Imaging) -> str:
 # --- AFP -------------------------------------------------------------------------------------
 
 
-def _afp_statement(afp: Finding) -> str:
+def _level(t: Trace, afp: Finding) -> str:
+    """The phrase "is at or above N ng/mL", N the lowest AFP threshold reached (from afp.kinetics)."""
+    if afp.get("above_threshold") is not True:
+        return ""
+    exceeded = afp.get("thresholds_exceeded")
+    if isinstance(exceeded, list) and exceeded:
+        # afp.kinetics lists the reached thresholds lowest first, and compares with >=.
+        return f" is at or above {t.num(f'afp.threshold_ng_ml.{exceeded[0]}'):g} ng/mL"
+    return " is at or above the recall threshold"
+
+
+def _afp_statement(t: Trace, afp: Finding) -> str:
     latest = afp.get("latest")
     trend = afp.get("trend")
     where = ""
-    if isinstance(latest, dict) and latest.get("value") is not None:
-        where = (
-            f" {latest['value']:g} ng/mL on {latest.get('date')}"
-            if isinstance(latest["value"], int | float)
-            else ""
-        )
-    level = " is above the threshold" if afp.get("above_threshold") is True else ""
+    if isinstance(latest, dict) and isinstance(latest.get("value"), int | float):
+        where = f" {latest['value']:g} ng/mL on {latest.get('date')}"
+    level = _level(t, afp)
     if trend in ("rising", "stable", "falling"):
         return f"AFP{where}{level}; its trend is {trend}." if level else f"AFP{where} is {trend}."
-    return f"AFP{where}{level}; its trend is unknown (fewer than three recent results)."
+    return f"AFP{where}{level}; its trend is not known (the AFP kinetics finding says why)."
 
 
 def _afp_facts(afp: Finding) -> tuple[InputUsed, ...]:
@@ -116,8 +131,12 @@ def _afp_facts(afp: Finding) -> tuple[InputUsed, ...]:
 def _afp_plan(
     recent: list[Imaging], evidence: Mapping[str, JsonValue], window_days: float, abnormal: Iterable[str]
 ) -> tuple[list[str], list[str]]:
-    """(reasons, tests) for an unexplained AFP rise, from what recent imaging has already shown."""
-    if any(s.result in abnormal for s in recent):
+    """(reasons, tests) for an unexplained AFP rise, from what recent imaging has already shown.
+
+    Only the latest study of a region can explain the AFP (it is what the imaging alert reports):
+    an abnormal study since superseded by a normal one explains nothing.
+    """
+    if any(s.result in abnormal for s in _latest_by_region(recent)):
         return [str(evidence["explained"])], []
     liver_done = _negative_for(recent, "liver_multiphase_ct_or_mri")
     chest_done = _negative_for(recent, "chest_ct")
@@ -142,14 +161,20 @@ def _afp_plan(
 def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
     """The "afp_rise" suspicion, if AFP is rising or raised and not falling."""
     trend, above = afp.get("trend"), afp.get("above_threshold")
+    # An unknown trend or level cannot exclude a rise: name it even when the other one answers.
+    if trend is None:
+        t.need("afp.trend")
+    if above is None:
+        t.need("afp.above_threshold")
     if trend is None and above is None:
-        t.need("afp.trend", "afp.above_threshold")
         return []
     rising = trend == "rising"
     if not rising and above is not True:
         return []
     if not rising and trend == "falling":
-        t.note("AFP is above the threshold but falling, as expected after treatment; not alerted.")
+        t.note(
+            "AFP is at or above the recall threshold but falling, as expected after treatment; not alerted."
+        )
         return []
     at = ctx.trace("alert.afp_rise")
     urgency = as_urgency(at.value("metastasis.suspicion.afp_rise.urgency"))
@@ -158,8 +183,9 @@ def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
     abnormal = at.table("metastasis.suspicion.imaging.results")
     recent = [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= window]
     plan, tests = _afp_plan(recent, evidence, window, abnormal)
-    reasons = [_afp_statement(afp), str(evidence["marker"]), *plan]
-    because = f"{ALERT_TITLES['afp_rise']}: {_afp_statement(afp)}"
+    statement = _afp_statement(at, afp)
+    reasons = [statement, str(evidence["marker"]), *plan]
+    because = f"{ALERT_TITLES['afp_rise']}: {statement}"
     return [
         Suspicion(
             id="afp_rise",
@@ -242,12 +268,9 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
 
 def imaging_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
     """One suspicion per region whose latest study is new, progressing or indeterminate."""
-    latest: dict[str, Imaging] = {}
-    for study in ctx.imaging():
-        latest[study.region] = study
     results = t.table("metastasis.suspicion.imaging.results")
     out = []
-    for study in latest.values():
+    for study in _latest_by_region(ctx.imaging()):
         alert_id = results.get(study.result)
         if isinstance(alert_id, str):
             out.append(_imaging_suspicion(ctx, study, alert_id, afp))
