@@ -146,3 +146,52 @@ def test_the_afp_statement_names_the_lowest_threshold_reached_and_cites_it() -> 
     assert s.reasons[0] == "AFP 450 ng/mL on 2026-11-01 is at or above 20 ng/mL; its trend is rising."
     cited = default_knowledge().entry("afp.threshold_ng_ml.afp_20").citations
     assert set(cited) <= set(s.citations)
+
+
+def _imaging_ids(*imaging: dict[str, Any], treatments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    fields = with_(EARLY_MAN, imaging=list(imaging))
+    if treatments is not None:
+        fields["treatments"] = treatments
+    ctx = context(record(**fields))
+    found = imaging_suspicions(ctx, ctx.trace("metastasis.sites"), RISING_AFP)
+    return {s.id: s for s in found}
+
+
+def test_a_finding_older_than_the_window_is_no_longer_an_open_suspicion() -> None:
+    # as_of 2026-11-24; the window is 180 days (knowledge: metastasis.suspicion.imaging.alert_window_days)
+    assert "imaging_new_lesion" in _imaging_ids(study("2026-06-01", "ct", "abdomen", "new_lesion"))
+    assert _imaging_ids(study("2023-05-01", "ct", "abdomen", "new_lesion")) == {}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "alert"),
+    [
+        # Ultrasound finds 47% of early HCC (Tzartzeva 2018): it cannot clear a CT finding.
+        pytest.param(
+            ("ct", "new_lesion"), ("ultrasound", "normal"), "imaging_new_lesion", id="us-cannot-clear-ct"
+        ),
+        pytest.param(("ultrasound", "indeterminate"), ("mri", "normal"), None, id="mri-clears-us"),
+        pytest.param(("mri", "new_lesion"), ("ct", "normal"), None, id="ct-clears-mri"),
+        pytest.param(
+            ("mri", "normal"), ("ultrasound", "new_lesion"), "imaging_new_lesion", id="weaker-abnormal-counts"
+        ),
+    ],
+)
+def test_a_later_study_supersedes_only_if_as_sensitive_or_abnormal(
+    first: tuple[str, str], second: tuple[str, str], alert: str | None
+) -> None:
+    found = _imaging_ids(
+        study("2026-09-01", first[0], "liver", first[1]), study("2026-10-15", second[0], "liver", second[1])
+    )
+    assert list(found) == ([alert] if alert else [])
+
+
+def test_a_treatment_after_the_study_is_said_not_hidden() -> None:
+    found = _imaging_ids(
+        study("2026-09-01", "ct", "liver", "new_lesion"),
+        treatments=[
+            {"type": "resection", "date": "2025-09-16", "margin": "R0"},
+            {"type": "tace", "date": "2026-09-20"},
+        ],
+    )
+    assert any("tace on 2026-09-20 followed this study" in r for r in found["imaging_new_lesion"].reasons)

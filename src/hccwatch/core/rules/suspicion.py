@@ -16,7 +16,8 @@ lesions under 1 cm (Sugiyama 2004), while 38% of extrahepatic recurrences have n
 recurrence (Yoon 2021). A raised AFP that is falling is noted, not alerted (it is what follows
 successful treatment). Unknown kinetics are a gap, never "normal".
 
-**Imaging.** When the latest study of a region reports a new lesion or progression
+**Imaging.** When the standing study of a region (the latest within ``alert_window_days``; a
+normal study only replaces an abnormal one if it is at least as sensitive) reports a new lesion or progression
 ("imaging_new_lesion") or an indeterminate finding ("imaging_indeterminate"), Then suspect
 recurrence at the lesions' sites (soon; urgent for the brain) and request the site's test plus,
 for a new lesion, restaging (liver CT/MRI, chest CT, AFP) not already covered by that study.
@@ -70,12 +71,39 @@ def _negative_for(studies: Iterable[Imaging], test: str) -> bool:
     return any(s.result in NEGATIVE_RESULTS and _does(s, test) for s in studies)
 
 
-def _latest_by_region(studies: Iterable[Imaging]) -> list[Imaging]:
-    """The latest study of each region: a later study of a region supersedes an earlier one."""
+def _latest_by_region(t: Trace, studies: Iterable[Imaging]) -> list[Imaging]:
+    """The study of each region that stands: a later study supersedes an earlier one when it is
+    abnormal itself or at least as sensitive, so a normal ultrasound never clears a CT finding."""
+    rank = t.table("metastasis.suspicion.imaging.modality_rank")
     latest: dict[str, Imaging] = {}
     for study in sorted(studies, key=lambda s: s.date):
-        latest[study.region] = study
+        current = latest.get(study.region)
+        if (
+            current is None
+            or study.result not in NEGATIVE_RESULTS
+            or _rank(rank, study) >= _rank(rank, current)
+        ):
+            latest[study.region] = study
     return list(latest.values())
+
+
+def _rank(rank: Mapping[str, JsonValue], study: Imaging) -> float:
+    value = rank.get(study.modality)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _open_findings(ctx: Context, t: Trace) -> list[Imaging]:
+    """Studies recent enough to be an open suspicion: older findings have been acted on."""
+    days = t.num("metastasis.suspicion.imaging.alert_window_days")
+    return [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= days]
+
+
+def _treated_since(ctx: Context, study: Imaging) -> str | None:
+    """A treatment after the study, said aloud: it may have answered the finding."""
+    later = [x for x in ctx.treatments() if x.date > study.date]
+    if not later:
+        return None
+    return f"A {later[-1].type.replace('_', ' ')} on {later[-1].date.isoformat()} followed this study."
 
 
 MODALITY_NAMES = {
@@ -129,14 +157,18 @@ def _afp_facts(afp: Finding) -> tuple[InputUsed, ...]:
 
 
 def _afp_plan(
-    recent: list[Imaging], evidence: Mapping[str, JsonValue], window_days: float, abnormal: Iterable[str]
+    t: Trace,
+    recent: list[Imaging],
+    evidence: Mapping[str, JsonValue],
+    window_days: float,
+    abnormal: Iterable[str],
 ) -> tuple[list[str], list[str]]:
     """(reasons, tests) for an unexplained AFP rise, from what recent imaging has already shown.
 
     Only the latest study of a region can explain the AFP (it is what the imaging alert reports):
     an abnormal study since superseded by a normal one explains nothing.
     """
-    if any(s.result in abnormal for s in _latest_by_region(recent)):
+    if any(s.result in abnormal for s in _latest_by_region(t, recent)):
         return [str(evidence["explained"])], []
     liver_done = _negative_for(recent, "liver_multiphase_ct_or_mri")
     chest_done = _negative_for(recent, "chest_ct")
@@ -182,7 +214,7 @@ def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
     evidence = at.table("metastasis.suspicion.afp_rise.evidence")
     abnormal = at.table("metastasis.suspicion.imaging.results")
     recent = [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= window]
-    plan, tests = _afp_plan(recent, evidence, window, abnormal)
+    plan, tests = _afp_plan(t, recent, evidence, window, abnormal)
     statement = _afp_statement(at, afp)
     reasons = [statement, str(evidence["marker"]), *plan]
     because = f"{ALERT_TITLES['afp_rise']}: {statement}"
@@ -258,7 +290,7 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
         kind="imaging",
         urgency=urgency,
         sites=sites,
-        reasons=(reason,),
+        reasons=tuple(r for r in (reason, _treated_since(ctx, study)) if r),
         citations=at.citations,
         unverified=at.unverified,
         facts=(fact,),
@@ -267,10 +299,10 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
 
 
 def imaging_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
-    """One suspicion per region whose latest study is new, progressing or indeterminate."""
+    """One suspicion per region whose standing recent study is new, progressing or indeterminate."""
     results = t.table("metastasis.suspicion.imaging.results")
     out = []
-    for study in _latest_by_region(ctx.imaging()):
+    for study in _latest_by_region(t, _open_findings(ctx, t)):
         alert_id = results.get(study.result)
         if isinstance(alert_id, str):
             out.append(_imaging_suspicion(ctx, study, alert_id, afp))
