@@ -360,3 +360,22 @@ def test_every_alert_id_has_a_template_in_every_language() -> None:
     texts = default_knowledge().texts
     lacking = {lang: sorted(i for i in ids if f"alert.{i}" not in texts[lang]) for lang in ("en", "zh")}
     assert not any(lacking.values()), f"alert ids without a patient template: {lacking}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_alert_below_its_usual_urgency_does_not_promise_the_usual_haste(lang: str) -> None:
+    # Stable lumbar pain is a "soon" spinal alert: its text must not say "within a day".
+    data = {
+        "id": "lumbar",
+        "symptoms": [
+            {"code": "back_pain", "onset": "2026-11-01", "spinal_level": "lumbar", "progressive": False}
+        ],
+    }
+    out = assess(data, as_of="2026-11-24", lang=lang).to_dict()
+    assert [(a["id"], a["urgency"]) for a in out["alerts"]] == [("spinal_metastasis_suspected", "soon")]
+    texts = [
+        i["text"]
+        for i in out["patient_summary"]["items"]
+        if i["about"] == "alert.spinal_metastasis_suspected"
+    ]
+    assert texts == [default_knowledge().text(lang, "alert_by_urgency.soon.spinal_metastasis_suspected")]

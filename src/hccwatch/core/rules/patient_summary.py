@@ -7,7 +7,10 @@ in the language's own format):
 =====================  ==================================  =================================
 item                   template                            urgency
 =====================  ==================================  =================================
-each alert             ``alert.<alert id>``; if missing,   the alert's
+each alert             ``alert.<alert id>``, or            the alert's
+                       ``alert_by_urgency.<urgency>.<id>``
+                       when the alert is at a less usual
+                       urgency; if missing,
                        ``summary.alert_generic.<urgency>``
                        with the alert title
 what is due next       ``summary.due.next`` / ``overdue``  routine; soon when overdue
@@ -104,9 +107,13 @@ def _alert_fields(w: _Writer, alert: Alert) -> dict[str, object]:
 
 def _alert_items(w: _Writer, alerts: tuple[Alert, ...]) -> Iterator[SummaryItem]:
     for alert in alerts:
-        key, fields = f"alert.{alert.id}", _alert_fields(w, alert)
-        if not (w.has(key) and w.fits(key, fields)):
-            key = f"summary.alert_generic.{alert.urgency}"
+        fields = _alert_fields(w, alert)
+        # The same alert can be urgent or not (spinal pain): its wording must not promise otherwise.
+        candidates = (f"alert_by_urgency.{alert.urgency}.{alert.id}", f"alert.{alert.id}")
+        key = next(
+            (k for k in candidates if w.has(k) and w.fits(k, fields)),
+            f"summary.alert_generic.{alert.urgency}",
+        )
         yield SummaryItem(urgency=alert.urgency, text=w.text(key, **fields), about=f"alert.{alert.id}")
 
 
