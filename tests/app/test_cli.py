@@ -124,9 +124,7 @@ GOOD = {"id": "bad", "sex": "female"}
             "bad.json: labs[0]: albumin (after conversion to g/dL) 35 g/dL is not physiologically plausible",
             id="implausible-value",
         ),
-        pytest.param(
-            {**GOOD, "ascites": "none"}, "bad.json: ascites: unknown field", id="unknown"
-        ),
+        pytest.param({**GOOD, "ascites": "none"}, "bad.json: ascites: unknown field", id="unknown"),
         pytest.param(
             {**GOOD, "treatments": [{"type": "resection", "date": "2026-02-30"}]},
             "bad.json: treatments[0].date: Input should be a valid date",

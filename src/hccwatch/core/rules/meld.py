@@ -173,7 +173,8 @@ def _too_young(ctx: Context, t: Trace) -> bool:
         # HCC follow-up is adult care: compute, but say that the age was assumed, not known.
         t.need("age")
         t.note(
-            f"Age unknown: scored as for a candidate aged {minimum:g} or over (PELD applies below {minimum:g})."
+            f"Age unknown: scored as for a candidate aged {minimum:g} or over "
+            f"(PELD applies below {minimum:g})."
         )
         return False
     if age >= minimum:
