@@ -242,9 +242,11 @@ def test_tumours_assessed_after_the_evaluation_date_are_ignored() -> None:
 
 
 def test_no_tumour_recorded_gets_no_stage() -> None:
+    # "Nothing to stage" is an answer, not a gap, once spread outside the liver is known absent.
     f = staged([])
-    assert f["stage"] is None and not f.determined
+    assert f["stage"] is None and f.determined and f.missing == ()
     assert "no tumour" in f.explanation
+    assert not staged([], extrahepatic_metastasis=None).determined  # could be stage C
 
 
 # --- options and explanation ---------------------------------------------------------------------
@@ -333,3 +335,19 @@ def test_deterministic_and_total(data: dict[str, Any], child_pugh: Finding) -> N
     assert first.determined == (first["stage"] is not None)
     assert (first["first_choice"] == []) == (first["stage"] is None)
     assert "as recorded" in first.explanation or "not recorded" in first.explanation
+
+
+@pytest.mark.parametrize(
+    ("tumors", "fields", "stage", "determined"),
+    [
+        pytest.param([], {"ecog": 3}, None, True, id="no-tumour-ecog3-nothing-to-stage"),
+        pytest.param([], {"ecog": 0, EHS: True}, "C", True, id="no-liver-tumour-but-metastases-is-C"),
+        pytest.param([], {"ecog": 3, EHS: True}, "D", True, id="metastases-and-ecog3-is-D"),
+        pytest.param(None, {"ecog": 3}, None, False, id="unknown-tumours-could-be-none"),
+    ],
+)
+def test_a_poor_ecog_alone_is_not_an_hcc_stage(
+    tumors: list[dict[str, Any]] | None, fields: dict[str, Any], stage: str | None, determined: bool
+) -> None:
+    f = staged(tumors, **fields)
+    assert (f["stage"], f.determined) == (stage, determined)

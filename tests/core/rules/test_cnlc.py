@@ -158,8 +158,10 @@ def test_explanation_gives_the_reason_and_the_tumours_as_recorded() -> None:
 
 
 def test_no_tumour_recorded_gets_no_stage() -> None:
+    # "Nothing to stage" is an answer, not a gap, once spread outside the liver is known absent.
     f = staged([])
-    assert f["stage"] is None and f["treatments"] == [] and not f.determined
+    assert f["stage"] is None and f["treatments"] == [] and f.determined and f.missing == ()
+    assert not staged([], extrahepatic_metastasis=None).determined  # could be stage IIIb
 
 
 child_pughs = st.sampled_from([cp(), cp("B", 8), cp("C", 11), cp(None, None)])
@@ -173,3 +175,23 @@ def test_deterministic_and_total(data: dict[str, Any], child_pugh: Finding) -> N
     assert first == cnlc(ctx, child_pugh)
     assert first["stage"] in {None, "Ia", "Ib", "IIa", "IIb", "IIIa", "IIIb", "IV"}
     assert first.determined == (first["stage"] is not None)
+
+
+@pytest.mark.parametrize(
+    ("tumors", "fields", "stage", "determined"),
+    [
+        pytest.param([], {"ecog": 3}, None, True, id="no-tumour-ecog3-nothing-to-stage"),
+        pytest.param(
+            [], {"ecog": 0, "extrahepatic_metastasis": True}, "IIIb", True, id="metastases-only-IIIb"
+        ),
+        pytest.param(
+            [], {"ecog": 3, "extrahepatic_metastasis": True}, "IV", True, id="metastases-and-ecog3-IV"
+        ),
+        pytest.param(None, {"ecog": 3}, None, False, id="unknown-tumours-could-be-none"),
+    ],
+)
+def test_a_poor_ecog_alone_is_not_a_cnlc_stage(
+    tumors: list[dict[str, Any]] | None, fields: dict[str, Any], stage: str | None, determined: bool
+) -> None:
+    f = staged(tumors, **fields)
+    assert (f["stage"], f.determined) == (stage, determined)

@@ -83,15 +83,15 @@ def _read_cuts(t: Trace) -> _Cuts:
 
 
 def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
+    n, largest = s[COUNT], s[SIZE]
+    if n == 0 and not (s[MACRO] or s[EHS]):
+        return None  # no disease recorded: a poor ECOG or liver alone is not an HCC stage
     if s[ECOG] == "terminal" or s[LIVER] == "end_stage":
         return "D"
     if s[LIVER] == "not_preserved":
         return None
     if s[MACRO] or s[EHS] or (s[ECOG] == "symptomatic" and s[RELATED]):
         return "C"
-    n, largest = s[COUNT], s[SIZE]
-    if n == 0:
-        return None
     if n == 1:
         return "0" if largest <= cut.very_early_cm else "A"
     return "A" if n <= cut.early_nodules and largest <= cut.early_cm else "B"
@@ -260,7 +260,9 @@ def _empty(liver: Any) -> dict[str, JsonValue]:
 
 def _unstaged(case: _Case) -> Finding:
     t = case.t
-    if case.known(LIVER) == "not_preserved":
+    # "No disease to stage" is an answer; "liver function between the BCLC categories" is not.
+    nothing = case.known(COUNT) == 0 and case.known(MACRO) is False and case.known(EHS) is False
+    if not nothing and case.known(LIVER) == "not_preserved":
         kept = words([str(x) for x in t.items("bclc.preserved_liver_function_child_pugh")])
         if_kept = resolve({**case.domains, LIVER: ("preserved",)}, lambda s: _stage(s, case.cut)).value
         would_be = f"stage {if_kept}" if if_kept else "undetermined with the data recorded"
@@ -273,7 +275,7 @@ def _unstaged(case: _Case) -> Finding:
     else:
         text = "No BCLC stage: no tumour is recorded, so there is nothing to stage."
     text = f"{text} {recorded_as(case.burden)}{undecisive_gaps(t)}"
-    return t.finish(_empty(case.known(LIVER)), text, determined=False)
+    return t.finish(_empty(case.known(LIVER)), text, determined=nothing)
 
 
 def _undetermined(case: _Case, result: Resolution[str | None]) -> Finding:

@@ -64,15 +64,15 @@ class _Cuts:
 
 
 def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
+    n, largest = s[COUNT], s[SIZE]
+    if n == 0 and not (s[MACRO] or s[EHS]):
+        return None  # no disease recorded: a poor ECOG or liver alone is not an HCC stage
     if s[ECOG] or s[LIVER]:
         return "IV"
     if s[EHS]:
         return "IIIb"
     if s[MACRO]:
         return "IIIa"
-    n, largest = s[COUNT], s[SIZE]
-    if n == 0:
-        return None
     if n == 1:
         return "Ia" if largest <= cut.single_cm else "Ib"
     if n <= cut.multiple_nodules:
@@ -125,7 +125,10 @@ def cnlc(ctx: Context, child_pugh: Finding) -> Finding:
             stages = in_order(result.outcomes, ORDER, "not stageable")
             gaps = deciding(t, result, list(domains))
             text = f"Cannot determine the CNLC stage: it could be {words(stages)}, depending on {gaps}."
-        return t.finish({"stage": None, "treatments": []}, f"{text} {recorded_as(burden)}", determined=False)
+        # With no disease recorded, "no stage" is itself the answer.
+        return t.finish(
+            {"stage": None, "treatments": []}, f"{text} {recorded_as(burden)}", determined=result.certain
+        )
     values: dict[str, JsonValue] = {"stage": stage, "treatments": options(t, f"cnlc.treatments.{stage}")}
     reason = _reason(ctx, stage, domains, cut)
     text = f"CNLC stage {stage}: {reason}. {recorded_as(burden)}{undecisive_gaps(t)}"
