@@ -42,6 +42,13 @@ def _score(explant: dict[str, Any] | None, labs: list[dict[str, Any]]) -> Any:
         # AFP band edges as published (0-20, 21-99, 100-999, >= 1000).
         ({"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False}, 20, 0, "retreat_0"),
         ({"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False}, 21, 1, "retreat_1_3"),
+        # Between the published integer bands: above 20 is 1 point, not 0.
+        (
+            {"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False},
+            20.5,
+            1,
+            "retreat_1_3",
+        ),
         (
             {"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False},
             1000,

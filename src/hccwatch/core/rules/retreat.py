@@ -50,12 +50,23 @@ class Retreat:
 
 
 def _band(bands: list[JsonValue], value: float, key: str) -> JsonValue:
-    """``key`` of the last band whose ``min`` is at or below ``value`` (bands sorted by ``min``)."""
+    """``key`` of the last band that ``value`` reaches (bands sorted by their lower edge).
+
+    A band starts at ``min`` (inclusive) or ``above`` (exclusive): the published integer bands
+    (0-20, 21-99) leave 20.5 undefined, and "above 20" is their continuous reading.
+    """
     chosen: JsonValue = None
     for band in bands:
-        if not isinstance(band, dict) or not isinstance(band.get("min"), int | float):
-            raise KnowledgeError(f"RETREAT band {band!r} lacks a numeric 'min'")
-        if value >= float(band["min"]):  # type: ignore[arg-type]
+        if not isinstance(band, dict):
+            raise KnowledgeError(f"RETREAT band {band!r} is not a table")
+        low, above = band.get("min"), band.get("above")
+        if isinstance(low, int | float) and not isinstance(low, bool):
+            reached = value >= float(low)
+        elif isinstance(above, int | float) and not isinstance(above, bool):
+            reached = value > float(above)
+        else:
+            raise KnowledgeError(f"RETREAT band {band!r} needs a numeric 'min' or 'above'")
+        if reached:
             chosen = band[key]
     return chosen
 
