@@ -218,3 +218,17 @@ def test_version() -> None:
     from hccwatch import __version__
 
     assert run("--version").stdout.strip() == f"hccwatch, version {__version__}"
+
+
+def test_unknown_profile_is_a_usage_error_naming_the_choices() -> None:
+    result = run("assess", MAN, "--profile", "weekly")
+    assert result.returncode == 2
+    assert "'weekly' is not a profile; available: default" in result.stderr
+
+
+def test_unknown_profile_in_a_record_names_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "p", "surveillance_profile": "weekly"}), encoding="utf-8")
+    result = run("assess", str(bad))
+    assert result.returncode == 2
+    assert "surveillance_profile: unknown surveillance profile 'weekly'" in result.stderr

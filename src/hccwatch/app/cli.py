@@ -19,7 +19,7 @@ from hccwatch.app.io import STDIN, load_all
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
-from hccwatch.record.model import PatientRecord
+from hccwatch.record.model import PatientRecord, surveillance_profile_ids
 from hccwatch.report import render_html_page, render_markdown, render_text
 from hccwatch.version import __version__
 
@@ -57,6 +57,13 @@ def _print(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) -
     click.echo(render(assessment), nl=False)
 
 
+def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    available = surveillance_profile_ids()
+    if value is not None and value not in available:
+        raise click.BadParameter(f"{value!r} is not a profile; available: {', '.join(available)}")
+    return value
+
+
 def _read_stdin() -> bytes:
     # Looked up only when "-" is given: a run without standard input must not fail otherwise.
     return sys.stdin.buffer.read()
@@ -90,7 +97,12 @@ def main() -> None:
     show_default=True,
     help="Language of the patient summary.",
 )
-@click.option("--profile", metavar="ID", help="Surveillance schedule profile (default: the record's).")
+@click.option(
+    "--profile",
+    metavar="ID",
+    callback=_profile,
+    help="Surveillance schedule profile (default: the record's, else 'default').",
+)
 def assess_command(
     inputs: tuple[str, ...], as_of: dt.date | None, fmt: str, lang: str, profile: str | None
 ) -> None:
@@ -132,9 +144,12 @@ def _assess(
     except KnowledgeError as exc:
         _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {exc}")
         return None, EXIT_BUG
-    except (HccwatchError, ValueError) as exc:
+    except HccwatchError as exc:
         _problem(f"{name}: {exc}")
         return None, EXIT_BAD_INPUT
+    except Exception as exc:  # one record's bug must not lose the other records
+        _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {exc!r}")
+        return None, EXIT_BUG
 
 
 @main.command()

@@ -37,6 +37,7 @@ __all__ = [
     "Treatment",
     "Tumor",
     "parse_record",
+    "surveillance_profile_ids",
 ]
 
 LabTest = Literal["afp", "bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets", "dcp", "afp_l3"]
@@ -118,6 +119,14 @@ GRADE_ALIASES: dict[str, str] = {
 }
 
 _SEGMENTS = frozenset({"1", "2", "3", "4", "4a", "4b", "5", "6", "7", "8"})
+
+
+def surveillance_profile_ids() -> tuple[str, ...]:
+    """The schedule profiles the knowledge base defines."""
+    ids = default_knowledge().entry("surveillance.profile_ids").value
+    if not isinstance(ids, list):
+        raise KnowledgeError("surveillance.profile_ids must be a list")
+    return tuple(str(i) for i in ids)
 
 
 def _normalise_segment(v: Any) -> str | None:
@@ -337,6 +346,14 @@ class PatientRecord(_Model):
                 f"histologic_grade {v!r} is not one of well/moderate/poor/undifferentiated, G1-G4, I-IV"
             )
         return GRADE_ALIASES[key]
+
+    @field_validator("surveillance_profile")
+    @classmethod
+    def _known_profile(cls, v: str | None) -> str | None:
+        available = surveillance_profile_ids()
+        if v is not None and v not in available:
+            raise ValueError(f"unknown surveillance profile {v!r}; available: {', '.join(available)}")
+        return v
 
     @field_validator("age")
     @classmethod
