@@ -92,7 +92,7 @@ def main() -> None:
 )
 @click.option(
     "--lang",
-    type=click.Choice(["en", "zh"]),
+    type=click.Choice(default_knowledge().languages),
     default="en",
     show_default=True,
     help="Language of the patient summary.",

@@ -189,15 +189,17 @@ def test_alert_without_a_usable_template_falls_back_to_the_generic_one(
 
 def test_what_is_due_uses_test_names_and_a_fallback() -> None:
     texts = default_knowledge().texts["en"]
-    afp_name = texts.get("test.afp", texts["summary.test.afp"])  # alerts.toml first, then ours
+    assert "test.dcp" not in texts  # so DCP exercises the summary's own fallback name
     s = build(
         next_due=[
             {"item": "afp", "due": "2027-01-10", "overdue": False},
+            {"item": "dcp", "due": "2027-01-20", "overdue": False},
             {"item": "pet_scan", "due": "2027-02-01"},
         ]
     )
     shown = [i.text for i in s.items]
-    assert f"Due on 10 January 2027: {afp_name}" in shown
+    assert f"Due on 10 January 2027: {texts['test.afp']}" in shown
+    assert f"Due on 20 January 2027: {texts['summary.test.dcp']}" in shown
     assert "Due on 1 February 2027: A planned check (pet_scan)." in shown
 
 
