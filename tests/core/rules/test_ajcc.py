@@ -215,3 +215,9 @@ def test_deterministic_and_total(data: dict[str, Any]) -> None:
         assert first["stage"] == "IVB"
     if first["n"] == "N1" and first["m"] == "M0":
         assert first["stage"] == "IVA"
+
+
+def test_vessel_invasion_implies_a_tumour_even_when_none_is_listed() -> None:
+    # AJCC T4 includes a major portal/hepatic vein branch: the tumour exists even if the list is unknown.
+    f = staged(None, macrovascular_invasion=True)
+    assert tnm(f) == ("T4", "N0", "M0", "IIIB") and f.determined

@@ -69,10 +69,11 @@ class _Rules:
 
     def t(self, s: Mapping[str, Any]) -> str | None:
         n, largest = s[COUNT], s[SIZE]
-        if n == 0:
-            return None
+        # Invasion of a major vessel or an organ implies a tumour, even when none is listed.
         if any(s[name] for name in T4_FACTS):
             return "T4"
+        if n == 0:
+            return None
         if n == 1:
             if largest <= self.t1a_cm:
                 return "T1a"
