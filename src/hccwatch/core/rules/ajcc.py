@@ -42,7 +42,7 @@ from hccwatch.core.rules.staging_common import (
     in_order,
     nodes_and_distant,
     recorded_as,
-    resolve,
+    resolve_each,
     undecisive_gaps,
     words,
 )
@@ -122,12 +122,9 @@ def ajcc(ctx: Context) -> Finding:
     )
     burden = tumour_burden(ctx, t)
     domains = _domains(ctx, t, rules, burden)
-    parts: dict[str, Resolution[str | None]] = {
-        "t": resolve(domains, rules.t),
-        "n": resolve(domains, rules.n),
-        "m": resolve(domains, rules.m),
-        "stage": resolve(domains, rules.stage),
-    }
+    parts: dict[str, Resolution[str | None]] = resolve_each(
+        domains, {"t": rules.t, "n": rules.n, "m": rules.m, "stage": rules.stage}
+    )
     values: dict[str, JsonValue] = {key: part.value for key, part in parts.items()}
     tnm = " ".join(_show(part, key, rules) for key, part in parts.items() if key != "stage")
     stage = parts["stage"]

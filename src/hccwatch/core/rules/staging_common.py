@@ -81,23 +81,37 @@ def resolve(
     A fact with one possible value is known. A fact is decisive when changing it alone
     changes the outcome in some combination.
     """
+    return resolve_each(domains, {"": decide})[""]
+
+
+def resolve_each(
+    domains: Mapping[str, Sequence[Any]], deciders: Mapping[str, Callable[[Mapping[str, Any]], OutcomeT]]
+) -> dict[str, Resolution[OutcomeT]]:
+    """:func:`resolve` for several decisions over the same facts, enumerating them once."""
     names = list(domains)
-    table = {combo: decide(dict(zip(names, combo, strict=True))) for combo in product(*domains.values())}
-    outcomes = tuple(dict.fromkeys(table.values()))
-    if len(outcomes) == 1:
-        return Resolution(outcomes=outcomes, decisive=())
-    decisive = [name for i, name in enumerate(names) if _changes_outcome(table, i, domains[name])]
-    return Resolution(outcomes=outcomes, decisive=tuple(decisive))
+    combos = list(product(*domains.values()))
+    facts = [dict(zip(names, combo, strict=True)) for combo in combos]
+    out: dict[str, Resolution[OutcomeT]] = {}
+    for key, decide in deciders.items():
+        table = {combo: decide(f) for combo, f in zip(combos, facts, strict=True)}
+        outcomes = tuple(dict.fromkeys(table.values()))
+        decisive = (
+            ()
+            if len(outcomes) == 1
+            else tuple(
+                name for i, name in enumerate(names) if len(domains[name]) > 1 and _changes_outcome(table, i)
+            )
+        )
+        out[key] = Resolution(outcomes=outcomes, decisive=decisive)
+    return out
 
 
-def _changes_outcome(table: Mapping[tuple[Any, ...], Any], i: int, domain: Sequence[Any]) -> bool:
-    """Does changing fact ``i`` alone change the outcome somewhere? Stops at the first case."""
-    if len(domain) <= 1:
-        return False
+def _changes_outcome(table: Mapping[tuple[Any, ...], Any], i: int) -> bool:
+    """Does changing fact ``i`` alone change the outcome somewhere? One pass, first case wins."""
+    seen: dict[tuple[Any, ...], Any] = {}
     for combo, outcome in table.items():
-        for other in domain:
-            if other != combo[i] and table[(*combo[:i], other, *combo[i + 1 :])] != outcome:
-                return True
+        if seen.setdefault(combo[:i] + combo[i + 1 :], outcome) != outcome:
+            return True
     return False
 
 
