@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from staging_helpers import sizes
 
 from hccwatch.core.finding import Finding
 from hccwatch.core.rules.ajcc import ajcc
@@ -22,10 +23,6 @@ LOCAL = {
     "extrahepatic_metastasis": False,
     "tumors_assessed_on": "2026-10-01",
 }
-
-
-def sizes(*cm: float | None) -> list[dict[str, Any]]:
-    return [{} if s is None else {"size_cm": s} for s in cm]
 
 
 def staged(tumors: list[dict[str, Any]] | None, **fields: Any) -> Finding:

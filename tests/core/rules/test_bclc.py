@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from staging_helpers import FIT, cp, sizes
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding
@@ -18,26 +19,6 @@ from strategies import records
 from support import AS_OF, context, record
 
 EHS = "extrahepatic_metastasis"
-FIT = {
-    "ecog": 0,
-    "macrovascular_invasion": False,
-    "extrahepatic_metastasis": False,
-    "tumors_assessed_on": "2026-10-01",
-}
-
-
-def cp(cls: str | None = "A", points: int | None = 5) -> Finding:
-    """A Child-Pugh finding built directly, independent of the scores rule."""
-    return Finding(
-        rule="scores.child_pugh",
-        values={"points": points, "class": cls},
-        determined=cls is not None,
-        explanation="",
-    )
-
-
-def sizes(*cm: float | None) -> list[dict[str, Any]]:
-    return [{} if s is None else {"size_cm": s} for s in cm]
 
 
 def staged(tumors: list[dict[str, Any]] | None, child_pugh: Finding | None = None, **fields: Any) -> Finding:
