@@ -97,14 +97,9 @@ class Assessment:
             *(o.unverified for o in self.treatment_options),
         )
 
-    def to_dict(self) -> dict[str, JsonValue]:
+    def parts(self) -> dict[str, JsonValue]:
+        """The JSON form of each finding, keyed as in the contract (no bibliography)."""
         return {
-            "hccwatch_version": __version__,
-            "knowledge_version": self.knowledge.version,
-            "disclaimer": self.disclaimer,
-            "record_id": self.record_id,
-            "as_of": self.as_of.isoformat(),
-            "as_of_source": self.as_of_source,
             "patient": dict(self.patient),
             "scores": {k: v.to_dict() for k, v in self.scores.items()},
             "staging": {k: v.to_dict() for k, v in self.staging.items()},
@@ -117,6 +112,17 @@ class Assessment:
             "recurrence": self.recurrence.to_dict(),
             "treatment_options": [o.to_dict() for o in self.treatment_options],
             "patient_summary": self.patient_summary.to_dict(),
+        }
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {
+            "hccwatch_version": __version__,
+            "knowledge_version": self.knowledge.version,
+            "disclaimer": self.disclaimer,
+            "record_id": self.record_id,
+            "as_of": self.as_of.isoformat(),
+            "as_of_source": self.as_of_source,
+            **self.parts(),
             "unverified_knowledge": list(self.unverified()),
             "bibliography": {cid: self.knowledge.citation(cid).to_dict() for cid in self.cited()},
         }

@@ -546,28 +546,11 @@ def _patient(p: Mapping[str, JsonValue]) -> str:
     return f"{who} {sex_text}, ECOG {fmt_value(ecog)}"
 
 
-def _parts(x: Assessment) -> dict[str, JsonValue]:
-    """The JSON form of each part (``Assessment.to_dict`` without the bibliography, which may
-    not resolve: an unknown citation id is shown as such rather than failing the report)."""
-    return {
-        "patient": dict(x.patient),
-        "scores": {k: v.to_dict() for k, v in x.scores.items()},
-        "staging": {k: v.to_dict() for k, v in x.staging.items()},
-        "transplant": {k: v.to_dict() for k, v in x.transplant.items()},
-        "surveillance": x.surveillance.to_dict(),
-        "afp": x.afp.to_dict(),
-        "alerts": [a.to_dict() for a in x.alerts],
-        "metastasis": x.metastasis.to_dict(),
-        "workup": [w.to_dict() for w in x.workup],
-        "recurrence": x.recurrence.to_dict(),
-        "treatment_options": [o.to_dict() for o in x.treatment_options],
-        "patient_summary": x.patient_summary.to_dict(),
-    }
-
-
 def build(assessment: Assessment) -> ReportView:
     """The report content for one assessment."""
-    a = _parts(assessment)
+    # Without the bibliography, which may not resolve: an unknown citation id is shown as such
+    # rather than failing the report.
+    a = assessment.parts()
     sections = _sections(a, assessment.disclaimer)
     summary = _dict(a.get("patient_summary"))
     lang = summary.get("lang")
