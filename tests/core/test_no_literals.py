@@ -25,7 +25,7 @@ def _numbers(tree: ast.AST) -> list[tuple[int, object]]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(RULES.rglob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(RULES.rglob("*.py")), ids=lambda p: str(p.relative_to(RULES)))
 def test_rule_module_has_no_numeric_literals(path: Path) -> None:
     found = _numbers(ast.parse(path.read_text(encoding="utf-8")))
     assert not found, f"{path.name}: numeric literals {found} belong in the knowledge base"

@@ -8,19 +8,19 @@ from datetime import date
 from hccwatch.core.assessment import Assessment, PatientSummary
 from hccwatch.core.context import Context
 from hccwatch.core.knowledge import JsonValue, Knowledge
-from hccwatch.core.rules.afp_kinetics import afp_kinetics
-from hccwatch.core.rules.ajcc import ajcc
-from hccwatch.core.rules.albi import albi
-from hccwatch.core.rules.bclc import bclc
-from hccwatch.core.rules.child_pugh import child_pugh
-from hccwatch.core.rules.cnlc import cnlc
-from hccwatch.core.rules.meld import meld, meld_3, meld_na
-from hccwatch.core.rules.metastasis import metastasis_pathway
-from hccwatch.core.rules.patient_summary import patient_summary
-from hccwatch.core.rules.recurrence import recurrence
-from hccwatch.core.rules.surveillance import surveillance
+from hccwatch.core.rules.follow_up.afp_kinetics import afp_kinetics
+from hccwatch.core.rules.follow_up.surveillance import surveillance
+from hccwatch.core.rules.metastasis.pathway import metastasis_pathway
+from hccwatch.core.rules.recurrence.classification import recurrence
+from hccwatch.core.rules.recurrence.treatment_options import treatment_options
+from hccwatch.core.rules.scores.albi import albi
+from hccwatch.core.rules.scores.child_pugh import child_pugh
+from hccwatch.core.rules.scores.meld import meld, meld_3, meld_na
+from hccwatch.core.rules.staging.ajcc import ajcc
+from hccwatch.core.rules.staging.bclc import bclc
+from hccwatch.core.rules.staging.cnlc import cnlc
+from hccwatch.core.rules.summary.patient_summary import patient_summary
 from hccwatch.core.rules.transplant import transplant_criteria
-from hccwatch.core.rules.treatment_options import treatment_options
 from hccwatch.record.model import PatientRecord
 
 __all__ = ["evaluate"]

@@ -1,0 +1,1 @@
+"""Follow-up: surveillance schedules, RETREAT after transplant, AFP kinetics."""

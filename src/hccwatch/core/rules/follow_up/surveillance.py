@@ -1,0 +1,472 @@
+"""Follow-up after HCC treatment: which schedule applies, what is due, what is overdue, adherence.
+
+Phase. When no HCC treatment is recorded, the phase is ``at_risk``. Otherwise the latest treatment
+that decides a phase (``surveillance.phase_by_treatment``) opens it:
+
+| latest deciding treatment          | phase               |
+|------------------------------------|---------------------|
+| resection, ablation                | post_curative       |
+| TACE, TARE, SBRT                   | post_locoregional   |
+| transplant                         | post_transplant     |
+| systemic therapy, still ongoing    | on_systemic         |
+
+A systemic therapy is ongoing when it has no ``end_date`` or ends after the evaluation date; one
+that has ended decides nothing, and the treatment before it decides. Treatments that decide
+nothing (radiotherapy of a metastasis, or only an ended systemic therapy) give no phase.
+
+Schedule. The profile (the ``profile`` argument, else ``record.surveillance_profile``, else
+``"default"``) names a schedule per phase: bands ``{item, interval_months, from_month,
+until_month}`` with months counted from the start of follow-up (the deciding treatment; when
+``at_risk``, the first surveillance study on record). After a transplant, profiles that allow it
+let RETREAT choose the schedule (core/rules/retreat.py) and fall back to their own when RETREAT
+cannot decide.
+
+Next due, per item. The reference is the item's latest study after the start (else the start).
+If a band covers the reference, due = reference + its interval; if only a later band exists,
+due = the later of that band's start and reference + its interval; a due date after the item's
+last band, or an evaluation date after it, means the item's schedule is complete (no entry).
+Overdue: the evaluation date is more than ``surveillance.grace_days`` after the due date. With
+no start (``at_risk`` and no study ever), every item is due on the evaluation date and the
+overall overdue flag is unknown.
+
+Adherence (proportion of time covered; the measure follows SINGAL-2022), per item. The days
+counted are those after the item's first due date + grace (the first day it could be overdue)
+up to the evaluation date, on which the item is in the schedule. A counted day is covered when
+the item is not overdue on that day, i.e. the day is no later than (due date computed from the
+latest study on or before that day) + grace. Proportion = covered / counted (None when nothing
+was counted yet); the overall proportion pools the days of all items.
+
+Citations: AASLD-2023, EASL-2018, NHC-2024, BMJBP-HCC, YOON-2021, KATYAL-2000, MEHTA-2017,
+MEHTA-2018, SINGAL-2022, TZARTZEVA-2018, HCCWATCH-ARTICLE, HCCWATCH-POLICY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hccwatch.core.context import Context
+from hccwatch.core.finding import Finding, Trace
+from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.rules.follow_up.retreat import retreat
+from hccwatch.errors import KnowledgeError
+from hccwatch.record.model import Treatment
+
+__all__ = ["ITEM_LABELS", "surveillance"]
+
+ITEM_LABELS = {
+    "liver_multiphase_ct_or_mri": "multiphase liver CT/MRI",
+    "abdominal_ultrasound": "abdominal ultrasound",
+    "afp": "AFP",
+    "chest_ct": "chest CT",
+    "dcp": "DCP (PIVKA-II)",
+}
+_LAB_ITEMS = ("afp", "dcp")
+_PHASE_TEXT = {
+    "at_risk": "no HCC treatment on record",
+    "post_curative": "after curative treatment",
+    "post_locoregional": "after locoregional treatment",
+    "post_transplant": "after liver transplant",
+    "on_systemic": "on systemic therapy",
+}
+
+
+@dataclass(frozen=True)
+class Band:
+    """One schedule band, in months (as the knowledge states it)."""
+
+    item: str
+    interval_months: float
+    from_month: float
+    until_month: float | None
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {
+            "item": self.item,
+            "interval_months": self.interval_months,
+            "from_month": self.from_month,
+            "until_month": self.until_month,
+        }
+
+
+@dataclass(frozen=True)
+class DayBand:
+    """A band in whole days from the start of follow-up, so band edges never drift by rounding."""
+
+    interval: int
+    first: int
+    end: int | None
+
+    def covers(self, day: int) -> bool:
+        return self.first <= day and (self.end is None or day < self.end)
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str | None
+    treatment: Treatment | None
+
+
+def _num(raw: JsonValue, what: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise KnowledgeError(f"schedule band field {what!r} is not a number: {raw!r}")
+    return float(raw)
+
+
+def _bands(t: Trace, name: str) -> list[Band]:
+    out = []
+    for raw in t.items(f"surveillance.schedule.{name}"):
+        if not isinstance(raw, dict):
+            raise KnowledgeError(f"surveillance.schedule.{name}: band {raw!r} is not a table")
+        until = raw.get("until_month")
+        out.append(
+            Band(
+                item=str(raw["item"]),
+                interval_months=_num(raw["interval_months"], "interval_months"),
+                from_month=_num(raw["from_month"], "from_month"),
+                until_month=None if until is None else _num(until, "until_month"),
+            )
+        )
+    return out
+
+
+def _in_days(bands: Sequence[Band], days_per_month: float) -> list[DayBand]:
+    return [
+        DayBand(
+            interval=round(b.interval_months * days_per_month),
+            first=round(b.from_month * days_per_month),
+            end=None if b.until_month is None else round(b.until_month * days_per_month),
+        )
+        for b in bands
+    ]
+
+
+def next_due_day(bands: Sequence[DayBand], ref: int) -> int | None:
+    """Day (from the start) an item is next due when it was last done on day ``ref``; None if complete."""
+    current = next((b for b in bands if b.covers(ref)), None)
+    if current is not None:
+        due = ref + current.interval
+    else:
+        later = sorted((b for b in bands if b.first > ref), key=lambda b: b.first)
+        if not later:
+            return None
+        due = max(later[0].first, ref + later[0].interval)
+    if any(b.covers(due) for b in bands):
+        return due
+    # The due date fell in a gap between bands or after the last one: next band start, or complete.
+    starts = [b.first for b in bands if b.first > due]
+    return min(starts) if starts else None
+
+
+def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, grace: int) -> tuple[int, int]:
+    """(days counted, days covered) for one item; see the module docstring for the definition."""
+    first_due = next_due_day(bands, 0)
+    if first_due is None:
+        return 0, 0
+    pending = sorted(studies)
+    counted = covered = i = 0
+    due: int | None = first_due
+    for day in range(first_due + grace + 1, today + 1):
+        while i < len(pending) and pending[i] <= day:
+            due, i = next_due_day(bands, pending[i]), i + 1
+        if not any(b.covers(day) for b in bands):
+            continue
+        counted += 1
+        if due is None or day <= due + grace:
+            covered += 1
+    return counted, covered
+
+
+def _profile_id(ctx: Context, t: Trace, requested: str | None) -> str:
+    available = [str(p) for p in t.items("surveillance.profile_ids")]
+    chosen = requested or ctx.record.surveillance_profile or "default"
+    if chosen not in available:
+        raise ValueError(f"unknown surveillance profile {chosen!r}; available: {', '.join(available)}")
+    return chosen
+
+
+def _ended(treatment: Treatment, as_of: date) -> bool:
+    return treatment.type == "systemic" and treatment.end_date is not None and treatment.end_date <= as_of
+
+
+def _phase(ctx: Context, t: Trace) -> Phase:
+    treatments = ctx.treatments()
+    if not treatments:
+        return Phase("at_risk", None)
+    by_type = t.table("surveillance.phase_by_treatment")
+    for ended in (tr for tr in treatments if _ended(tr, ctx.as_of)):
+        t.note(
+            f"Systemic therapy ({ended.agent or 'agent not recorded'}) ended on {ended.end_date}: "
+            "it no longer sets the follow-up schedule."
+        )
+    deciding = [tr for tr in treatments if tr.type in by_type and not _ended(tr, ctx.as_of)]
+    if not deciding:
+        t.need("treatments (none recorded sets a follow-up phase)")
+        return Phase(None, None)
+    latest = deciding[-1]
+    t.used("treatments.latest_deciding", latest.type, None, latest.date)
+    return Phase(str(by_type[latest.type]), latest)
+
+
+def _performed(ctx: Context, t: Trace) -> dict[str, list[date]]:
+    """Dates of the studies done for each item (imaging by modality:region, AFP/DCP by lab)."""
+    study_items = t.table("surveillance.study_items")
+    found: dict[str, list[date]] = {}
+    for study in ctx.imaging():
+        targets = study_items.get(f"{study.modality}:{study.region}") or []
+        for item in targets if isinstance(targets, list) else []:
+            found.setdefault(str(item), []).append(study.date)
+    for test in _LAB_ITEMS:
+        found.setdefault(test, []).extend(lab.date for lab in ctx.labs(test))
+    return {item: sorted(dates) for item, dates in found.items()}
+
+
+def _schedule_name(
+    ctx: Context, t: Trace, about: dict[str, JsonValue], phase: Phase
+) -> tuple[str, dict[str, JsonValue] | None]:
+    name = str(about[str(phase.id)])
+    if phase.id != "post_transplant" or phase.treatment is None:
+        return name, None
+    if about.get("retreat") is not True:
+        t.note("This profile does not tailor post-transplant follow-up by RETREAT.")
+        return name, None
+    score = retreat(ctx, t, phase.treatment)
+    if score.schedule is None:
+        t.note(
+            "RETREAT cannot be scored from the data on record, so the profile's post-transplant "
+            "schedule applies."
+        )
+        return name, score.values
+    return score.schedule, score.values
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """When follow-up started and how the items are judged on the evaluation date."""
+
+    start: date | None
+    # After a treatment only studies after it count; at risk the start is itself a study.
+    count_start_day: bool
+    as_of: date
+    grace: int
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    item: str
+    due: date | None
+    last_done: date | None
+    overdue: bool
+    counted: int
+    covered: int
+
+
+def _item_status(item: str, bands: Sequence[DayBand], dates: Sequence[date], f: FollowUp) -> ItemStatus:
+    if f.start is None:
+        return ItemStatus(item, f.as_of, None, False, 0, 0)
+    start = f.start
+    done = [d for d in dates if d > start or (f.count_start_day and d == start)]
+    last = done[-1] if done else None
+    due_day = next_due_day(bands, ((last or start) - start).days)
+    today = (f.as_of - start).days
+    counted, covered = covered_days(bands, [(d - start).days for d in done], today, f.grace)
+    # Once an item's schedule has ended, a study missed during it is history, not a task.
+    ended = not any(b.covers(today) or b.first > today for b in bands)
+    if due_day is None or ended:
+        return ItemStatus(item, None, last, False, counted, covered)
+    due = start + timedelta(days=due_day)
+    return ItemStatus(item, due, last, (f.as_of - due).days > f.grace, counted, covered)
+
+
+def _start(phase: Phase, performed: dict[str, list[date]], items: Sequence[str]) -> date | None:
+    if phase.treatment is not None:
+        return phase.treatment.date
+    firsts = [performed[i][0] for i in items if performed.get(i)]
+    return min(firsts) if firsts else None
+
+
+def _label(item: str) -> str:
+    return ITEM_LABELS.get(item, item)
+
+
+def _months_text(months: float) -> str:
+    return "month" if months == 1 else f"{months:g} months"
+
+
+def _schedule_text(bands: Sequence[Band], month: float | None) -> str:
+    """The bands in force at ``month`` since the start (all open bands when the start is unknown)."""
+    if not bands:
+        return "Schedule: no routine studies."
+    at = month if month is not None else min(b.from_month for b in bands)
+    now = [b for b in bands if b.from_month <= at and (b.until_month is None or at < b.until_month)]
+    text = (
+        ", ".join(f"{_label(b.item)} every {_months_text(b.interval_months)}" for b in now) or "nothing yet"
+    )
+    changes = sorted(
+        {b.from_month for b in bands if b.from_month > at}
+        | {b.until_month for b in now if b.until_month is not None}
+    )
+    when = f" at month {at:.1f} of follow-up" if month is not None else ""
+    later = f"; the schedule changes at month {changes[0]:g}" if changes else ""
+    return f"Schedule{when}: {text}{later}."
+
+
+def _status_text(statuses: Sequence[ItemStatus], grace: int, start: date | None) -> str:
+    if start is None:
+        return "No surveillance study is on record, so every item is due now."
+    late = [s for s in statuses if s.overdue]
+    upcoming = [s for s in statuses if s.due is not None and not s.overdue]
+    done = [s for s in statuses if s.due is None]
+    out = []
+    if late:
+        out.append(
+            f"Overdue (more than {grace} days past due): "
+            + ", ".join(f"{_label(s.item)} (due {s.due}, last {s.last_done or 'never'})" for s in late)
+            + "."
+        )
+    if upcoming:
+        out.append(
+            "Next due: "
+            + ", ".join(f"{_label(s.item)} {s.due} (last {s.last_done or 'never'})" for s in upcoming)
+            + "."
+        )
+    if done:
+        out.append("Schedule complete for " + ", ".join(_label(s.item) for s in done) + ".")
+    return " ".join(out)
+
+
+def _adherence(statuses: Sequence[ItemStatus]) -> dict[str, JsonValue]:
+    per_item: dict[str, JsonValue] = {
+        s.item: {
+            "proportion": s.covered / s.counted if s.counted else None,
+            "days_counted": s.counted,
+            "days_covered": s.covered,
+        }
+        for s in statuses
+    }
+    counted = sum(s.counted for s in statuses)
+    covered = sum(s.covered for s in statuses)
+    return {"proportion": covered / counted if counted else None, "per_item": per_item}
+
+
+def _phase_text(phase: Phase, start: date | None, as_of: date, days_per_month: float) -> str:
+    text = _PHASE_TEXT[str(phase.id)]
+    if phase.treatment is not None:
+        months = (as_of - phase.treatment.date).days / days_per_month
+        text += f" ({phase.treatment.type} on {phase.treatment.date}, {months:.1f} months ago)"
+    elif start is not None:
+        text += f" (surveillance on record since {start})"
+    return text[:1].upper() + text[1:]
+
+
+def surveillance(ctx: Context, profile: str | None = None) -> Finding:
+    """The follow-up schedule in force on ``ctx.as_of``, what is due and whether anything is overdue.
+
+    Raises:
+        ValueError: the profile id is not one of ``surveillance.profile_ids``.
+    """
+    t = ctx.trace("surveillance.schedule")
+    pid = _profile_id(ctx, t, profile)
+    about = dict(t.table(f"surveillance.profile.{pid}"))
+    grace = int(t.num("surveillance.grace_days"))
+    days_per_month = t.num("surveillance.days_per_month")
+    values: dict[str, JsonValue] = {
+        "phase": None,
+        "profile": pid,
+        "profile_title": str(about["title"]),
+        "profile_basis": str(about["basis"]),
+        "schedule": [],
+        "next_due": [],
+        "overdue": None,
+        "grace_days": grace,
+        "adherence": {"proportion": None, "per_item": {}},
+        "retreat": None,
+    }
+    phase = _phase(ctx, t)
+    if phase.id is None:
+        return t.finish(
+            values,
+            "Cannot determine the follow-up phase: no recorded treatment sets one (only radiotherapy "
+            "or an ended systemic therapy); the treating team sets the schedule.",
+            determined=False,
+        )
+    name, retreat_values = _schedule_name(ctx, t, about, phase)
+    bands = _bands(t, name)
+    items = list(dict.fromkeys(b.item for b in bands))
+    performed = _performed(ctx, t)
+    start = _start(phase, performed, items)
+    follow_up = FollowUp(start, phase.treatment is None, ctx.as_of, grace)
+    if phase.id == "at_risk":
+        t.note(
+            "The at-risk schedule is for people in a surveillance population (cirrhosis, chronic "
+            "hepatitis B); eligibility is not checked here."
+        )
+        if ctx.record.tumors:
+            t.note("Tumours are recorded without a treatment: staging and treatment planning come first.")
+    statuses = [
+        _item_status(
+            item,
+            _in_days([b for b in bands if b.item == item], days_per_month),
+            performed.get(item, []),
+            follow_up,
+        )
+        for item in items
+    ]
+    for s in statuses:
+        if s.last_done is not None:
+            t.used(f"surveillance.last.{s.item}", _label(s.item), None, s.last_done)
+    if start is None:
+        t.need("imaging (no surveillance study on record)")
+    else:
+        t.cite("SINGAL-2022")
+    overdue = None if start is None else any(s.overdue for s in statuses)
+    adherence = _adherence(statuses)
+    values.update(
+        phase=phase.id,
+        schedule=[b.to_dict() for b in bands],
+        next_due=[
+            {
+                "item": s.item,
+                "due": s.due.isoformat(),
+                "last_done": None if s.last_done is None else s.last_done.isoformat(),
+                "overdue": s.overdue,
+            }
+            for s in statuses
+            if s.due is not None
+        ],
+        overdue=overdue,
+        adherence=adherence,
+        retreat=retreat_values,
+    )
+    explanation = " ".join(
+        part
+        for part in (
+            f"{_phase_text(phase, start, ctx.as_of, days_per_month)}; profile {about['title']}.",
+            _retreat_text(retreat_values, name),
+            _schedule_text(bands, None if start is None else (ctx.as_of - start).days / days_per_month),
+            _status_text(statuses, grace, start),
+            _adherence_text(adherence),
+        )
+        if part
+    )
+    return t.finish(values, explanation, determined=overdue is not None)
+
+
+def _retreat_text(values: dict[str, JsonValue] | None, schedule: str) -> str:
+    if values is None:
+        return ""
+    score, span = values["score"], values["score_range"]
+    shown = f"RETREAT {score}"
+    if score is None and isinstance(span, list):
+        shown = f"RETREAT between {span[0]} and {span[-1]} (incomplete data)"
+    if values["schedule"] is None:
+        return f"{shown}: the profile's post-transplant schedule applies."
+    return f"{shown} sets the schedule ({schedule})."
+
+
+def _adherence_text(adherence: dict[str, JsonValue]) -> str:
+    proportion = adherence["proportion"]
+    if not isinstance(proportion, float):
+        return ""
+    return f"Time covered by the schedule since follow-up began: {proportion:.0%}."

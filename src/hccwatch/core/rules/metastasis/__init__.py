@@ -1,0 +1,1 @@
+"""The metastasis pathway: suspicion, red flags, likely sites, risk factors and workup."""

@@ -1,0 +1,309 @@
+"""Suspicion triggers that are not symptoms: an AFP rise, and a new or indeterminate imaging finding.
+
+**AFP.** When AFP is rising, or raised and not falling (from the ``afp.kinetics`` finding), Then
+suspect recurrence or extrahepatic metastasis ("afp_rise", soon). What to do depends on the
+imaging of the last ``imaging_window_days``:
+
+| recent imaging                                   | workup                                             |
+|--------------------------------------------------|----------------------------------------------------|
+| an abnormal study (new lesion, progression, ...) | none here: the imaging suspicion carries it        |
+| none, or only a normal ultrasound                | multiphase liver CT/MRI + chest CT (PET-CT next)   |
+| liver CT/MRI and chest CT both negative          | FDG PET-CT                                         |
+| those and PET-CT negative                        | repeat multiphase liver imaging at a short interval |
+
+Liver imaging is never skipped: ultrasound misses small intrahepatic recurrence and FDG-PET misses
+lesions under 1 cm (Sugiyama 2004), while 38% of extrahepatic recurrences have no intrahepatic
+recurrence (Yoon 2021). A raised AFP that is falling is noted, not alerted (it is what follows
+successful treatment). Unknown kinetics are a gap, never "normal".
+
+**Imaging.** When the standing study of a region (the latest within ``alert_window_days``; a
+normal study only replaces an abnormal one if it is at least as sensitive) reports a new lesion or progression
+("imaging_new_lesion") or an indeterminate finding ("imaging_indeterminate"), Then suspect
+recurrence at the lesions' sites (soon; urgent for the brain) and request the site's test plus,
+for a new lesion, restaging (liver CT/MRI, chest CT, AFP) not already covered by that study.
+
+Citations: SUGIYAMA-2004, YOON-2021, TURSHUDZHYAN-2022, HAN-2010.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from hccwatch.core.context import Context
+from hccwatch.core.finding import Finding, InputUsed, Trace
+from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.rules.metastasis.model import (
+    ALERT_TITLES,
+    Suspicion,
+    WorkupRequest,
+    as_urgency,
+    most_urgent,
+)
+from hccwatch.core.rules.metastasis.workup import requests_for_tests
+from hccwatch.record.model import Imaging
+
+__all__ = ["afp_suspicions", "imaging_suspicions"]
+
+NEGATIVE_RESULTS = frozenset({"normal", "stable"})
+CROSS_SECTIONAL = frozenset({"ct", "mri"})
+
+# Which studies already answer a test: (modalities, regions); regions None = any region. An
+# adrenal-protocol study is never assumed: a routine abdominal CT does not characterise the gland.
+DONE_BY: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {
+    "liver_multiphase_ct_or_mri": (CROSS_SECTIONAL, frozenset({"liver", "abdomen"})),
+    "chest_ct": (frozenset({"ct"}), frozenset({"chest"})),
+    "fdg_pet_ct": (frozenset({"pet_ct"}), None),
+    "brain_mri": (frozenset({"mri"}), frozenset({"brain"})),
+    "whole_spine_mri": (frozenset({"mri"}), frozenset({"spine"})),
+    "bone_imaging": (CROSS_SECTIONAL | {"pet_ct"}, frozenset({"bone", "spine", "whole_body"})),
+    "abdomen_pelvis_ct_or_mri": (CROSS_SECTIONAL, frozenset({"abdomen", "pelvis"})),
+}
+
+
+def _does(study: Imaging, test: str) -> bool:
+    if test not in DONE_BY:
+        return False
+    modalities, regions = DONE_BY[test]
+    return study.modality in modalities and (regions is None or study.region in regions)
+
+
+def _negative_for(studies: Iterable[Imaging], test: str) -> bool:
+    return any(s.result in NEGATIVE_RESULTS and _does(s, test) for s in studies)
+
+
+def _latest_by_region(t: Trace, studies: Iterable[Imaging]) -> list[Imaging]:
+    """The study of each region that stands: a later study supersedes an earlier one when it is
+    abnormal itself or at least as sensitive, so a normal ultrasound never clears a CT finding."""
+    rank = t.table("metastasis.suspicion.imaging.modality_rank")
+    latest: dict[str, Imaging] = {}
+    for study in sorted(studies, key=lambda s: s.date):
+        current = latest.get(study.region)
+        if (
+            current is None
+            or study.result not in NEGATIVE_RESULTS
+            or _rank(rank, study) >= _rank(rank, current)
+        ):
+            latest[study.region] = study
+    return list(latest.values())
+
+
+def _rank(rank: Mapping[str, JsonValue], study: Imaging) -> float:
+    value = rank.get(study.modality)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _open_findings(ctx: Context, t: Trace) -> list[Imaging]:
+    """Studies recent enough to be an open suspicion: older findings have been acted on."""
+    days = t.num("metastasis.suspicion.imaging.alert_window_days")
+    return [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= days]
+
+
+def _treated_since(ctx: Context, study: Imaging) -> str | None:
+    """A treatment after the study, said aloud: it may have answered the finding."""
+    later = [x for x in ctx.treatments() if x.date > study.date]
+    if not later:
+        return None
+    return f"A {later[-1].type.replace('_', ' ')} on {later[-1].date.isoformat()} followed this study."
+
+
+MODALITY_NAMES = {
+    "ultrasound": "ultrasound",
+    "ct": "CT",
+    "mri": "MRI",
+    "chest_xray": "chest X-ray",
+    "bone_scan": "bone scan",
+    "pet_ct": "PET-CT",
+    "xray": "X-ray",
+}
+
+
+def _study_text(s: Imaging) -> str:
+    result = s.result.replace("_", " ")
+    return f"{MODALITY_NAMES[s.modality]} of the {s.region} on {s.date.isoformat()} ({result})"
+
+
+# --- AFP -------------------------------------------------------------------------------------
+
+
+def _level(t: Trace, afp: Finding) -> str:
+    """The phrase "is at or above N ng/mL", N the lowest AFP threshold reached (from afp.kinetics)."""
+    if afp.get("above_threshold") is not True:
+        return ""
+    exceeded = afp.get("thresholds_exceeded")
+    if isinstance(exceeded, list) and exceeded:
+        # afp.kinetics lists the reached thresholds lowest first, and compares with >=.
+        return f" is at or above {t.num(f'afp.threshold_ng_ml.{exceeded[0]}'):g} ng/mL"
+    return " is at or above the recall threshold"
+
+
+def _afp_statement(t: Trace, afp: Finding) -> str:
+    latest = afp.get("latest")
+    trend = afp.get("trend")
+    where = ""
+    if isinstance(latest, dict) and isinstance(latest.get("value"), int | float):
+        where = f" {latest['value']:g} ng/mL on {latest.get('date')}"
+    level = _level(t, afp)
+    if trend in ("rising", "stable", "falling"):
+        return f"AFP{where}{level}; its trend is {trend}." if level else f"AFP{where} is {trend}."
+    return f"AFP{where}{level}; its trend is not known (the AFP kinetics finding says why)."
+
+
+def _afp_facts(afp: Finding) -> tuple[InputUsed, ...]:
+    return (
+        InputUsed(name="afp.latest", value=afp.get("latest"), unit="ng/mL"),
+        InputUsed(name="afp.trend", value=afp.get("trend")),
+        InputUsed(name="afp.above_threshold", value=afp.get("above_threshold")),
+    )
+
+
+def _afp_plan(
+    t: Trace,
+    recent: list[Imaging],
+    evidence: Mapping[str, JsonValue],
+    window_days: float,
+    abnormal: Iterable[str],
+) -> tuple[list[str], list[str]]:
+    """(reasons, tests) for an unexplained AFP rise, from what recent imaging has already shown.
+
+    Only the latest study of a region can explain the AFP (it is what the imaging alert reports):
+    an abnormal study since superseded by a normal one explains nothing.
+    """
+    if any(s.result in abnormal for s in _latest_by_region(t, recent)):
+        return [str(evidence["explained"])], []
+    liver_done = _negative_for(recent, "liver_multiphase_ct_or_mri")
+    chest_done = _negative_for(recent, "chest_ct")
+    if liver_done and chest_done and _negative_for(recent, "fdg_pet_ct"):
+        return [str(evidence["pet_negative"])], ["liver_multiphase_ct_or_mri"]
+    if liver_done and chest_done:
+        return [str(evidence["pet_next"])], ["fdg_pet_ct"]
+    negatives = [s for s in recent if s.result in NEGATIVE_RESULTS]
+    seen = (
+        "Recent imaging: " + "; ".join(_study_text(s) for s in negatives) + "."
+        if negatives
+        else f"No imaging in the last {window_days:g} days."
+    )
+    tests = [
+        test
+        for test, done in (("liver_multiphase_ct_or_mri", liver_done), ("chest_ct", chest_done))
+        if not done
+    ]
+    return [seen, str(evidence["ultrasound"]), str(evidence["next"])], tests
+
+
+def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
+    """The "afp_rise" suspicion, if AFP is rising or raised and not falling."""
+    trend, above = afp.get("trend"), afp.get("above_threshold")
+    # An unknown trend or level cannot exclude a rise: name it even when the other one answers.
+    if trend is None:
+        t.need("afp.trend")
+    if above is None:
+        t.need("afp.above_threshold")
+    if trend is None and above is None:
+        return []
+    rising = trend == "rising"
+    if not rising and above is not True:
+        return []
+    if not rising and trend == "falling":
+        t.note(
+            "AFP is at or above the recall threshold but falling, as expected after treatment; not alerted."
+        )
+        return []
+    at = ctx.trace("alert.afp_rise")
+    urgency = as_urgency(at.value("metastasis.suspicion.afp_rise.urgency"))
+    window = at.num("metastasis.suspicion.afp_rise.imaging_window_days")
+    evidence = at.table("metastasis.suspicion.afp_rise.evidence")
+    abnormal = at.table("metastasis.suspicion.imaging.results")
+    recent = [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= window]
+    plan, tests = _afp_plan(t, recent, evidence, window, abnormal)
+    statement = _afp_statement(at, afp)
+    reasons = [statement, str(evidence["marker"]), *plan]
+    because = f"{ALERT_TITLES['afp_rise']}: {statement}"
+    return [
+        Suspicion(
+            id="afp_rise",
+            kind="marker",
+            urgency=urgency,
+            sites=(),
+            reasons=tuple(reasons),
+            citations=at.citations,
+            unverified=at.unverified,
+            facts=_afp_facts(afp),
+            tests=requests_for_tests(at, tests, urgency, because, "afp_rise"),
+            actions=(str(evidence["next"]),),
+        )
+    ]
+
+
+# --- Imaging ---------------------------------------------------------------------------------
+
+
+def _lesion_text(study: Imaging) -> str:
+    parts = []
+    for lesion in study.lesions:
+        size = f" {lesion.size_cm:g} cm" if lesion.size_cm is not None else ""
+        count = f" x{lesion.count}" if lesion.count > 1 else ""
+        new = " (new)" if lesion.new else ""
+        parts.append(f"{lesion.site.replace('_', ' ')}{size}{count}{new}")
+    return "; ".join(parts)
+
+
+def _sites(t: Trace, study: Imaging) -> tuple[str, ...]:
+    if study.lesions:
+        return tuple(dict.fromkeys(lesion.site for lesion in study.lesions))
+    by_region = t.table("metastasis.region_sites").get(study.region)
+    return tuple(s for s in by_region if isinstance(s, str)) if isinstance(by_region, list) else ()
+
+
+def _site_tests(t: Trace, sites: Iterable[str]) -> list[str]:
+    table = t.table("metastasis.workup.site_tests")
+    tests: list[str] = []
+    for site in sites:
+        listed = table.get(site)
+        tests += [x for x in listed if isinstance(x, str)] if isinstance(listed, list) else []
+    return tests
+
+
+def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding) -> Suspicion:
+    at = ctx.trace(f"alert.{alert_id}")
+    sites = _sites(at, study)
+    levels = at.table("metastasis.suspicion.imaging.urgency")
+    default = levels["default"]
+    urgency = most_urgent(*(as_urgency(levels.get(site, default)) for site in sites or ("default",)))
+    tests = _site_tests(at, sites)
+    if alert_id == "imaging_new_lesion":
+        tests = [x for x in tests if not _does(study, x)]
+        tests += [str(x) for x in at.items("metastasis.workup.restaging_tests") if not _does(study, str(x))]
+    if afp.get("latest") is not None:
+        tests = [x for x in tests if x != "afp"]
+    lesions = _lesion_text(study)
+    reason = f"Latest {_study_text(study)}" + (f": {lesions}." if lesions else ".")
+    fact = InputUsed(
+        name=f"imaging.{study.region}",
+        value={"modality": study.modality, "result": study.result, "lesions": lesions or None},
+        date=study.date,
+    )
+    requests: tuple[WorkupRequest, ...] = requests_for_tests(
+        at, tests, urgency, f"{ALERT_TITLES[alert_id]} ({_study_text(study)})", alert_id
+    )
+    return Suspicion(
+        id=alert_id,
+        kind="imaging",
+        urgency=urgency,
+        sites=sites,
+        reasons=tuple(r for r in (reason, _treated_since(ctx, study)) if r),
+        citations=at.citations,
+        unverified=at.unverified,
+        facts=(fact,),
+        tests=requests,
+    )
+
+
+def imaging_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
+    """One suspicion per region whose standing recent study is new, progressing or indeterminate."""
+    results = t.table("metastasis.suspicion.imaging.results")
+    out = []
+    for study in _latest_by_region(t, _open_findings(ctx, t)):
+        alert_id = results.get(study.result)
+        if isinstance(alert_id, str):
+            out.append(_imaging_suspicion(ctx, study, alert_id, afp))
+    return out

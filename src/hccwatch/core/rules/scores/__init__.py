@@ -1,0 +1,1 @@
+"""Liver function scores: Child-Pugh, the MELD family and ALBI."""

@@ -1,0 +1,1 @@
+"""Staging: BCLC, CNLC and AJCC 8th, resolved under unknown facts."""

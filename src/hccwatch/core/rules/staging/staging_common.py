@@ -1,0 +1,292 @@
+"""What the staging rules (BCLC, CNLC, AJCC) share: the facts they read and how unknowns are weighed.
+
+When a staging input is unknown, then each possible value of that input is tried. A stage
+is given only when every combination gives the same stage (:func:`resolve`). Otherwise the
+stage is null, and the unknowns that changed it are named. So lung metastases make a patient
+BCLC C whatever the unknown size of the liver tumour, while a single nodule of unknown size
+cannot be told apart as BCLC 0 or A.
+
+How the record is read (a positive finding always wins over a negative one):
+
+- Extrahepatic spread (BCLC C, CNLC IIIb) is ``extrahepatic_metastasis`` or
+  ``lymph_node_metastasis`` or any recorded metastatic site. Nodes outside the liver are
+  extrahepatic. ``extrahepatic_metastasis = false`` therefore means "nothing outside the
+  liver".
+- AJCC keeps nodes (N) and distant metastasis (M) apart; see :func:`nodes_and_distant`.
+- Metastatic sites dated after the evaluation date are ignored.
+
+Citations: BCLC-2022, CNLC-2019, AJCC-2017 (cited by the rules that use these facts).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, Generic, TypeVar
+
+from hccwatch.core.context import Context
+from hccwatch.core.finding import Finding, Trace
+from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.rules.staging.tumour_burden import TumourBurden
+from hccwatch.errors import KnowledgeError
+from hccwatch.record.model import MetastaticSite
+
+__all__ = [
+    "BOTH",
+    "Resolution",
+    "burden_text",
+    "child_pugh_grade",
+    "deciding",
+    "extrahepatic_spread",
+    "flag",
+    "grade_matches",
+    "in_order",
+    "metastatic_sites",
+    "nodes_and_distant",
+    "options",
+    "recorded_as",
+    "resolve",
+    "undecisive_gaps",
+    "words",
+]
+
+OutcomeT = TypeVar("OutcomeT")
+BOTH = (False, True)
+
+
+@dataclass(frozen=True)
+class Resolution(Generic[OutcomeT]):
+    """The outcomes possible under the unknowns, and which unknowns make a difference."""
+
+    outcomes: tuple[OutcomeT, ...]
+    decisive: tuple[str, ...]
+
+    @property
+    def certain(self) -> bool:
+        return len(self.outcomes) == 1
+
+    @property
+    def value(self) -> OutcomeT | None:
+        return self.outcomes[0] if self.certain else None
+
+
+def resolve(
+    domains: Mapping[str, Sequence[Any]], decide: Callable[[Mapping[str, Any]], OutcomeT]
+) -> Resolution[OutcomeT]:
+    """Apply ``decide`` to every combination of the possible values of each fact.
+
+    A fact with one possible value is known. A fact is decisive when changing it alone
+    changes the outcome in some combination.
+    """
+    return resolve_each(domains, {"": decide})[""]
+
+
+def resolve_each(
+    domains: Mapping[str, Sequence[Any]], deciders: Mapping[str, Callable[[Mapping[str, Any]], OutcomeT]]
+) -> dict[str, Resolution[OutcomeT]]:
+    """:func:`resolve` for several decisions over the same facts, enumerating them once."""
+    names = list(domains)
+    combos = list(product(*domains.values()))
+    facts = [dict(zip(names, combo, strict=True)) for combo in combos]
+    out: dict[str, Resolution[OutcomeT]] = {}
+    for key, decide in deciders.items():
+        table = {combo: decide(f) for combo, f in zip(combos, facts, strict=True)}
+        outcomes = tuple(dict.fromkeys(table.values()))
+        decisive = (
+            ()
+            if len(outcomes) == 1
+            else tuple(
+                name for i, name in enumerate(names) if len(domains[name]) > 1 and _changes_outcome(table, i)
+            )
+        )
+        out[key] = Resolution(outcomes=outcomes, decisive=decisive)
+    return out
+
+
+def _changes_outcome(table: Mapping[tuple[Any, ...], Any], i: int) -> bool:
+    """Does changing fact ``i`` alone change the outcome somewhere? One pass, first case wins."""
+    seen: dict[tuple[Any, ...], Any] = {}
+    for combo, outcome in table.items():
+        if seen.setdefault(combo[:i] + combo[i + 1 :], outcome) != outcome:
+            return True
+    return False
+
+
+def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
+    """The missing record fields behind the decisive facts, in words.
+
+    A missing entry belongs to the longest fact name it starts with, once list indices are
+    dropped: ``tumors[2].size_cm`` belongs to ``tumors.size_cm`` rather than ``tumors``.
+    """
+    owner: dict[str, list[str]] = defaultdict(list)
+    for gap in t.missing:
+        bare = re.sub(r"\[\d+\]", "", gap)
+        matches = [k for k in keys if bare == k or bare.startswith((f"{k} ", f"{k}."))]
+        if matches:
+            owner[max(matches, key=len)].append(gap)
+    names = [gap for key in result.decisive for gap in owner.get(key, [])]
+    return words(list(dict.fromkeys(names or t.missing)), "and")
+
+
+def flag(t: Trace, name: str, value: bool | None) -> tuple[bool, ...]:
+    """A yes/no fact: its value if known (recorded as used), else both (recorded as missing)."""
+    if value is None:
+        t.need(name)
+        return BOTH
+    t.used(name, value)
+    return (value,)
+
+
+def metastatic_sites(ctx: Context) -> list[MetastaticSite]:
+    """Recorded metastatic sites, except those dated after the evaluation date."""
+    return [s for s in ctx.record.metastatic_sites if s.date is None or s.date <= ctx.as_of]
+
+
+def _sites_used(ctx: Context, t: Trace) -> list[MetastaticSite]:
+    sites = metastatic_sites(ctx)
+    if sites:
+        latest = max((s.date for s in sites if s.date), default=None)
+        t.used("metastatic_sites", [s.site for s in sites], None, latest)
+    return sites
+
+
+def extrahepatic_spread(ctx: Context, t: Trace) -> tuple[bool, ...]:
+    """Extrahepatic spread, including lymph-node metastasis (BCLC C, CNLC IIIb)."""
+    record = ctx.record
+    sites = _sites_used(ctx, t)
+    for name in ("extrahepatic_metastasis", "lymph_node_metastasis"):
+        if getattr(record, name) is not None:
+            t.used(name, getattr(record, name))
+    if record.extrahepatic_metastasis or record.lymph_node_metastasis or sites:
+        return (True,)
+    if record.extrahepatic_metastasis is False:
+        return (False,)
+    t.need("extrahepatic_metastasis")
+    return BOTH
+
+
+def nodes_and_distant(ctx: Context, t: Trace) -> tuple[tuple[bool, bool], ...]:
+    """Possible (regional node metastasis, distant metastasis) pairs for AJCC N and M.
+
+    - ``lymph_node_metastasis`` is the regional-node fact. A recorded lymph-node site is read
+      as the same nodal disease, because the record cannot say whether a node is regional.
+    - A recorded non-nodal site is distant (M1). ``extrahepatic_metastasis = false`` means no
+      nodal and no distant disease.
+    - ``extrahepatic_metastasis = true`` with no nodal disease is distant. With nodal disease
+      and no non-nodal site recorded, whether there is also distant disease is unknown.
+    """
+    record = ctx.record
+    sites = _sites_used(ctx, t)
+    for name in ("extrahepatic_metastasis", "lymph_node_metastasis"):
+        if getattr(record, name) is not None:
+            t.used(name, getattr(record, name))
+    nodal_site = any(s.site == "lymph_node" for s in sites)
+    distant_site = any(s.site != "lymph_node" for s in sites)
+    if record.lymph_node_metastasis or nodal_site:
+        nodal: tuple[bool, ...] = (True,)
+    elif record.lymph_node_metastasis is False or record.extrahepatic_metastasis is False:
+        nodal = (False,)
+    else:
+        t.need("lymph_node_metastasis")
+        nodal = BOTH
+    if distant_site:
+        distant: tuple[bool, ...] = (True,)
+    elif record.extrahepatic_metastasis is False:
+        distant = (False,)
+    elif record.extrahepatic_metastasis and nodal == (False,):
+        distant = (True,)
+    else:
+        t.need("extrahepatic_metastasis" if record.extrahepatic_metastasis is None else "metastatic_sites")
+        distant = BOTH
+    pairs = [(n, d) for n in nodal for d in distant]
+    # Extrahepatic disease that is recorded as present must be somewhere.
+    if record.extrahepatic_metastasis:
+        pairs = [p for p in pairs if any(p)]
+    return tuple(pairs)
+
+
+def child_pugh_grade(t: Trace, finding: Finding) -> tuple[str | None, int | None]:
+    """Child-Pugh class and points from the score's finding; unknown parts are named as missing."""
+    cls = finding.get("class")
+    points = finding.get("points")
+    cls = cls if isinstance(cls, str) else None
+    points = points if isinstance(points, int) and not isinstance(points, bool) else None
+    if cls is None:
+        t.need("scores.child_pugh", *finding.missing)
+    else:
+        t.cite("PUGH-1973")
+        t.used("scores.child_pugh", f"{cls}{points}" if points is not None else cls)
+    return cls, points
+
+
+def grade_matches(tokens: Sequence[JsonValue], cls: str, points: int | None) -> bool | None:
+    """Whether a Child-Pugh class and points are in a list of classes ("A") and grades ("B7").
+
+    None when the class matches only some grades of the list and the points are unknown.
+    """
+    if cls in tokens or (points is not None and f"{cls}{points}" in tokens):
+        return True
+    if points is None and any(isinstance(x, str) and x.startswith(cls) for x in tokens):
+        return None
+    return False
+
+
+def options(t: Trace, key: str) -> list[JsonValue]:
+    """A knowledge list of treatment options, each ``{id, label}``."""
+    items = t.items(key)
+    for item in items:
+        if not (isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("id", "label"))):
+            raise KnowledgeError(f"knowledge entry {key!r}: every option needs an id and a label")
+    return items
+
+
+def _cm(value: float) -> str:
+    return f"{value:g} cm"
+
+
+def burden_text(burden: TumourBurden) -> str:
+    """The tumour burden in words: '1 nodule of 6 cm', '3 nodules (largest 2.5 cm)'."""
+    if not burden.recorded:
+        return "tumours not recorded"
+    n = burden.n
+    if n == 0:
+        return "no tumour recorded"
+    if n is None:
+        return "tumour count uncertain"
+    nodules = "1 nodule" if n == 1 else f"{n} nodules"
+    if burden.largest_cm is None:
+        if not burden.sizes_cm:
+            return f"{nodules}, size not recorded"
+        return f"{nodules}, {burden.unknown_sizes} without a size (largest known {_cm(burden.sizes_cm[0])})"
+    if n == 1:
+        return f"{nodules} of {_cm(burden.largest_cm)}"
+    return f"{nodules} (largest {_cm(burden.largest_cm)})"
+
+
+def recorded_as(burden: TumourBurden) -> str:
+    """The closing sentence every staging explanation carries."""
+    if not burden.recorded:
+        return "The tumours are not recorded (or were assessed after the evaluation date)."
+    when = burden.assessed_on.isoformat() if burden.assessed_on else "an unrecorded date"
+    return f"Staging applies to the tumours as recorded ({burden_text(burden)}, assessed on {when})."
+
+
+def in_order(outcomes: Sequence[str | None], order: Sequence[str], none: str) -> list[str]:
+    """Possible outcomes in the scale's order, with None shown as ``none``."""
+    known = [o for o in order if o in outcomes]
+    return known + [none] * (None in outcomes) + [o for o in outcomes if o is not None and o not in order]
+
+
+def undecisive_gaps(t: Trace) -> str:
+    """The sentence naming the gaps of a stage given despite them ('' when nothing is missing)."""
+    return f" Unknown but not decisive: {words(list(t.missing), 'and')}." if t.missing else ""
+
+
+def words(items: Sequence[str], last: str = "or") -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"

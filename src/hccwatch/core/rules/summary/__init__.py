@@ -1,0 +1,1 @@
+"""The plain-language summary for the patient."""
