@@ -14,6 +14,7 @@ def afp_finding(
     above: bool | None = False,
     value: float | None = 3.2,
     date: str = "2026-11-01",
+    normalisation: str | None = "not_applicable",
 ) -> Finding:
     """The afp.kinetics finding, built by hand (its rule is written by another engineer)."""
     latest = None if value is None else {"value": value, "date": date}
@@ -27,6 +28,8 @@ def afp_finding(
             "above_threshold": above,
             "thresholds_exceeded": exceeded,
             "slope_ng_ml_per_month": None,
+            "normalisation": normalisation,
+            "normalisation_expected_by": "2026-03-01" if normalisation == "not_normalised" else None,
         },
         determined=trend is not None,
         explanation="built by hand for the test",

@@ -46,6 +46,7 @@ ALERT_TITLES: dict[str, str] = {
     "jaundice": "New jaundice",
     "weight_loss": "Unexplained weight loss",
     "afp_rise": "AFP rising or raised",
+    "afp_not_normalised": "AFP not normalised after curative treatment",
     "imaging_new_lesion": "New or progressing lesion on imaging",
     "imaging_indeterminate": "Indeterminate finding on imaging",
 }

@@ -1,8 +1,12 @@
-"""Suspicion triggers that are not symptoms: an AFP rise, and a new or indeterminate imaging finding.
+"""Suspicion triggers that are not symptoms: an AFP rise or an AFP that did not normalise, and a new
+or indeterminate imaging finding.
 
 **AFP.** When AFP is rising, or raised and not falling (from the ``afp.kinetics`` finding), Then
-suspect recurrence or extrahepatic metastasis ("afp_rise", soon). What to do depends on the
-imaging of the last ``imaging_window_days``:
+suspect recurrence or extrahepatic metastasis ("afp_rise", soon). Else, when a raised AFP has not
+returned to normal well after a curative treatment (``normalisation`` "not_normalised", even while
+falling), Then suspect residual or hidden disease ("afp_not_normalised", ``afp.normalisation.urgency``,
+SHIRABE-1997, ALLARD-2014); when both hold, the rise is the alert and non-normalisation one of its
+reasons. What to do depends on the imaging of the last ``imaging_window_days``:
 
 | recent imaging                                   | workup                                             |
 |--------------------------------------------------|----------------------------------------------------|
@@ -14,7 +18,7 @@ imaging of the last ``imaging_window_days``:
 Liver imaging is never skipped: ultrasound misses small intrahepatic recurrence and FDG-PET misses
 lesions under 1 cm (Sugiyama 2004), while 38% of extrahepatic recurrences have no intrahepatic
 recurrence (Yoon 2021). A raised AFP that is falling is noted, not alerted (it is what follows
-successful treatment). Unknown kinetics are a gap, never "normal".
+successful treatment) unless it has not normalised in time. Unknown kinetics are a gap, never "normal".
 
 **Imaging.** When the standing study of a region (the latest within ``alert_window_days``; a
 normal study only replaces an abnormal one if it is at least as sensitive) reports a new lesion or progression
@@ -22,7 +26,7 @@ normal study only replaces an abnormal one if it is at least as sensitive) repor
 recurrence at the lesions' sites (soon; urgent for the brain) and request the site's test plus,
 for a new lesion, restaging (liver CT/MRI, chest CT, AFP) not already covered by that study.
 
-Citations: SUGIYAMA-2004, YOON-2021, TURSHUDZHYAN-2022, HAN-2010.
+Citations: SUGIYAMA-2004, YOON-2021, TURSHUDZHYAN-2022, HAN-2010, SHIRABE-1997, ALLARD-2014.
 """
 
 from __future__ import annotations
@@ -190,48 +194,77 @@ def _afp_plan(
     return [seen, str(evidence["ultrasound"]), str(evidence["next"])], tests
 
 
-def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
-    """The "afp_rise" suspicion, if AFP is rising or raised and not falling."""
-    trend, above = afp.get("trend"), afp.get("above_threshold")
-    # An unknown trend or level cannot exclude a rise: name it even when the other one answers.
-    if trend is None:
-        t.need("afp.trend")
-    if above is None:
-        t.need("afp.above_threshold")
-    if trend is None and above is None:
-        return []
-    rising = trend == "rising"
-    if not rising and above is not True:
-        return []
-    if not rising and trend == "falling":
-        t.note(
-            "AFP is at or above the recall threshold but falling, as expected after treatment; not alerted."
-        )
-        return []
-    at = ctx.trace("alert.afp_rise")
-    urgency = as_urgency(at.value("metastasis.suspicion.afp_rise.urgency"))
+def _normalisation_reason(afp: Finding) -> str | None:
+    if afp.get("normalisation") != "not_normalised":
+        return None
+    by = afp.get("normalisation_expected_by")
+    return (
+        "AFP has not returned to normal since the last curative treatment"
+        + (f" (it should have by {by})" if isinstance(by, str) else "")
+        + ", which suggests residual or hidden disease."
+    )
+
+
+def _afp_suspicion(ctx: Context, t: Trace, afp: Finding, alert_id: str, urgency_key: str) -> Suspicion:
+    """One AFP suspicion: its statement, evidence and the imaging plan (what recent imaging left)."""
+    at = ctx.trace(f"alert.{alert_id}")
+    urgency = as_urgency(at.value(urgency_key))
     window = at.num("metastasis.suspicion.afp_rise.imaging_window_days")
     evidence = at.table("metastasis.suspicion.afp_rise.evidence")
     abnormal = at.table("metastasis.suspicion.imaging.results")
     recent = [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= window]
     plan, tests = _afp_plan(t, recent, evidence, window, abnormal)
     statement = _afp_statement(at, afp)
-    reasons = [statement, str(evidence["marker"]), *plan]
-    because = f"{ALERT_TITLES['afp_rise']}: {statement}"
-    return [
-        Suspicion(
-            id="afp_rise",
-            kind="marker",
-            urgency=urgency,
-            sites=(),
-            reasons=tuple(reasons),
-            citations=at.citations,
-            unverified=at.unverified,
-            facts=_afp_facts(afp),
-            tests=requests_for_tests(at, tests, urgency, because, "afp_rise"),
-            actions=(str(evidence["next"]),),
+    normalisation = _normalisation_reason(afp)
+    if alert_id == "afp_not_normalised":
+        meaning = at.table("afp.normalisation.evidence")
+        head = [str(normalisation), statement, str(meaning["meaning"]), str(meaning["other_causes"])]
+    else:
+        head = [statement, str(evidence["marker"]), *([normalisation] if normalisation else [])]
+    because = f"{ALERT_TITLES[alert_id]}: {statement}"
+    facts = _afp_facts(afp)
+    if normalisation:
+        facts += (
+            InputUsed(name="afp.normalisation", value=afp.get("normalisation")),
+            InputUsed(name="afp.normalisation_expected_by", value=afp.get("normalisation_expected_by")),
         )
-    ]
+    return Suspicion(
+        id=alert_id,
+        kind="marker",
+        urgency=urgency,
+        sites=(),
+        reasons=tuple([*head, *plan]),
+        citations=at.citations,
+        unverified=at.unverified,
+        facts=facts,
+        tests=requests_for_tests(at, tests, urgency, because, alert_id),
+        actions=(str(evidence["next"]),),
+    )
+
+
+def afp_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
+    """ "afp_rise" if AFP is rising or raised and not falling; else "afp_not_normalised" if a raised
+    AFP has not returned to normal well after a curative treatment (even while falling)."""
+    trend, above, normalisation = afp.get("trend"), afp.get("above_threshold"), afp.get("normalisation")
+    # An unknown trend or level cannot exclude a rise: name it even when the other one answers.
+    if trend is None:
+        t.need("afp.trend")
+    if above is None:
+        t.need("afp.above_threshold")
+    rising = trend == "rising"
+    raised = above is True and trend != "falling"
+    if rising or raised:
+        # One alert: the rise says more than non-normalisation, which joins it as a reason.
+        return [_afp_suspicion(ctx, t, afp, "afp_rise", "metastasis.suspicion.afp_rise.urgency")]
+    if normalisation == "not_normalised":
+        return [_afp_suspicion(ctx, t, afp, "afp_not_normalised", "afp.normalisation.urgency")]
+    if normalisation is None and afp.get("latest") is not None:
+        t.need("afp.normalisation")
+    if above is True and trend == "falling":
+        t.note(
+            "AFP is at or above the recall threshold but falling, as expected after treatment; not alerted."
+        )
+    return []
 
 
 # --- Imaging ---------------------------------------------------------------------------------
