@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from metastasis_helpers import EARLY_MAN, RISING_AFP, afp_finding, study, with_
 
+from hccwatch import assess
 from hccwatch.core.finding import Finding
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.core.rules.metastasis.suspicion import afp_suspicions, imaging_suspicions
@@ -195,3 +196,54 @@ def test_a_treatment_after_the_study_is_said_not_hidden() -> None:
         ],
     )
     assert any("tace on 2026-09-20 followed this study" in r for r in found["imaging_new_lesion"].reasons)
+
+
+# --- AFP not normalised after curative treatment (Shirabe 1997, Allard 2014) --------------------
+
+NOT_NORMALISED_RECORD: dict[str, Any] = {
+    "id": "not-normalised",
+    "treatments": [{"type": "resection", "date": "2025-06-10", "curative": True}],
+    "labs": [
+        {"test": "afp", "value": v, "unit": "ng/mL", "date": d}
+        for d, v in (("2025-06-01", 1200), ("2025-07-10", 300), ("2025-08-20", 80), ("2025-10-15", 45))
+    ],
+}
+
+
+def test_falling_but_not_normalised_is_its_own_alert_with_workup() -> None:
+    out = assess(NOT_NORMALISED_RECORD, as_of="2025-11-01").to_dict()
+    assert out["afp"]["trend"] == "falling" and out["afp"]["normalisation"] == "not_normalised"
+    [alert] = [a for a in out["alerts"] if a["id"].startswith("afp")]
+    assert alert["id"] == "afp_not_normalised" and alert["urgency"] == "soon"
+    assert "residual or hidden disease" in alert["detail"] and "2025-09-08" in alert["detail"]
+    assert {"SHIRABE-1997", "ALLARD-2014"} <= set(alert["citations"])
+    assert {w["test"]: w["urgency"] for w in out["workup"]} == {
+        "liver_multiphase_ct_or_mri": "soon",
+        "chest_ct": "soon",
+    }
+
+
+def test_rising_and_not_normalised_is_one_rise_alert_that_says_both() -> None:
+    rec = {
+        **NOT_NORMALISED_RECORD,
+        "labs": [
+            *NOT_NORMALISED_RECORD["labs"],
+            {"test": "afp", "value": 90, "unit": "ng/mL", "date": "2025-12-15"},
+            {"test": "afp", "value": 160, "unit": "ng/mL", "date": "2026-01-20"},
+        ],
+    }
+    out = assess(rec, as_of="2026-01-25").to_dict()
+    assert out["afp"]["trend"] == "rising"
+    ids = [a["id"] for a in out["alerts"]]
+    assert "afp_rise" in ids and "afp_not_normalised" not in ids
+    detail = next(a["detail"] for a in out["alerts"] if a["id"] == "afp_rise")
+    assert "has not returned to normal since the last curative treatment" in detail
+
+
+def test_unknown_normalisation_is_a_gap_when_nothing_else_alerts() -> None:
+    ids, _, _ = _afp(afp_finding("falling", True, 60.0, normalisation=None))
+    assert ids == []
+    ctx = context(record(**EARLY_MAN))
+    t = ctx.trace("metastasis.sites")
+    afp_suspicions(ctx, t, afp_finding("falling", True, 60.0, normalisation=None))
+    assert "afp.normalisation" in t.missing

@@ -16,13 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hccwatch import assess
 from hccwatch.core.assessment import Assessment, PatientSummary
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Alert, Finding, InputUsed, TreatmentOption
 from hccwatch.core.knowledge import JsonValue, Knowledge, default_knowledge
-from hccwatch.core.rules.summary.patient_summary import patient_summary
+from hccwatch.core.rules.summary.patient_summary import (
+    AFP_ALERTS,
+    REASSURING_AFP_KEYS,
+    afp_summary_key,
+    patient_summary,
+)
+from strategies import records
 from support import AS_OF, record
 
 SRC = Path(__file__).resolve().parents[4] / "src" / "hccwatch"
@@ -76,6 +84,7 @@ def build(
     alerts: tuple[Alert, ...] = (),
     next_due: JsonValue = None,
     afp_trend: JsonValue = None,
+    afp_normalisation: JsonValue = None,
     recurrence: Finding = NONE_RECURRENCE,
     options: tuple[TreatmentOption, ...] = (),
 ) -> PatientSummary:
@@ -92,7 +101,7 @@ def build(
         staging={},
         transplant={},
         surveillance=finding("surveillance.schedule", next_due=next_due),
-        afp=finding("afp.kinetics", trend=afp_trend),
+        afp=finding("afp.kinetics", trend=afp_trend, normalisation=afp_normalisation),
         alerts=alerts,
         metastasis=placeholder,
         workup=(),
@@ -381,3 +390,83 @@ def test_an_alert_below_its_usual_urgency_does_not_promise_the_usual_haste(lang:
         if i["about"] == "alert.spinal_metastasis_suspected"
     ]
     assert texts == [default_knowledge().text(lang, "alert_by_urgency.soon.spinal_metastasis_suspected")]
+
+
+# --- the AFP sentence never contradicts the clinician findings (issue 6 §1) ----------------------
+
+
+def _afp_texts(lang: str, *keys: str) -> set[str]:
+    return {default_knowledge().text(lang, f"summary.afp.{key}") for key in keys}
+
+
+@pytest.mark.parametrize(
+    ("trend", "normalisation", "alert_ids", "key"),
+    [
+        ("rising", None, {"afp_rise"}, "rising"),
+        ("stable", None, {"afp_rise"}, "raised"),  # raised and not falling
+        (None, None, {"afp_rise"}, "raised"),  # a single raised value: no trend at all
+        ("falling", "not_normalised", {"afp_not_normalised"}, "not_normalised"),
+        ("falling", None, {"afp_not_normalised"}, "not_normalised"),  # the alert alone is enough
+        ("rising", "not_normalised", {"afp_rise"}, "rising"),
+        ("falling", "normalised", set(), "falling"),
+        ("stable", "not_applicable", set(), "stable"),
+        (None, None, set(), None),
+    ],
+)
+def test_afp_key_comes_from_the_fields_the_alerts_use(
+    trend: str | None, normalisation: str | None, alert_ids: set[str], key: str | None
+) -> None:
+    afp = finding("afp.kinetics", trend=trend, normalisation=normalisation)
+    assert afp_summary_key(afp, alert_ids) == key
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stable_afp_beside_an_afp_alert_is_not_called_the_same(lang: str) -> None:
+    # The issue's contradiction: "your AFP has stayed about the same" next to an AFP-rise alert.
+    s = build(lang=lang, afp_trend="stable", alerts=(alert("afp_rise", "soon", "AFP rising or raised"),))
+    [item] = [i for i in s.items if i.about == "afp.trend"]
+    assert item.text in _afp_texts(lang, "raised") and item.urgency == "soon"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_falling_but_not_normalised_is_not_called_falling(lang: str) -> None:
+    s = build(lang=lang, afp_trend="falling", afp_normalisation="not_normalised")
+    [item] = [i for i in s.items if i.about == "afp.trend"]
+    assert item.text in _afp_texts(lang, "not_normalised") and item.urgency == "soon"
+
+
+_AFP_DATES = st.dates(dt.date(2024, 6, 1), dt.date(2026, 11, 24)).map(str)
+_AFP_VALUES = st.sampled_from([0.0, 3.0, 6.0, 9.5, 12.0, 15.0, 25.0, 48.0, 300.0, 1200.0]) | st.floats(
+    0, 60000, allow_nan=False
+).map(lambda v: round(v, 1))
+
+
+@st.composite
+def records_with_afp(draw: st.DrawFn) -> dict[str, Any]:
+    """Random records, most with an AFP series and a (curative or not) treatment to read it after."""
+    data = dict(draw(records))
+    series = draw(st.lists(st.tuples(_AFP_DATES, _AFP_VALUES), max_size=8))
+    data["labs"] = [
+        *data.get("labs", []),
+        *({"test": "afp", "value": v, "unit": "ng/mL", "date": d} for d, v in series),
+    ]
+    if draw(st.booleans()):
+        kind = draw(st.sampled_from(["resection", "ablation", "transplant", "tace"]))
+        data["treatments"] = [*data.get("treatments", []), {"type": kind, "date": draw(_AFP_DATES)}]
+    return data
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=records_with_afp())
+def test_summary_never_reassures_about_afp_beside_an_afp_alert_or_a_rise(data: dict[str, Any]) -> None:
+    for lang in ("en", "zh"):
+        a = assess(data, as_of="2026-11-24", lang=lang)
+        alarmed = bool({x.id for x in a.alerts} & AFP_ALERTS) or a.afp.get("trend") == "rising"
+        reassuring = _afp_texts(lang, *REASSURING_AFP_KEYS)
+        shown = [i for i in a.patient_summary.items if i.about == "afp.trend"]
+        if alarmed:
+            assert len(shown) == 1, shown
+            assert shown[0].text in _afp_texts(lang, "rising", "raised", "not_normalised")
+            assert shown[0].urgency != "routine"
+        # Nowhere in the summary, not only in the AFP sentence.
+        assert not alarmed or not [i for i in a.patient_summary.items if i.text in reassuring]

@@ -16,7 +16,10 @@ each alert             ``alert.<alert id>``, or            the alert's
 what is due next       ``summary.due.next`` / ``overdue``  routine; soon when overdue
                        (test names ``test.<id>``, else
                        ``summary.test.<id>``)
-AFP trend              ``summary.afp.<trend>``             soon when rising, else routine
+AFP                    ``summary.afp.<key>``: rising;      soon, but routine for
+                       not_normalised (the finding or      falling and stable
+                       its alert); raised (an AFP alert
+                       without either); else the trend
 recurrence timing      ``summary.recurrence.<timing>``     soon (routine when none)
 recurrence origin      ``summary.recurrence.favours.*``    soon
 options                ``summary.options.*``               routine
@@ -31,7 +34,7 @@ summary never guesses.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,10 +43,14 @@ from hccwatch.core.context import Context
 from hccwatch.core.finding import URGENCY_ORDER, Alert, Finding, TreatmentOption
 from hccwatch.core.knowledge import JsonValue, Knowledge
 
-__all__ = ["patient_summary"]
+__all__ = ["AFP_ALERTS", "REASSURING_AFP_KEYS", "afp_summary_key", "patient_summary"]
 
 # The AFP trends of core/rules/afp_kinetics.py, each with a template.
 AFP_TRENDS = ("rising", "falling", "stable")
+# The alerts of core/rules/metastasis/suspicion.py that are about AFP.
+AFP_ALERTS = frozenset({"afp_rise", "afp_not_normalised"})
+# The AFP sentences that reassure; never written beside an AFP alert or a rising trend.
+REASSURING_AFP_KEYS = frozenset({"falling", "stable"})
 SUMMARISED_TREATMENTS = ("resection", "ablation", "transplant")
 
 
@@ -147,11 +154,28 @@ def _due_items(w: _Writer, surveillance: Finding, as_of: date) -> Iterator[Summa
         )
 
 
-def _afp_items(w: _Writer, afp: Finding) -> Iterator[SummaryItem]:
+def afp_summary_key(afp: Finding, alert_ids: Iterable[str]) -> str | None:
+    """The ``summary.afp.<key>`` for this AFP, read from the same fields the alerts use.
+
+    An AFP alert or a rising trend rules out the reassuring keys (stable, falling): the patient
+    is never told "about the same" beside a clinician alert about AFP.
+    """
+    alerts = set(alert_ids)
     trend = afp.get("trend")
-    if trend in AFP_TRENDS:
-        urgency = "soon" if trend == "rising" else "routine"
-        yield SummaryItem(urgency=urgency, text=w.text(f"summary.afp.{trend}"), about="afp.trend")
+    if trend == "rising":
+        return "rising"
+    if "afp_not_normalised" in alerts or afp.get("normalisation") == "not_normalised":
+        return "not_normalised"
+    if alerts & AFP_ALERTS:
+        return "raised"
+    return trend if trend in AFP_TRENDS else None
+
+
+def _afp_items(w: _Writer, afp: Finding, alerts: tuple[Alert, ...]) -> Iterator[SummaryItem]:
+    key = afp_summary_key(afp, (a.id for a in alerts))
+    if key is not None:
+        urgency = "routine" if key in REASSURING_AFP_KEYS else "soon"
+        yield SummaryItem(urgency=urgency, text=w.text(f"summary.afp.{key}"), about="afp.trend")
 
 
 # --- recurrence --------------------------------------------------------------------------
@@ -217,7 +241,7 @@ def patient_summary(ctx: Context, assessment: Assessment, *, lang: str) -> Patie
     items = [
         *_alert_items(w, assessment.alerts),
         *_due_items(w, assessment.surveillance, ctx.as_of),
-        *_afp_items(w, assessment.afp),
+        *_afp_items(w, assessment.afp, assessment.alerts),
         *_recurrence_items(w, assessment.recurrence),
         *_option_items(w, assessment.treatment_options),
     ]
