@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import json
 import re
 import string
 import tomllib
@@ -35,10 +36,12 @@ from support import AS_OF, record
 
 SRC = Path(__file__).resolve().parents[4] / "src" / "hccwatch"
 TEXT = SRC / "knowledge" / "text"
+EXAMPLES = SRC.parents[1] / "examples"
 MY_TEXT_FILES = ("summary.toml", "options.toml")
 ALERT_FILES = [TEXT / lang / "alerts.toml" for lang in ("en", "zh")]
-# In Chinese output, Latin letters may appear only in these (abbreviations patients see on reports).
-ZH_ALLOWED_LATIN = {"AFP", "CT", "MRI", "PET", "X", "DCP", "PIVKA", "II", "hccwatch"}
+# In Chinese output, Latin letters may appear only in these (abbreviations and units patients see on
+# their lab reports).
+ZH_ALLOWED_LATIN = {"AFP", "CT", "MRI", "PET", "X", "DCP", "PIVKA", "II", "hccwatch", "ng", "mL"}
 
 # Templates for a made-up alert id, so the tests do not depend on alerts.toml being written.
 TEST_ALERTS = {
@@ -399,6 +402,22 @@ def _afp_texts(lang: str, *keys: str) -> set[str]:
     return {default_knowledge().text(lang, f"summary.afp.{key}") for key in keys}
 
 
+def _says_one_of(text: str, lang: str, *keys: str) -> bool:
+    """Whether ``text`` is the template of one of ``keys`` (plain, or with the value filled in)."""
+    k = default_knowledge()
+    for key in keys:
+        for name in (f"summary.afp.{key}", f"summary.afp_with_value.{key}"):
+            if name not in k.texts[lang]:
+                continue
+            parts = [
+                re.escape(lit) + ("(.+)" if field else "")
+                for lit, field, _, _ in string.Formatter().parse(k.text(lang, name))
+            ]
+            if re.fullmatch("".join(parts), text):
+                return True
+    return False
+
+
 @pytest.mark.parametrize(
     ("trend", "normalisation", "alert_ids", "key"),
     [
@@ -425,14 +444,14 @@ def test_stable_afp_beside_an_afp_alert_is_not_called_the_same(lang: str) -> Non
     # The issue's contradiction: "your AFP has stayed about the same" next to an AFP-rise alert.
     s = build(lang=lang, afp_trend="stable", alerts=(alert("afp_rise", "soon", "AFP rising or raised"),))
     [item] = [i for i in s.items if i.about == "afp.trend"]
-    assert item.text in _afp_texts(lang, "raised") and item.urgency == "soon"
+    assert _says_one_of(item.text, lang, "raised") and item.urgency == "soon"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_falling_but_not_normalised_is_not_called_falling(lang: str) -> None:
     s = build(lang=lang, afp_trend="falling", afp_normalisation="not_normalised")
     [item] = [i for i in s.items if i.about == "afp.trend"]
-    assert item.text in _afp_texts(lang, "not_normalised") and item.urgency == "soon"
+    assert _says_one_of(item.text, lang, "not_normalised") and item.urgency == "soon"
 
 
 _AFP_DATES = st.dates(dt.date(2024, 6, 1), dt.date(2026, 11, 24)).map(str)
@@ -466,7 +485,28 @@ def test_summary_never_reassures_about_afp_beside_an_afp_alert_or_a_rise(data: d
         shown = [i for i in a.patient_summary.items if i.about == "afp.trend"]
         if alarmed:
             assert len(shown) == 1, shown
-            assert shown[0].text in _afp_texts(lang, "rising", "raised", "not_normalised")
+            assert _says_one_of(shown[0].text, lang, "rising", "raised", "not_normalised")
+            assert not _says_one_of(shown[0].text, lang, *REASSURING_AFP_KEYS)
             assert shown[0].urgency != "routine"
         # Nowhere in the summary, not only in the AFP sentence.
         assert not alarmed or not [i for i in a.patient_summary.items if i.text in reassuring]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Your latest AFP (a blood marker linked to liver cancer), 24.6 ng/mL on 18 November 2026, is "
+         "higher than it should be."),
+        ("zh", "您最近一次的甲胎蛋白（AFP，一种与肝癌相关的血液指标）结果（2026年11月18日，24.6 ng/mL）"
+         "高于应有水平。"),
+    ],
+)  # fmt: skip
+def test_the_afp_sentence_gives_the_latest_value_beside_the_alert(lang: str, expected: str) -> None:
+    # The article's back-pain patient: one raised value (24.6 ng/mL), no rising trend.
+    out = assess(
+        json.loads((EXAMPLES / "article-woman-back-pain.json").read_text()), as_of="2026-11-24", lang=lang
+    )
+    items = [(i.about, i.text) for i in out.patient_summary.items]
+    afp_at = [n for n, (about, _) in enumerate(items) if about in ("alert.afp_rise", "afp.trend")]
+    assert afp_at == [afp_at[0], afp_at[0] + 1]  # read together
+    assert items[afp_at[1]][1] == expected

@@ -16,7 +16,9 @@ each alert             ``alert.<alert id>``, or            the alert's
 what is due next       ``summary.due.next`` / ``overdue``  routine; soon when overdue
                        (test names ``test.<id>``, else
                        ``summary.test.<id>``)
-AFP                    ``summary.afp.<key>``: rising;      soon, but routine for
+AFP                    ``summary.afp.<key>`` (or           soon, but routine for
+                       ``summary.afp_with_value.<key>``
+                       with the latest value): rising;
                        not_normalised (the finding or      falling and stable
                        its alert); raised (an AFP alert
                        without either); else the trend
@@ -158,7 +160,8 @@ def afp_summary_key(afp: Finding, alert_ids: Iterable[str]) -> str | None:
     """The ``summary.afp.<key>`` for this AFP, read from the same fields the alerts use.
 
     An AFP alert or a rising trend rules out the reassuring keys (stable, falling): the patient
-    is never told "about the same" beside a clinician alert about AFP.
+    is never told "about the same" beside a clinician alert about AFP. The alarming sentences say
+    what AFP did and leave what to do to the alert's own sentence, which always comes with them.
     """
     alerts = set(alert_ids)
     trend = afp.get("trend")
@@ -171,11 +174,24 @@ def afp_summary_key(afp: Finding, alert_ids: Iterable[str]) -> str | None:
     return trend if trend in AFP_TRENDS else None
 
 
+def _afp_fields(w: _Writer, afp: Finding) -> dict[str, object]:
+    latest = afp.get("latest")
+    if not isinstance(latest, dict) or not isinstance(latest.get("value"), int | float):
+        return {}
+    day = _iso(latest.get("date"))
+    return {} if day is None else {"value": f"{latest['value']:g}", "date": w.date(day)}
+
+
 def _afp_items(w: _Writer, afp: Finding, alerts: tuple[Alert, ...]) -> Iterator[SummaryItem]:
     key = afp_summary_key(afp, (a.id for a in alerts))
-    if key is not None:
-        urgency = "routine" if key in REASSURING_AFP_KEYS else "soon"
-        yield SummaryItem(urgency=urgency, text=w.text(f"summary.afp.{key}"), about="afp.trend")
+    if key is None:
+        return
+    urgency = "routine" if key in REASSURING_AFP_KEYS else "soon"
+    # With the latest value when it is known: beside the alert's sentence it says what AFP did.
+    fields = _afp_fields(w, afp)
+    detailed = f"summary.afp_with_value.{key}"
+    chosen = detailed if w.has(detailed) and fields and w.fits(detailed, fields) else f"summary.afp.{key}"
+    yield SummaryItem(urgency=urgency, text=w.text(chosen, **fields), about="afp.trend")
 
 
 # --- recurrence --------------------------------------------------------------------------
@@ -240,8 +256,9 @@ def patient_summary(ctx: Context, assessment: Assessment, *, lang: str) -> Patie
     w = _Writer(ctx.knowledge, lang)
     items = [
         *_alert_items(w, assessment.alerts),
-        *_due_items(w, assessment.surveillance, ctx.as_of),
+        # Next to the alerts, so an AFP alert and the sentence on what AFP did are read together.
         *_afp_items(w, assessment.afp, assessment.alerts),
+        *_due_items(w, assessment.surveillance, ctx.as_of),
         *_recurrence_items(w, assessment.recurrence),
         *_option_items(w, assessment.treatment_options),
     ]
