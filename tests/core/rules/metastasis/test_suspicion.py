@@ -217,6 +217,7 @@ def test_falling_but_not_normalised_is_its_own_alert_with_workup() -> None:
     assert alert["id"] == "afp_not_normalised" and alert["urgency"] == "soon"
     assert "residual or hidden disease" in alert["detail"] and "2025-09-08" in alert["detail"]
     assert {"SHIRABE-1997", "ALLARD-2014"} <= set(alert["citations"])
+    assert {"afp.normalisation.normal_below_ng_ml", "afp.half_life_days"} <= set(alert["unverified"])
     assert {w["test"]: w["urgency"] for w in out["workup"]} == {
         "liver_multiphase_ct_or_mri": "soon",
         "chest_ct": "soon",
@@ -247,3 +248,23 @@ def test_unknown_normalisation_is_a_gap_when_nothing_else_alerts() -> None:
     t = ctx.trace("metastasis.sites")
     afp_suspicions(ctx, t, afp_finding("falling", True, 60.0, normalisation=None))
     assert "afp.normalisation" in t.missing
+
+
+def test_the_rise_alert_carries_the_knowledge_of_the_criteria_that_fired() -> None:
+    # The issue's 6 -> 15 -> 48 ng/mL: rising by nadir multiple, doubling time and ULN, not by slope.
+    rec = {
+        "id": "issue-series",
+        "treatments": [{"type": "resection", "date": "2025-09-16"}],
+        "labs": [
+            {"test": "afp", "value": v, "unit": "ng/mL", "date": d}
+            for d, v in (("2026-03-20", 6), ("2026-07-20", 15), ("2026-11-20", 48))
+        ],
+    }
+    [alert] = [a for a in assess(rec, as_of="2026-11-24").alerts if a.id == "afp_rise"]
+    assert {
+        "afp.rise.nadir_multiple",
+        "afp.rise.doubling_time_months",
+        "afp.upper_limit_normal_ng_ml",
+    } <= set(alert.unverified)
+    assert "afp.rising_slope_ng_ml_per_month" not in alert.unverified
+    assert {"KIM-2016", "SHEU-1985", "BALL-1992"} <= set(alert.citations)

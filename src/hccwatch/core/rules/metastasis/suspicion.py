@@ -194,20 +194,45 @@ def _afp_plan(
     return [seen, str(evidence["ultrasound"]), str(evidence["next"])], tests
 
 
+# The afp.kinetics knowledge behind each reason for an AFP alert.
+RISE_KNOWLEDGE: dict[str, tuple[str, ...]] = {
+    "slope": ("afp.rising_slope_ng_ml_per_month",),
+    "nadir_multiple": ("afp.rise.nadir_multiple", "afp.upper_limit_normal_ng_ml"),
+    "doubling_time": ("afp.rise.doubling_time_months", "afp.upper_limit_normal_ng_ml"),
+    "uln_crossed": ("afp.upper_limit_normal_ng_ml",),
+}
+NORMALISATION_KNOWLEDGE = (
+    "afp.curative_treatment_types",
+    "afp.normalisation.normal_below_ng_ml",
+    "afp.normalisation.assess_after_days",
+    "afp.half_life_days",
+)
+
+
+def _relied_on(afp: Finding, alert_id: str) -> list[str]:
+    criteria = afp.get("rise_criteria")
+    fired = [c for c in criteria if isinstance(c, str)] if isinstance(criteria, list) else []
+    keys = [key for c in fired if alert_id == "afp_rise" for key in RISE_KNOWLEDGE.get(c, ())]
+    if afp.get("normalisation") == "not_normalised":
+        keys += NORMALISATION_KNOWLEDGE
+    return list(dict.fromkeys(keys))
+
+
 def _normalisation_reason(afp: Finding) -> str | None:
     if afp.get("normalisation") != "not_normalised":
         return None
     by = afp.get("normalisation_expected_by")
-    return (
-        "AFP has not returned to normal since the last curative treatment"
-        + (f" (it should have by {by})" if isinstance(by, str) else "")
-        + ", which suggests residual or hidden disease."
+    return "AFP has not returned to normal since the last curative treatment" + (
+        f" (it should have by {by})." if isinstance(by, str) else "."
     )
 
 
 def _afp_suspicion(ctx: Context, t: Trace, afp: Finding, alert_id: str, urgency_key: str) -> Suspicion:
     """One AFP suspicion: its statement, evidence and the imaging plan (what recent imaging left)."""
     at = ctx.trace(f"alert.{alert_id}")
+    # The alert stands on the AFP thresholds that made it: their sources and doubts travel with it.
+    for key in _relied_on(afp, alert_id):
+        at.value(key)
     urgency = as_urgency(at.value(urgency_key))
     window = at.num("metastasis.suspicion.afp_rise.imaging_window_days")
     evidence = at.table("metastasis.suspicion.afp_rise.evidence")
