@@ -124,9 +124,9 @@ def test_every_clue_is_shown_with_its_side_and_weight() -> None:
     f = run(**LARGE_NEAR_PORTAL_VEIN)
     clues = {row["clue"]: (row["favours"], row["weight"]) for row in f["clues"]}  # type: ignore[index, union-attr]
     assert clues == {
-        "primary_size": (IM, 2), "multiple_primary": (None, 0), "vascular_invasion": (None, 0),
-        "satellites": (None, 0), "portal_vein": (IM, 1), "timing": (IM, 1), "location": (IM, 1),
-        "new_multiplicity": (DE_NOVO, 1), "cirrhosis": (None, 0),
+        "primary_size": (IM, 2), "multiple_primary": ("neither", 0), "vascular_invasion": ("neither", 0),
+        "satellites": ("neither", 0), "portal_vein": (IM, 1), "timing": (IM, 1), "location": (IM, 1),
+        "new_multiplicity": (DE_NOVO, 1), "cirrhosis": ("neither", 0),
     }  # fmt: skip
     # 5 vs 1: the solitary new nodule is shown on the other side; the lead still reaches the margin.
     assert f["weights"] == {IM: 5.0, DE_NOVO: 1.0}
@@ -170,7 +170,7 @@ def test_a_lead_that_unknowns_cannot_overturn_is_answered_with_the_gap_listed() 
 def test_a_three_to_five_cm_primary_gives_no_size_vote() -> None:
     f = run(**{**SMALL_LATE_CIRRHOSIS, "tumors": [primary(4.0, "6")]})
     row = next(r for r in f["clues"] if r["clue"] == "primary_size")  # type: ignore[index, union-attr]
-    assert row["favours"] is None  # type: ignore[index]
+    assert row["favours"] == "neither"  # type: ignore[index]
 
 
 def test_hepatitis_activity_is_named_as_not_weighed() -> None:

@@ -66,6 +66,7 @@ __all__ = ["add_months", "curative_treatments", "months_between", "recurrence"]
 IM = "intrahepatic_metastasis"
 DE_NOVO = "de_novo"
 NOT_DECIDED = "not_decided"
+NEITHER = "neither"
 SIDES = (IM, DE_NOVO)
 KEYS = (
     "timing",
@@ -342,7 +343,10 @@ def _balance(case: _Case, votes: list[_Vote]) -> _Balance:
 
 def _clue_rows(votes: list[_Vote]) -> tuple[list[JsonValue], list[JsonValue]]:
     known: list[JsonValue] = [
-        {"clue": v.clue, "favours": v.side, "weight": v.weight, "reason": v.reason} for v in votes if v.known
+        # A known clue that gives no vote favours "neither": null would read as unknown.
+        {"clue": v.clue, "favours": v.side or NEITHER, "weight": v.weight, "reason": v.reason}
+        for v in votes
+        if v.known
     ]
     unknown: list[JsonValue] = [
         {"clue": v.clue, "could_favour": {s: w for s, w in sorted(v.could.items())}}
