@@ -319,7 +319,8 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
 def _subcentimetre_follow_up(ctx: Context, study: Imaging) -> Suspicion | None:
     """A "new lesion" of liver lesions all under 1 cm: a prompt to re-image, not a recurrence."""
     alert_id = "imaging_indeterminate"
-    new = [lesion for lesion in study.lesions if lesion.new is not False]
+    # As lesions.py reads a study: lesions marked new if any, else those not marked old.
+    new = [x for x in study.lesions if x.new is True] or [x for x in study.lesions if x.new is not False]
     at = ctx.trace(f"alert.{alert_id}")
     if study.result != "new_lesion" or any(x.site != "liver" for x in new) or not subcentimetre(at, new):
         return None
