@@ -334,7 +334,10 @@ def _subcentimetre_follow_up(ctx: Context, study: Imaging) -> Suspicion | None:
         f"Repeat multiphase liver CT or MRI in {interval} months (AASLD: nodules under 1 cm are "
         "followed with repeat imaging), sooner if AFP rises.",
     )
-    because = f"{ALERT_TITLES[alert_id]} ({_study_text(study)}): sub-centimetre liver lesion, repeat imaging"
+    because = (
+        f"{ALERT_TITLES[alert_id]} ({_study_text(study)}): liver lesion(s) under {minimum:g} cm, "
+        f"repeat in {interval} months"
+    )
     fact = InputUsed(
         name=f"imaging.{study.region}",
         value={"modality": study.modality, "result": study.result, "lesions": _lesion_text(study)},

@@ -250,6 +250,14 @@ def _liver_clear(study: Imaging, regions: list[JsonValue]) -> bool:
     return bool(study.lesions) and not liver
 
 
+def _clear_text(study: Imaging) -> str:
+    text = f"{study.modality} {study.region} {study.result.replace('_', ' ')}"
+    if study.result in CONTROLLED_RESULTS:
+        return text
+    sites = ", ".join(dict.fromkeys(lesion.site.replace("_", " ") for lesion in study.lesions))
+    return f"{text} outside the liver only ({sites})"
+
+
 def _liver_control(checks: _Checks, ctx: Context) -> None:
     t = checks.t
     treatments = curative_treatments(ctx, t)
@@ -292,7 +300,7 @@ def _liver_control(checks: _Checks, ctx: Context) -> None:
             "liver imaging after the last curative treatment",
         )
         return
-    shown = "; ".join(f"{s.modality} {s.region} {s.result}" for s in clear)
+    shown = "; ".join(_clear_text(s) for s in clear)
     t.used("liver_imaging", shown, None, clear[0].date)
     checks.add(
         True,
