@@ -343,3 +343,11 @@ def test_add_months(start: str, months: int, end: str) -> None:
 def test_months_between_agrees_with_add_months(start: dt.date, end: dt.date, n: int) -> None:
     if end >= start:
         assert (months_between(start, end) >= n) == (add_months(start, n) <= end)
+
+
+def test_tumours_assessed_after_the_treatment_are_not_read_as_the_primary() -> None:
+    # They may describe the recurrence itself: the primary's size, number and site become unknown.
+    f = run(**{**LARGE_NEAR_PORTAL_VEIN, "tumors_assessed_on": "2024-01-10"})
+    unknown = {row["clue"] for row in f["unknown_clues"]}  # type: ignore[index, union-attr]
+    assert {"primary_size", "multiple_primary", "satellites", "portal_vein", "location"} <= unknown
+    assert any("tumors_assessed_on 2024-01-10 is after it" in m for m in f.missing)

@@ -59,7 +59,7 @@ from hccwatch.core.rules.recurrence.lesions import (
     first_new_liver_lesion,
     liver_findings,
 )
-from hccwatch.record.model import Treatment
+from hccwatch.record.model import Treatment, Tumor
 
 __all__ = ["add_months", "curative_treatments", "months_between", "recurrence"]
 
@@ -138,6 +138,18 @@ class _Case:
     months: int
     cutoff: int
 
+    @property
+    def primary(self) -> tuple[Tumor, ...] | None:
+        """The treated tumours; None when unknown, or when assessed after the treatment (then
+        they may be the recurrence itself, not the primary)."""
+        assessed = self.ctx.record.tumors_assessed_on
+        if assessed is not None and assessed > self.treatment.date:
+            self.t.need(
+                f"tumors of the treated primary (tumors_assessed_on {assessed.isoformat()} is after it)"
+            )
+            return None
+        return self.ctx.record.tumors
+
     def weight(self, name: str) -> float:
         return self.t.num(f"recurrence.clue.{name}")
 
@@ -151,7 +163,7 @@ class _Case:
 
 
 def _primary_size_vote(case: _Case) -> _Vote:
-    tumors = case.ctx.record.tumors
+    tumors = case.primary
     large, small = case.t.num("recurrence.large_primary_cm"), case.t.num("recurrence.small_primary_max_cm")
     sizes = [tumor.size_cm for tumor in tumors or () if tumor.size_cm is not None]
     largest = max(sizes) if sizes else None
@@ -173,7 +185,7 @@ def _primary_size_vote(case: _Case) -> _Vote:
 
 
 def _multiple_primary_vote(case: _Case) -> _Vote:
-    tumors = case.ctx.record.tumors
+    tumors = case.primary
     if tumors is None:
         return case.unknown(
             "multiple_primary", ["tumors (number of treated tumours)"], {IM: "multiple_primary"}
@@ -207,7 +219,7 @@ def _any_true(flags: list[bool | None]) -> bool | None:
 
 
 def _tumour_flag(case: _Case, attr: str) -> bool | None:
-    tumors = case.ctx.record.tumors
+    tumors = case.primary
     return None if not tumors else _any_true([getattr(tumor, attr) for tumor in tumors])
 
 
@@ -258,7 +270,7 @@ def _same_or_adjacent(a: str, b: str, neighbours: dict[str, JsonValue]) -> bool:
 
 
 def _location_vote(case: _Case) -> _Vote:
-    tumors = case.ctx.record.tumors or ()
+    tumors = case.primary or ()
     primary = sorted({tumor.segment for tumor in tumors if tumor.segment})
     new = case.lesion.segments
     needs = ([] if new else ["imaging.lesions[].segment (new liver lesion)"]) + (
