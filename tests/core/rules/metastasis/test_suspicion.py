@@ -268,3 +268,56 @@ def test_the_rise_alert_carries_the_knowledge_of_the_criteria_that_fired() -> No
     } <= set(alert.unverified)
     assert "afp.rising_slope_ng_ml_per_month" not in alert.unverified
     assert {"KIM-2016", "SHEU-1985", "BALL-1992"} <= set(alert.citations)
+
+
+# --- unconfirmed liver lesions; same-day studies (issue 6 §1) ---
+
+
+def test_a_sub_centimetre_liver_lesion_is_a_routine_prompt_to_re_image_not_a_new_lesion() -> None:
+    # AASLD-2010: a nodule under 1 cm is followed with repeat imaging at 3-6 months.
+    found = _imaging_ids(
+        study("2026-11-01", "mri", "liver", "new_lesion", {"site": "liver", "size_cm": 0.6, "new": True})
+    )
+    assert list(found) == ["imaging_indeterminate"]
+    s = found["imaging_indeterminate"]
+    assert s.urgency == "routine" and s.sites == ("liver",)
+    assert [(r.test, r.urgency) for r in s.tests] == [("liver_multiphase_ct_or_mri", "routine")]
+    assert any("under 1 cm cannot be diagnosed" in r and "3-6 months" in r for r in s.reasons)
+    assert "AASLD-2010" in s.citations and "recurrence.confirmed_lesion_min_cm" in s.unverified
+
+
+def test_a_sub_centimetre_liver_lesion_beside_a_lung_nodule_is_still_a_new_lesion() -> None:
+    found = _imaging_ids(
+        study("2026-11-01", "ct", "abdomen", "new_lesion", {"site": "liver", "size_cm": 0.6, "new": True},
+              {"site": "adrenal", "size_cm": 2.0, "new": True})
+    )  # fmt: skip
+    assert list(found) == ["imaging_new_lesion"]
+
+
+def test_an_indeterminate_finding_keeps_its_site_urgency() -> None:
+    found = _imaging_ids(
+        study("2026-11-01", "mri", "liver", "indeterminate", {"site": "liver", "size_cm": 1.2})
+    )
+    assert found["imaging_indeterminate"].urgency == "soon"
+
+
+ADRENAL_CT = study(
+    "2026-10-01", "ct", "abdomen", "new_lesion", {"site": "adrenal", "size_cm": 3.0, "new": True}
+)
+NORMAL_MRI = study("2026-10-01", "mri", "abdomen", "normal")
+
+
+@pytest.mark.parametrize(
+    "order", [(ADRENAL_CT, NORMAL_MRI), (NORMAL_MRI, ADRENAL_CT)], ids=["ct-first", "mri-first"]
+)
+def test_a_normal_study_of_the_same_day_does_not_clear_a_finding(order: tuple[dict[str, Any], ...]) -> None:
+    found = _imaging_ids(*order)
+    assert list(found) == ["imaging_new_lesion"] and found["imaging_new_lesion"].sites == ("adrenal",)
+
+
+def test_same_day_findings_of_one_region_all_stand() -> None:
+    lung = study("2026-10-01", "ct", "chest", "new_lesion", {"site": "lung", "size_cm": 1.5, "new": True})
+    node = study("2026-10-01", "pet_ct", "chest", "indeterminate", {"site": "lymph_node", "size_cm": 1.1})
+    for order in ((lung, node), (node, lung)):
+        found = _imaging_ids(*order)
+        assert sorted(found) == ["imaging_indeterminate", "imaging_new_lesion"]

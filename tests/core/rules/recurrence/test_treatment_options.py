@@ -304,3 +304,74 @@ def test_a_viable_tumour_assessed_before_the_last_curative_treatment_was_treated
     after = oligo_lung("2024-09-10", tumors=[{"viable": True}], tumors_assessed_on="2023-02-01")
     m = options(**after)["metastasectomy"]
     assert m.status == "not_candidate" and any("viable liver tumour" in r for r in m.reasons)
+
+
+# --- options read lesion sites, not a study's overall result (issue 6 §1) ---
+
+# The article's long-term survivor: one resectable adrenal metastasis on abdominal CT, found the
+# same day as a normal liver MRI, years after a curative resection (adrenalectomy series:
+# Staubitz 2021, Ha 2014; selection criteria WANG-2018, reference §7.4).
+SURVIVOR_CT = {
+    "date": "2025-03-04", "modality": "ct", "region": "abdomen", "result": "new_lesion",
+    "lesions": [{"site": "adrenal", "size_cm": 3.2, "new": True}],
+}  # fmt: skip
+SURVIVOR_MRI = {"date": "2025-03-04", "modality": "mri", "region": "liver", "result": "normal"}
+SURVIVOR: dict[str, Any] = {
+    "ecog": 0,
+    "treatments": [{"type": "resection", "date": "2022-02-15", "margin": "R0", "curative": True}],
+    "tumors": [{"size_cm": 3.5, "segment": "6", "viable": True}],
+    "tumors_assessed_on": "2022-01-20",
+    "metastatic_sites": [{"site": "adrenal", "count": 1, "date": "2025-03-04", "resectable": True}],
+    "liver": {"varices": "none", "varices_assessed_on": "2025-02-01"},
+}
+
+
+@pytest.mark.parametrize(
+    "imaging", [[SURVIVOR_CT, SURVIVOR_MRI], [SURVIVOR_MRI, SURVIVOR_CT]], ids=["ct-first", "mri-first"]
+)
+def test_the_article_survivor_with_one_resectable_adrenal_metastasis_is_a_metastasectomy_candidate(
+    imaging: list[dict[str, Any]],
+) -> None:
+    found = options(**SURVIVOR, imaging=imaging)
+    option = found["metastasectomy"]
+    assert option.status == "candidate", option.reasons
+    assert any("intrahepatic disease controlled (liver clear on 2025-03-04" in r for r in option.reasons)
+    assert any("disease-free interval 36 months" in r for r in option.reasons)
+
+
+def test_an_abdominal_ct_showing_only_the_adrenal_lesion_clears_the_liver() -> None:
+    found = options(**SURVIVOR, imaging=[SURVIVOR_CT])
+    assert found["metastasectomy"].status == "candidate"
+
+
+def test_an_abdominal_ct_new_lesion_with_no_lesion_listed_does_not_clear_the_liver() -> None:
+    bare = {**SURVIVOR_CT, "lesions": []}
+    found = options(**SURVIVOR, imaging=[bare])
+    assert found["metastasectomy"].status == "cannot_determine"
+
+
+def test_a_sub_centimetre_liver_lesion_the_same_day_leaves_control_unknown_not_a_recurrence() -> None:
+    small = {
+        **SURVIVOR_MRI,
+        "result": "new_lesion",
+        "lesions": [{"site": "liver", "size_cm": 0.6, "new": True}],
+    }
+    found = options(**SURVIVOR, imaging=[SURVIVOR_CT, small])
+    option = found["metastasectomy"]
+    assert option.status == "cannot_determine"
+    assert any(
+        "unconfirmed liver finding on 2025-03-04 awaits follow-up imaging" in r for r in option.reasons
+    )
+    assert not any("intrahepatic recurrence" in r for r in option.reasons)
+
+
+def test_an_indeterminate_extrahepatic_lesion_does_not_feed_options() -> None:
+    unclear = {**SURVIVOR_CT, "result": "indeterminate"}
+    assert options(ecog=0, imaging=[unclear]) == {}
+
+
+def test_an_adrenal_count_known_only_from_imaging_is_read_from_its_lesions() -> None:
+    found = options(**{**SURVIVOR, "metastatic_sites": []}, imaging=[SURVIVOR_CT, SURVIVOR_MRI])
+    reasons = found["metastasectomy"].reasons
+    assert "met: 1 lesion(s) (limit 3)" in reasons
+    assert "unknown: all metastases completely resectable" in reasons

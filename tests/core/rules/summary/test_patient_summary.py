@@ -256,10 +256,18 @@ def test_no_recurrence_is_said_plainly() -> None:
     )
 
 
-def test_undecided_origin_says_it_is_not_yet_clear() -> None:
-    rec = dataclasses.replace(EARLY, values={**EARLY.values, "favours": None})
+@pytest.mark.parametrize("favours", [None, "not_decided"])
+def test_undecided_origin_says_it_is_not_yet_clear(favours: str | None) -> None:
+    rec = dataclasses.replace(EARLY, values={**EARLY.values, "favours": favours})
     item = next(i for i in build(recurrence=rec).items if i.about == "recurrence.favours")
     assert "not yet clear" in item.text
+
+
+def test_an_unconfirmed_liver_finding_is_neither_a_recurrence_nor_no_growth() -> None:
+    # Issue 6 §1: a sub-centimetre or indeterminate lesion is a prompt to re-image (its alert says so).
+    pending = [{"date": "2026-10-01", "kind": "subcentimetre", "largest_cm": 0.6}]
+    rec = dataclasses.replace(NONE_RECURRENCE, values={**NONE_RECURRENCE.values, "unconfirmed": pending})
+    assert not [i for i in build(recurrence=rec).items if i.about.startswith("recurrence")]
 
 
 def test_options_are_to_discuss() -> None:

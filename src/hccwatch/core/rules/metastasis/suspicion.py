@@ -25,6 +25,14 @@ normal study only replaces an abnormal one if it is at least as sensitive) repor
 ("imaging_new_lesion") or an indeterminate finding ("imaging_indeterminate"), Then suspect
 recurrence at the lesions' sites (soon; urgent for the brain) and request the site's test plus,
 for a new lesion, restaging (liver CT/MRI, chest CT, AFP) not already covered by that study.
+A "new lesion" whose new lesions are all in the liver and all under 1 cm
+(``recurrence.confirmed_lesion_min_cm``) cannot be diagnosed yet: it is an indeterminate finding
+(routine, ``recurrence.subcentimetre_urgency``) asking for repeat multiphase CT/MRI in 3-6 months
+(AASLD-2010), not a recurrence.
+
+Same-day studies of a region are read together, never by their order in the record: an abnormal
+study is not cleared by a normal one of the same day (they are concurrent, not a follow-up), and
+each abnormal one stands.
 
 Citations: SUGIYAMA-2004, YOON-2021, TURSHUDZHYAN-2022, HAN-2010, SHIRABE-1997, ALLARD-2014.
 """
@@ -32,6 +40,7 @@ Citations: SUGIYAMA-2004, YOON-2021, TURSHUDZHYAN-2022, HAN-2010, SHIRABE-1997, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, InputUsed, Trace
@@ -44,6 +53,7 @@ from hccwatch.core.rules.metastasis.model import (
     most_urgent,
 )
 from hccwatch.core.rules.metastasis.workup import requests_for_tests
+from hccwatch.core.rules.recurrence.lesions import sorted_imaging, study_key, subcentimetre
 from hccwatch.record.model import Imaging
 
 __all__ = ["afp_suspicions", "imaging_suspicions"]
@@ -76,19 +86,27 @@ def _negative_for(studies: Iterable[Imaging], test: str) -> bool:
 
 
 def _latest_by_region(t: Trace, studies: Iterable[Imaging]) -> list[Imaging]:
-    """The study of each region that stands: a later study supersedes an earlier one when it is
-    abnormal itself or at least as sensitive, so a normal ultrasound never clears a CT finding."""
+    """The studies of each region that stand: a later day supersedes an earlier one when it is
+    abnormal itself or at least as sensitive, so a normal ultrasound never clears a CT finding.
+
+    A day's studies of one region are taken together: its abnormal studies all stand (a normal
+    study of the same day does not clear them), else its normal studies at their best rank.
+    The answer never depends on the order of the record's imaging list.
+    """
     rank = t.table("metastasis.suspicion.imaging.modality_rank")
-    latest: dict[str, Imaging] = {}
-    for study in sorted(studies, key=lambda s: s.date):
-        current = latest.get(study.region)
-        if (
-            current is None
-            or study.result not in NEGATIVE_RESULTS
-            or _rank(rank, study) >= _rank(rank, current)
-        ):
-            latest[study.region] = study
-    return list(latest.values())
+    days: dict[tuple[str, date], list[Imaging]] = {}
+    for study in studies:
+        days.setdefault((study.region, study.date), []).append(study)
+    standing: dict[str, list[Imaging]] = {}
+    for (region, _), day in sorted(days.items(), key=lambda item: item[0]):
+        abnormal = [s for s in day if s.result not in NEGATIVE_RESULTS]
+        current = standing.get(region)
+        best = max(_rank(rank, s) for s in day)
+        if abnormal:
+            standing[region] = abnormal
+        elif current is None or best >= max(_rank(rank, s) for s in current):
+            standing[region] = [s for s in day if _rank(rank, s) == best]
+    return [s for region in sorted(standing) for s in sorted(standing[region], key=study_key)]
 
 
 def _rank(rank: Mapping[str, JsonValue], study: Imaging) -> float:
@@ -99,12 +117,12 @@ def _rank(rank: Mapping[str, JsonValue], study: Imaging) -> float:
 def _open_findings(ctx: Context, t: Trace) -> list[Imaging]:
     """Studies recent enough to be an open suspicion: older findings have been acted on."""
     days = t.num("metastasis.suspicion.imaging.alert_window_days")
-    return [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= days]
+    return [s for s in sorted_imaging(ctx) if (ctx.as_of - s.date).days <= days]
 
 
 def _treated_since(ctx: Context, study: Imaging) -> str | None:
     """A treatment after the study, said aloud: it may have answered the finding."""
-    later = [x for x in ctx.treatments() if x.date > study.date]
+    later = sorted((x for x in ctx.treatments() if x.date > study.date), key=lambda x: (x.date, x.type))
     if not later:
         return None
     return f"A {later[-1].type.replace('_', ' ')} on {later[-1].date.isoformat()} followed this study."
@@ -237,7 +255,7 @@ def _afp_suspicion(ctx: Context, t: Trace, afp: Finding, alert_id: str, urgency_
     window = at.num("metastasis.suspicion.afp_rise.imaging_window_days")
     evidence = at.table("metastasis.suspicion.afp_rise.evidence")
     abnormal = at.table("metastasis.suspicion.imaging.results")
-    recent = [s for s in ctx.imaging() if (ctx.as_of - s.date).days <= window]
+    recent = [s for s in sorted_imaging(ctx) if (ctx.as_of - s.date).days <= window]
     plan, tests = _afp_plan(t, recent, evidence, window, abnormal)
     statement = _afp_statement(at, afp)
     normalisation = _normalisation_reason(afp)
@@ -356,12 +374,53 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
     )
 
 
+def _subcentimetre_follow_up(ctx: Context, study: Imaging) -> Suspicion | None:
+    """A "new lesion" of liver lesions all under 1 cm: a prompt to re-image, not a recurrence."""
+    alert_id = "imaging_indeterminate"
+    # As lesions.py reads a study: lesions marked new if any, else those not marked old.
+    new = [x for x in study.lesions if x.new is True] or [x for x in study.lesions if x.new is not False]
+    at = ctx.trace(f"alert.{alert_id}")
+    if study.result != "new_lesion" or any(x.site != "liver" for x in new) or not subcentimetre(at, new):
+        return None
+    minimum = at.num("recurrence.confirmed_lesion_min_cm")
+    months = at.items("recurrence.subcentimetre_repeat_months")
+    interval = "-".join(f"{m:g}" for m in months if isinstance(m, int | float))
+    urgency = as_urgency(at.value("recurrence.subcentimetre_urgency"))
+    reasons = (
+        f"Latest {_study_text(study)}: {_lesion_text(study)}.",
+        f"New liver lesion(s) under {minimum:g} cm cannot be diagnosed yet: not a confirmed recurrence. "
+        f"Repeat multiphase liver CT or MRI in {interval} months (AASLD: nodules under 1 cm are "
+        "followed with repeat imaging), sooner if AFP rises.",
+    )
+    because = (
+        f"{ALERT_TITLES[alert_id]} ({_study_text(study)}): liver lesion(s) under {minimum:g} cm, "
+        f"repeat in {interval} months"
+    )
+    fact = InputUsed(
+        name=f"imaging.{study.region}",
+        value={"modality": study.modality, "result": study.result, "lesions": _lesion_text(study)},
+        date=study.date,
+    )
+    return Suspicion(
+        id=alert_id,
+        kind="imaging",
+        urgency=urgency,
+        sites=("liver",),
+        reasons=tuple(r for r in (*reasons, _treated_since(ctx, study)) if r),
+        citations=at.citations,
+        unverified=at.unverified,
+        facts=(fact,),
+        tests=requests_for_tests(at, ["liver_multiphase_ct_or_mri"], urgency, because, alert_id),
+    )
+
+
 def imaging_suspicions(ctx: Context, t: Trace, afp: Finding) -> list[Suspicion]:
-    """One suspicion per region whose standing recent study is new, progressing or indeterminate."""
+    """One suspicion per standing recent study that is new, progressing or indeterminate."""
     results = t.table("metastasis.suspicion.imaging.results")
     out = []
     for study in _latest_by_region(t, _open_findings(ctx, t)):
         alert_id = results.get(study.result)
         if isinstance(alert_id, str):
-            out.append(_imaging_suspicion(ctx, study, alert_id, afp))
+            follow_up = _subcentimetre_follow_up(ctx, study)
+            out.append(follow_up or _imaging_suspicion(ctx, study, alert_id, afp))
     return out

@@ -13,8 +13,12 @@ extrahepatic lesion), then list, each with its status, reasons, cautions and gap
   ==========================  ==============================================================
   limited                     one organ, <= 3 lesions, all recorded resectable
   liver disease controlled    no viable tumour (one assessed before the last curative treatment
-                              was treated by it); latest liver imaging after the last curative
-                              treatment normal or stable, with no new lesion since
+                              was treated by it); no confirmed new liver lesion since that
+                              treatment, and the latest day of liver imaging after it shows
+                              the liver clear: read from the lesions' sites, so an abdominal CT
+                              showing only an adrenal lesion, or a normal liver MRI the same
+                              day, clears it; an indeterminate or sub-centimetre liver finding
+                              leaves it unknown (follow-up imaging first)
   liver function              Child-Pugh A (``scores["child_pugh"]["class"]``)
   performance status          ECOG 0-1
   disease-free interval       >= 12 months from the last curative treatment to the first
@@ -34,6 +38,10 @@ extrahepatic lesion), then list, each with its status, reasons, cautions and gap
   compression pathway first (NICE-CG75).
 - **liver transplant**: not a candidate, extrahepatic spread excludes it (MAZZAFERRO-1996).
 
+Imaging counts as spread when it shows a new extrahepatic lesion on a study that is not
+indeterminate (an indeterminate finding is a prompt for more imaging, not disease to treat).
+Every look-up is independent of the order of the record's lists.
+
 When no extrahepatic disease is known or strongly suspected the answer is an empty tuple: the
 options here are for extrahepatic disease only (intrahepatic options belong to staging). The
 transplant criteria, staging and metastasis findings are accepted for the engine's contract;
@@ -50,14 +58,10 @@ from typing import Literal, get_args
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace, TreatmentOption
 from hccwatch.core.knowledge import JsonValue
-from hccwatch.core.rules.recurrence.classification import (
-    add_months,
-    curative_treatments,
-    first_new_liver_lesion,
-    months_between,
-)
+from hccwatch.core.rules.recurrence.classification import add_months, curative_treatments, months_between
+from hccwatch.core.rules.recurrence.lesions import first_new_liver_lesion, liver_findings, sorted_imaging
 from hccwatch.errors import KnowledgeError
-from hccwatch.record.model import MetastaticSite
+from hccwatch.record.model import Imaging, MetastaticSite
 
 __all__ = ["treatment_options"]
 
@@ -82,14 +86,35 @@ class _Spread:
     first_seen: date | None
     # A recorded site without a date may predate ``first_seen``: the first metastasis is then undated.
     undated: bool
+    # Lesions per organ on the study showing most of them (organs known only from imaging).
+    imaging_counts: dict[str, int]
+
+
+def _imaging_counts(studies: list[Imaging]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for study in studies:
+        per_organ: dict[str, int] = {}
+        for lesion in study.lesions:
+            if lesion.site != "liver" and lesion.new is True:
+                per_organ[lesion.site] = per_organ.get(lesion.site, 0) + lesion.count
+        for organ, n in per_organ.items():
+            counts[organ] = max(counts.get(organ, 0), n)
+    return counts
 
 
 def _spread(ctx: Context) -> _Spread | None:
     record = ctx.record
-    sites = tuple(s for s in record.metastatic_sites if s.date is None or s.date <= ctx.as_of)
+    sites = tuple(
+        sorted(
+            (s for s in record.metastatic_sites if s.date is None or s.date <= ctx.as_of),
+            key=lambda s: (s.site, s.date or date.min, s.count or 0, repr(s.resectable)),
+        )
+    )
+    # An indeterminate study is a prompt for more imaging, not disease to treat.
+    shown = [study for study in sorted_imaging(ctx) if study.result != "indeterminate"]
     on_imaging = [
         (study.date, lesion.site)
-        for study in ctx.imaging()
+        for study in shown
         for lesion in study.lesions
         if lesion.site != "liver" and lesion.new is True
     ]
@@ -110,7 +135,7 @@ def _spread(ctx: Context) -> _Spread | None:
     organs = sorted({s.site for s in sites} | {site for _, site in on_imaging} | nodes)
     first_seen = min(dates) if dates else None
     undated = any(s.date is None for s in sites)
-    return _Spread(tuple(evidence), sites, tuple(organs), first_seen, undated)
+    return _Spread(tuple(evidence), sites, tuple(organs), first_seen, undated, _imaging_counts(shown))
 
 
 @dataclass
@@ -197,9 +222,12 @@ def _limited(checks: _Checks, spread: _Spread) -> None:
         len(spread.organs) <= max_organs,
         f"metastases in {len(spread.organs)} organ(s): {', '.join(spread.organs)} (limit {max_organs:g})",
     )
-    # An organ known only from a flag or from imaging has no recorded count or resectability.
+    # An organ known only from imaging has the count imaging shows but no recorded resectability;
+    # one known only from a flag has neither.
     recorded = {s.site for s in spread.sites}
-    counts = [s.count for s in spread.sites] + [None for organ in spread.organs if organ not in recorded]
+    counts = [s.count for s in spread.sites] + [
+        spread.imaging_counts.get(organ) for organ in spread.organs if organ not in recorded
+    ]
     total = None if None in counts else sum(c for c in counts if c is not None)
     checks.add(
         None if total is None else total <= max_lesions,
@@ -209,6 +237,25 @@ def _limited(checks: _Checks, spread: _Spread) -> None:
     resectable = [s.resectable for s in spread.sites] + [None for o in spread.organs if o not in recorded]
     verdict = False if False in resectable else None if None in resectable else True
     checks.add(verdict, "all metastases completely resectable", "metastatic_sites[].resectable")
+
+
+def _liver_clear(study: Imaging, regions: list[JsonValue]) -> bool:
+    """The study shows the liver without a new lesion: normal or stable, or abnormal only at
+    extrahepatic sites (its lesions say where, not its overall result)."""
+    if study.region not in regions or study.result == "indeterminate":
+        return False
+    if study.result in CONTROLLED_RESULTS:
+        return True
+    liver = [lesion for lesion in study.lesions if lesion.site == "liver" and lesion.new is not False]
+    return bool(study.lesions) and not liver
+
+
+def _clear_text(study: Imaging) -> str:
+    text = f"{study.modality} {study.region} {study.result.replace('_', ' ')}"
+    if study.result in CONTROLLED_RESULTS:
+        return text
+    sites = ", ".join(dict.fromkeys(lesion.site.replace("_", " ") for lesion in study.lesions))
+    return f"{text} outside the liver only ({sites})"
 
 
 def _liver_control(checks: _Checks, ctx: Context) -> None:
@@ -237,20 +284,28 @@ def _liver_control(checks: _Checks, ctx: Context) -> None:
         )
         return
     regions = t.items("recurrence.new_lesion_regions")
-    scans = [s for s in ctx.imaging() if s.date > last.date and s.region in regions]
-    if not scans or scans[-1].result not in CONTROLLED_RESULTS:
+    scans = [s for s in sorted_imaging(ctx) if s.date > last.date and s.region in regions]
+    day = [s for s in scans if s.date == scans[-1].date] if scans else []
+    pending = [f for f in liver_findings(ctx, t, after=last.date) if day and f.study.date == day[0].date]
+    clear = [s for s in day if _liver_clear(s, regions)]
+    if pending or not clear:
+        what = (
+            f"an unconfirmed liver finding on {day[0].date.isoformat()} awaits follow-up imaging"
+            if pending
+            else f"no liver imaging after {last.type} on {last.date.isoformat()} shows the liver clear"
+        )
         checks.add(
             None,
-            f"intrahepatic disease controlled (no normal or stable liver imaging after "
-            f"{last.type} on {last.date.isoformat()})",
+            f"intrahepatic disease controlled ({what})",
             "liver imaging after the last curative treatment",
         )
         return
-    t.used("liver_imaging", scans[-1].result, None, scans[-1].date)
+    shown = "; ".join(_clear_text(s) for s in clear)
+    t.used("liver_imaging", shown, None, clear[0].date)
     checks.add(
         True,
-        f"intrahepatic disease controlled ({scans[-1].result} liver imaging "
-        f"{scans[-1].date.isoformat()} after {last.type} on {last.date.isoformat()})",
+        f"intrahepatic disease controlled (liver clear on {clear[0].date.isoformat()}: {shown}; "
+        f"after {last.type} on {last.date.isoformat()})",
     )
 
 

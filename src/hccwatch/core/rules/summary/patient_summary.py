@@ -205,7 +205,8 @@ def _recurrence_items(w: _Writer, rec: Finding) -> Iterator[SummaryItem]:
     if treated_on is None:
         return
     what = w.text(f"summary.treatment.{treatment['type']}")
-    if timing is None and lesion is None and rec.determined:
+    # An unconfirmed (indeterminate or sub-centimetre) finding is neither a recurrence nor "none".
+    if timing is None and lesion is None and rec.determined and not rec.get("unconfirmed"):
         text = w.text("summary.recurrence.none", treatment=what, date=w.date(treated_on))
         yield SummaryItem(urgency="routine", text=text, about="recurrence.timing")
         return
@@ -223,7 +224,8 @@ def _recurrence_items(w: _Writer, rec: Finding) -> Iterator[SummaryItem]:
     # After a transplant the graft lesion is the original cancer; there is no origin to weigh.
     if treatment["type"] != "transplant":
         favours = rec.get("favours")
-        key = f"summary.recurrence.favours.{favours if isinstance(favours, str) else 'unclear'}"
+        decided = favours in ("intrahepatic_metastasis", "de_novo")
+        key = f"summary.recurrence.favours.{favours if decided else 'unclear'}"
         yield SummaryItem(urgency="soon", text=w.text(key), about="recurrence.favours")
 
 
