@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from report_support import GOLDEN_EXAMPLES, example, golden_mismatch, odd
 
 from hccwatch.report.text import WIDTH, display_width, render_text, wrap
@@ -103,7 +105,29 @@ def test_every_cited_id_is_numbered_once() -> None:
         ("一二三四，五", 8, ["一二三", "四，五"]),  # a comma may not start a line: its glyph moves with it
         ("一二三（四）。", 10, ["一二三（", "四）。"]),  # nor may a closing bracket before a full stop
         ("x https://example.org/a/very/long/path", 10, ["x", "https://example.org/a/very/long/path"]),
+        ("a  b ", 10, ["a b"]),  # runs of spaces collapse, trailing space goes
+        (" a", 10, ["a"]),
+        ("* e\u0301 x", 4, ["* e\u0301", "x"]),  # a combining accent takes no column
+        ("* é x", 3, ["* é", "x"]),
     ],
 )
 def test_wrap(text: str, width: int, expected: list[str]) -> None:
     assert wrap(text, width) == expected
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab c  d") + ["中", "，", "é", "\u0301", "\n"]), max_size=80),
+    st.integers(min_value=3, max_value=30),  # room for the prefix and one wide glyph
+)
+def test_wrap_keeps_every_character_and_fits(text: str, width: int) -> None:
+    lines = wrap(text, width, rest=" ")
+    assert all(display_width(line) <= width for line in lines)
+    assert "".join("".join(lines).split()) == "".join(text.split())
+
+
+def test_wrap_is_linear_in_the_text() -> None:
+    # A very long paragraph wraps whole, each line filled greedily.
+    words = ["word"] * 20_000
+    lines = wrap(" ".join(words), 100)
+    assert len(lines) == 1000  # 20 words (99 columns) a line
+    assert all(len(line) <= 100 for line in lines)
