@@ -6,13 +6,14 @@ import functools
 import unicodedata
 
 from hccwatch.core.assessment import Assessment
-from hccwatch.report.view import Detail, Entry, ReportView, Section, build
+from hccwatch.report.view import Chip, Detail, Entry, ReportView, Section, build
 
 __all__ = ["WIDTH", "display_width", "render_text", "wrap"]
 
 WIDTH = 100
 INDENT = "    "
 NBSP = "\u00a0"
+CHIP_WHOLE = 30  # columns: a bottom-line item up to this width is never split across lines
 _NO_LINE_START = frozenset("，。、；：！？）」』》")
 
 
@@ -210,6 +211,23 @@ def _header(view: ReportView) -> list[str]:
     ]
 
 
+def _chip(c: Chip) -> str:
+    # No-break spaces keep a badge on the line of what it rates, and a short item ("MELD 3.0 7",
+    # "+1 more in Workup") whole; a long one may still wrap.
+    text = c.text.replace(" ", NBSP) if display_width(c.text) <= CHIP_WHOLE else c.text
+    return f"[{c.badge}]{NBSP}{text}" if c.badge else text
+
+
+def _bottom_line(view: ReportView) -> list[str]:
+    """The answer first: a labelled row each, continued under its text when it wraps."""
+    out = _heading(view.bottom_line_title)
+    label_w = max(display_width(r.label) for r in view.bottom_line) + 2
+    for row in view.bottom_line:
+        chips = "; ".join(_chip(c) for c in row.chips)
+        out += wrap(chips, first=row.label.ljust(label_w), rest=" " * label_w)
+    return out
+
+
 def _bibliography(view: ReportView) -> list[str]:
     out = _heading("Sources")
     if not view.sources:
@@ -228,7 +246,7 @@ def _bibliography(view: ReportView) -> list[str]:
 def render_text(assessment: Assessment) -> str:
     """The report as plain text, ending with a newline."""
     view = build(assessment)
-    lines = _header(view)
+    lines = _header(view) + _bottom_line(view)
     for section in view.sections:
         lines += _section(view, section)
     lines += _bibliography(view)
