@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
+from pathlib import Path
 
 from report_support import GOLDEN_EXAMPLES, example
 
 from hccwatch.report.labels import labels
 from hccwatch.report.view import build
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "hccwatch"
 
 
 def test_every_finding_key_has_a_display_name() -> None:
@@ -45,3 +48,11 @@ def test_the_file_is_packaged_and_holds_only_strings() -> None:
         return isinstance(v, str) or (isinstance(v, dict) and all(strings(x) for x in v.values()))
 
     assert strings(raw)
+
+
+def test_every_fixed_word_is_used() -> None:
+    # Like knowledge entries, a label nobody reads is dead weight that drifts out of date.
+    code = "".join(p.read_text(encoding="utf-8") for p in (SRC / "report").glob("*.py"))
+    fixed = {*labels().words, *labels().bottom_line, *labels().sections}
+    unused = sorted(k for k in fixed if f'"{k}"' not in code and f"'{k}'" not in code)
+    assert not unused

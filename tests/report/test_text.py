@@ -164,3 +164,10 @@ def test_bottom_line_of_an_empty_record_says_none_and_cannot_determine() -> None
     assert rows["Stage"].startswith("BCLC cannot determine: missing")
     assert len(lines) <= 10  # readable at a glance even when nothing is known
     assert all(display_width(line) <= WIDTH for line in lines)
+
+
+def test_bottom_line_says_when_an_overdue_test_was_never_done() -> None:
+    lines = _bottom_line(render_text(example("article-man-after-resection")))
+    assert lines[2] == (
+        "Overdue      Liver multiphase CT or MRI (due 2026-03-16); Chest CT (due 2026-03-18; none on record)"
+    )

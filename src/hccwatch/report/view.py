@@ -184,7 +184,7 @@ def fmt_value(v: object) -> str:
     if isinstance(v, Mapping):
         return "; ".join(f"{label(str(k))}: {fmt_value(x)}" for k, x in v.items())
     if isinstance(v, list | tuple):
-        return ", ".join(fmt_value(x) for x in v) or _L.bottom_line["none"]
+        return ", ".join(fmt_value(x) for x in v) or _L.word("none")
     return str(v)
 
 
@@ -271,7 +271,7 @@ def _finding_entry(entry_title: str, f: Finding, *, verdict: str | None = None) 
     for k, v in values.items():
         if isinstance(v, list | dict):
             items = _strs(v) if isinstance(v, list) else _strs([v])
-            details.append(Detail(label(k), items or (_L.bottom_line["none"],), as_list=len(items) > 1))
+            details.append(Detail(label(k), items or (_L.word("none"),), as_list=len(items) > 1))
     gap = _missing(f.missing, f.determined)
     if gap:
         details.append(gap)
@@ -413,6 +413,14 @@ def _see(text: str, missing: tuple[str, ...], section: str) -> str:
     return f"{text} ({_L.bottom_line['see'].format(section=_L.section(section).title)})"
 
 
+def _overdue(o: cards.OverdueView) -> str:
+    words = _L.bottom_line
+    when = [words["due"].format(date=o.due)] if o.due else []
+    if o.last_done is None:  # never done is more pressing than late
+        when.append(words["never_done"])
+    return f"{o.label} ({'; '.join(when)})" if when else o.label
+
+
 def _known(v: cards.ScoreView | cards.StageView, section: str) -> Chip:
     if v.determined:
         return Chip(f"{v.label} {v.text}")
@@ -424,7 +432,7 @@ def _bottom_line(a: Assessment) -> tuple[BottomLineRow, ...]:
     has nothing to show, never nothing."""
     b = cards.bottom_line(a)
     words = _L.bottom_line
-    none = (Chip(words["none"]),)
+    none = (Chip(_L.word("none")),)
     alert = (
         (Chip(b.alert.title, b.alert.badge, b.alert.tone), *_more(b.more_alerts, "alerts"))
         if b.alert
@@ -436,9 +444,7 @@ def _bottom_line(a: Assessment) -> tuple[BottomLineRow, ...]:
             Chip(_see(b.overdue_text, a.surveillance.missing, "surveillance"), tone="cannot"),
         )
     else:
-        late = tuple(
-            Chip(f"{o.label} ({words['due'].format(date=o.due)})" if o.due else o.label) for o in b.overdue
-        )
+        late = tuple(Chip(_overdue(o)) for o in b.overdue)
     key_scores = tuple(_known(s, "scores") for s in b.scores)
     stage = (_known(b.stage, "staging"),) if b.stage else ()
     return (
