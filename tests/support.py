@@ -3,17 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hccwatch import PatientRecord, parse_record
 from hccwatch.core.context import Context
 from hccwatch.core.knowledge import default_knowledge
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# The shared public test data lives outside the repository (never copied in): beside the checkout
+# by default, anywhere else through the environment variable.
+SHARED_ENV = "HCCWATCH_SHARED_DATA"
+SHARED = Path(os.environ.get(SHARED_ENV) or REPO.parent / "shared")
+HAS_SHARED = SHARED.is_dir()
+SHARED_MISSING = f"shared public data not found at {SHARED}; set {SHARED_ENV} to its folder"
+# For tests that read the shared data: skipped with the one message above when the folder is absent.
+requires_shared = pytest.mark.skipif(not HAS_SHARED, reason=SHARED_MISSING)
 EXAMPLES = REPO / "examples"
 AS_OF = dt.date(2026, 11, 24)
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in the shared data: skips the test when the folder is absent, but fails when the folder
+    is there and the file is not (a moved or renamed file must not turn a test into a silent skip)."""
+    if not HAS_SHARED:
+        pytest.skip(SHARED_MISSING)
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} is missing from the shared public data at {SHARED}")
+    return path
+
+
+def shared_file(*parts: str) -> Path | None:
+    """For data read while tests are collected: None when the shared folder is absent (the tests
+    reading it carry ``requires_shared``); raises when the folder is there and the file is not."""
+    if not HAS_SHARED:
+        return None
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing from the shared public data at {SHARED}")
+    return path
 
 
 def record(**fields: Any) -> PatientRecord:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from report_support import GOLDEN_EXAMPLES, example, golden_mismatch, odd
 
+from hccwatch import assess
 from hccwatch.report.html import render_html, render_html_page
+from support import AS_OF
 
 
 class _Tags(HTMLParser):
@@ -96,6 +98,32 @@ def test_several_reports_share_one_page() -> None:
     tags = _parse(html).tags
     assert [t for t, _ in tags].count("html") == 1
     assert [a.get("id") for t, a in tags if t == "article"] == ["report-1", "report-2"]
+
+
+def test_bottom_line_is_boxed_first_and_survives_black_and_white() -> None:
+    html = render_html(example("article-woman-back-pain"))
+    tags = _parse(html).tags
+    sections = [a.get("id") for t, a in tags if t == "section"]
+    assert sections[:2] == ["r1-bottom-line", "r1-alerts"]
+    assert html.index("decision support") < html.index('id="r1-bottom-line"')
+    # Print: a thick black box and bordered badges, not colour alone.
+    print_css = html[html.index("@media print") :]
+    assert ".bottom-line { border: 3px solid #000 !important" in print_css
+    assert '<span class="badge badge-urgent">&#9888; URGENT</span> Spinal pain' in html
+    assert '<dd class="row-scores"><span class="chip tone-plain">Child-Pugh A (5 points)</span>' in html
+
+
+def test_bottom_line_of_an_empty_record() -> None:
+    html = render_html(assess({"id": "empty"}, as_of=AS_OF))
+    assert '<dd class="row-alert"><span class="chip tone-plain">none</span></dd>' in html
+    assert '<dd class="row-orders"><span class="chip tone-plain">none</span></dd>' in html
+    assert '<dd class="row-overdue"><span class="chip tone-cannot">cannot determine' in html
+
+
+def test_bottom_line_marks_an_emergency() -> None:
+    html = render_html(odd())
+    block = html[html.index('id="r1-bottom-line"') : html.index('id="r1-alerts"')]
+    assert "&#9888; EMERGENCY</span> Possible spinal cord compression" in block
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")

@@ -7,7 +7,9 @@ import re
 import pytest
 from report_support import GOLDEN_EXAMPLES, example, golden_mismatch, odd
 
+from hccwatch import assess
 from hccwatch.report.markdown import escape, render_markdown
+from support import AS_OF
 
 
 @pytest.mark.parametrize("name", GOLDEN_EXAMPLES)
@@ -20,6 +22,7 @@ def test_headings_in_order() -> None:
     md = render_markdown(example("article-woman-back-pain"))
     assert md.startswith("# hccwatch report: article-woman-back-pain\n")
     assert re.findall(r"^## (.+)$", md, flags=re.M) == [
+        "Bottom line",
         "Alerts",
         "Workup",
         "Surveillance",
@@ -66,3 +69,16 @@ def test_citations_link_to_their_source() -> None:
 )
 def test_escape(raw: str, shown: str) -> None:
     assert escape(raw) == shown
+
+
+def test_bottom_line_full_and_empty() -> None:
+    md = render_markdown(example("article-woman-back-pain"))
+    assert md.index("## Bottom line") < md.index("## Alerts")
+    assert (
+        "- **Most urgent:** **URGENT** · Spinal pain suggestive of spinal metastasis; +1 more in Alerts\n"
+        in md
+    )
+    assert "- **Scores:** Child-Pugh A (5 points); MELD 3.0 7; ALBI grade 2\n" in md
+    empty = render_markdown(assess({"id": "empty"}, as_of=AS_OF))
+    assert "- **Most urgent:** none\n- **Order:** none\n- **Overdue:** cannot determine" in empty
+    assert "- **Stage:** BCLC cannot determine: missing" in empty

@@ -1,8 +1,9 @@
 """Renderers of an :class:`~hccwatch.core.assessment.Assessment`: plain text, Markdown, HTML.
 
-All three lay out the same content (:mod:`hccwatch.report.view`): header, disclaimer, then
-alerts, workup, surveillance, AFP, scores, staging, transplant criteria, metastasis,
-recurrence, options, the patient summary, the numbered sources and the unverified knowledge.
+All three lay out the same content (:mod:`hccwatch.report.view`): header, disclaimer, the
+bottom line (:mod:`hccwatch.report.cards`), then alerts, workup, surveillance, AFP, scores,
+staging, transplant criteria, metastasis, recurrence, options, the patient summary, the numbered
+sources and the unverified knowledge.
 """
 
 from hccwatch.report.html import render_html, render_html_page

@@ -95,6 +95,16 @@ def _header(view: ReportView) -> list[str]:
     ]
 
 
+def _bottom_line(view: ReportView) -> list[str]:
+    out = [f"## {escape(view.bottom_line_title)}", ""]
+    for row in view.bottom_line:
+        chips = "; ".join(
+            f"**{escape(c.badge)}** · {escape(c.text)}" if c.badge else escape(c.text) for c in row.chips
+        )
+        out.append(f"- **{escape(row.label)}:** {chips}")
+    return [*out, ""]
+
+
 def _bibliography(view: ReportView) -> list[str]:
     out = ["## Sources", ""]
     for s in view.sources:
@@ -113,7 +123,7 @@ def _bibliography(view: ReportView) -> list[str]:
 def render_markdown(assessment: Assessment) -> str:
     """The report as Markdown, ending with a newline."""
     view = build(assessment)
-    lines = _header(view)
+    lines = _header(view) + _bottom_line(view)
     for section in view.sections:
         lines += _section(view, section)
     lines += _bibliography(view)

@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from hccwatch.core.assessment import Assessment
-from hccwatch.report.view import Detail, Entry, ReportView, Section, build
+from hccwatch.report.view import Chip, Detail, Entry, ReportView, Section, build
 
 __all__ = ["WIDTH", "display_width", "render_text", "wrap"]
 
 WIDTH = 100
 INDENT = "    "
 NBSP = "\u00a0"
+CHIP_WHOLE = 30  # columns: a bottom-line item up to this width is never split across lines
 _NO_LINE_START = frozenset("，。、；：！？）」』》")
 
 
+@functools.cache
 def _char_width(ch: str) -> int:
+    # Cached: a report measures a few hundred distinct characters thousands of times.
     if unicodedata.combining(ch):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in {"W", "F"} else 1
 
 
 def display_width(text: str) -> int:
-    return sum(_char_width(ch) for ch in text)
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_width, text))
 
 
 def _tokens(text: str) -> list[tuple[str, bool]]:
     """Words with "a space came before"; each wide (CJK) character is a word of its own."""
     out: list[tuple[str, bool]] = []
+    if text.isascii():
+        space = False
+        for i, word in enumerate(text.split(" ")):
+            space = space or i > 0
+            if word:
+                out.append((word, space))
+                space = False
+        return out
     word, space = "", False
     for ch in text:
         if ch == " " or _char_width(ch) == 2:
@@ -50,37 +64,56 @@ def _is_url(token: str) -> bool:
     return token.startswith(("https://", "http://"))
 
 
-def _cut(token: str, room: int) -> tuple[str, str]:
-    """The longest head of ``token`` that fits ``room`` columns (at least one character)."""
-    head = token[0]
+def _cut(token: str, room: int) -> tuple[str, int]:
+    """How many leading characters of ``token`` fit ``room`` columns (at least one), and their width."""
+    used = _char_width(token[0])
+    end = 1
     for ch in token[1:]:
-        if display_width(head + ch) > room:
+        w = _char_width(ch)
+        if used + w > room:
             break
-        head += ch
-    return head, token[len(head) :]
+        used += w
+        end += 1
+    return token[:end], used
 
 
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> list[str]:
-    """Greedy wrap by display width: ``first`` prefixes the first line, ``rest`` the others."""
+    """Greedy wrap by display width: ``first`` prefixes the first line, ``rest`` the others.
+
+    Linear in the text: each token is measured once and the line's width is kept as a running sum.
+    """
     lines: list[str] = []
+    rest_w = display_width(rest)
     for n, paragraph in enumerate(text.splitlines() or [""]):
-        line, filled = (first if n == 0 else rest), False
+        line = first if n == 0 else rest
+        used = display_width(line)
+        if used + display_width(paragraph) <= width and "  " not in paragraph and paragraph[:1] != " ":
+            # Most lines fit as written: the token loop would rebuild the same string.
+            lines.append((line + paragraph).rstrip())
+            continue
+        filled = False
         for token, space in _tokens(paragraph):
-            piece = f" {token}" if space and filled else token
-            if display_width(line + piece) > width:
+            sep = space and filled
+            piece = f" {token}" if sep else token
+            piece_w = display_width(token) + sep
+            if used + piece_w > width:
                 if filled:
                     # CJK closing punctuation may not start a line: take the glyph before it along.
-                    carry = ""
+                    carry, carry_w = "", 0
                     while (carry or token)[0] in _NO_LINE_START and line and _char_width(line[-1]) > 1:
+                        carry_w += _char_width(line[-1])
                         line, carry = line[:-1], line[-1] + carry
                     lines.append(line)
-                    line, piece = rest, carry + token
+                    line, used = rest, rest_w
+                    piece, piece_w = carry + token, carry_w + display_width(token)
                 # A URL is never cut (it must stay clickable): it overflows on a line of its own.
-                while display_width(line + piece) > width and len(piece) > 1 and not _is_url(piece):
-                    head, piece = _cut(piece, width - display_width(line))
+                while used + piece_w > width and len(piece) > 1 and not _is_url(piece):
+                    head, head_w = _cut(piece, width - used)
                     lines.append(line + head)
-                    line = rest
+                    piece, piece_w = piece[len(head) :], piece_w - head_w
+                    line, used = rest, rest_w
             line += piece
+            used += piece_w
             filled = True
         lines.append(line.rstrip())
     return lines
@@ -178,6 +211,23 @@ def _header(view: ReportView) -> list[str]:
     ]
 
 
+def _chip(c: Chip) -> str:
+    # No-break spaces keep a badge on the line of what it rates, and a short item ("MELD 3.0 7",
+    # "+1 more in Workup") whole; a long one may still wrap.
+    text = c.text.replace(" ", NBSP) if display_width(c.text) <= CHIP_WHOLE else c.text
+    return f"[{c.badge}]{NBSP}{text}" if c.badge else text
+
+
+def _bottom_line(view: ReportView) -> list[str]:
+    """The answer first: a labelled row each, continued under its text when it wraps."""
+    out = _heading(view.bottom_line_title)
+    label_w = max(display_width(r.label) for r in view.bottom_line) + 2
+    for row in view.bottom_line:
+        chips = "; ".join(_chip(c) for c in row.chips)
+        out += wrap(chips, first=row.label.ljust(label_w), rest=" " * label_w)
+    return out
+
+
 def _bibliography(view: ReportView) -> list[str]:
     out = _heading("Sources")
     if not view.sources:
@@ -196,7 +246,7 @@ def _bibliography(view: ReportView) -> list[str]:
 def render_text(assessment: Assessment) -> str:
     """The report as plain text, ending with a newline."""
     view = build(assessment)
-    lines = _header(view)
+    lines = _header(view) + _bottom_line(view)
     for section in view.sections:
         lines += _section(view, section)
     lines += _bibliography(view)

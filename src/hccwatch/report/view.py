@@ -1,73 +1,50 @@
 """What a report shows, independent of how it is printed.
 
 :func:`build` turns an :class:`~hccwatch.core.assessment.Assessment` into plain strings in
-report order (alerts first, sources last). The text, Markdown and HTML renderers only lay
-these out, so the three formats cannot drift apart in content.
+report order (the bottom line, then alerts, ..., sources last). The text, Markdown and HTML
+renderers only lay these out, so the three formats cannot drift apart in content.
 
-The view reads the JSON form (``to_dict()``) of every finding, alert, workup item and
-option, and renders their values generically: rules add and change value keys often, and a
-report must never crash on a ``None`` or an unexpected shape.
+The view reads the assessment's typed parts (findings, alerts, workup items, options, the
+patient summary) and the typed digests of :mod:`hccwatch.report.cards`; display names come
+from ``labels.toml``. Finding values are rendered generically: rules add and change value
+keys often, and a report must never crash on a ``None`` or an unexpected shape.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from hccwatch.core.assessment import Assessment
-from hccwatch.core.finding import RESERVED_KEYS, URGENCY_ORDER
+from hccwatch.core.assessment import Assessment, PatientSummary
+from hccwatch.core.finding import Alert, Finding, InputUsed, TreatmentOption, WorkupItem
 from hccwatch.core.knowledge import JsonValue
 from hccwatch.errors import KnowledgeError
+from hccwatch.report import cards
+from hccwatch.report.cards import Tone, by_urgency, code_label, urgency
+from hccwatch.report.labels import labels
 from hccwatch.version import __version__
 
-__all__ = ["Detail", "Entry", "ReportView", "Section", "Source", "Unverified", "build", "fmt_value"]
+__all__ = [
+    "BottomLineRow",
+    "Chip",
+    "Detail",
+    "Entry",
+    "ReportView",
+    "Section",
+    "Source",
+    "Tone",
+    "Unverified",
+    "build",
+    "fmt_value",
+]
 
-CANNOT = "cannot determine"
-FACTS = "Used"
+_L = labels()
+CANNOT = _L.word("cannot")
+FACTS = _L.word("facts")
 HEADLINE_MAX = 40  # a longer text value reads better on a line of its own than in the headline
-GAP_UNDETERMINED = "Cannot determine"
-GAP_DETERMINED = "Answer holds despite gaps"
-
-# Display names of the finding keys the engine produces; any other key is shown as written.
-TITLES: dict[str, str] = {
-    "child_pugh": "Child-Pugh",
-    "meld": "MELD",
-    "meld_na": "MELD-Na",
-    "meld_3": "MELD 3.0",
-    "albi": "ALBI",
-    "bclc": "BCLC",
-    "cnlc": "CNLC",
-    "ajcc": "AJCC (8th edition)",
-    "milan": "Milan",
-    "ucsf": "UCSF",
-    "up_to_seven": "Up-to-seven",
-    "metroticket_2": "Metroticket 2.0",
-    "afp_model": "AFP model (French)",
-    "hangzhou": "Hangzhou",
-    "fudan": "Fudan",
-    "kyoto": "Kyoto",
-    "five_five_500": "5-5-500",
-    "asan": "Asan",
-    "unos_downstaging": "UNOS downstaging",
-    "unos_afp_exception": "UNOS AFP exception",
-}
-
-OPTION_STATUS: dict[str, str] = {
-    "candidate": "to discuss",
-    "not_candidate": "not a candidate",
-    "cannot_determine": CANNOT,
-    "contraindicated": "contraindicated",
-}
-
-AS_OF_SOURCE: dict[str, str] = {
-    "given": "date given",
-    "record": "the record's as_of",
-    "today": "today's date: no date was given, re-run with --as-of to reproduce",
-}
-
-Tone = Literal["emergency", "urgent", "soon", "routine", "cannot", "plain"]
+GAP_UNDETERMINED = _L.word("gap_undetermined")
+GAP_DETERMINED = _L.word("gap_determined")
 
 
 @dataclass(frozen=True)
@@ -113,6 +90,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Chip:
+    """One item of a bottom-line row: an optional urgency badge and its text."""
+
+    text: str
+    badge: str | None = None
+    tone: Tone = "plain"
+
+
+@dataclass(frozen=True)
+class BottomLineRow:
+    """A line of the bottom line: ``label`` then its chips (never empty: "none" is a chip)."""
+
+    key: str
+    label: str
+    chips: tuple[Chip, ...]
+
+    @property
+    def text(self) -> str:
+        return "; ".join(f"[{c.badge}] {c.text}" if c.badge else c.text for c in self.chips)
+
+
+@dataclass(frozen=True)
 class Source:
     """A numbered bibliography item: ``text`` is ``Citation.short()``, ending with ``link``."""
 
@@ -145,6 +144,8 @@ class ReportView:
     hccwatch_version: str
     disclaimer: str
     lang: str
+    bottom_line_title: str
+    bottom_line: tuple[BottomLineRow, ...]
     sections: tuple[Section, ...]
     sources: tuple[Source, ...]
     unverified: tuple[Unverified, ...]
@@ -171,9 +172,9 @@ def _num(v: float) -> str:
 def fmt_value(v: object) -> str:
     """A JSON value as a short phrase; never raises."""
     if v is None:
-        return "unknown"
+        return _L.word("unknown")
     if isinstance(v, bool):
-        return "yes" if v else "no"
+        return _L.word("yes" if v else "no")
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
@@ -183,65 +184,22 @@ def fmt_value(v: object) -> str:
     if isinstance(v, Mapping):
         return "; ".join(f"{label(str(k))}: {fmt_value(x)}" for k, x in v.items())
     if isinstance(v, list | tuple):
-        return ", ".join(fmt_value(x) for x in v) or "none"
+        return ", ".join(fmt_value(x) for x in v) or _L.word("none")
     return str(v)
-
-
-# Unit suffixes of value keys (knowledge-style names such as ``bilirubin_mg_dl``), shown as units.
-_UNIT_SUFFIXES: dict[str, str] = {
-    "_mg_dl": "mg/dL",
-    "_g_dl": "g/dL",
-    "_g_l": "g/L",
-    "_umol_l": "µmol/L",
-    "_mmol_l": "mmol/L",
-    "_ng_ml_per_month": "ng/mL per month",
-    "_ng_ml": "ng/mL",
-    "_iu_ml": "IU/mL",
-    "_mau_ml": "mAU/mL",
-    "_cm": "cm",
-    "_mm": "mm",
-    "_days": "days",
-    "_months": "months",
-    "_years": "years",
-}
 
 
 def title(key: str) -> str:
     """A finding key as a title: known names as written, others capitalised."""
-    text = label(key)
-    return text if key in TITLES else text[:1].upper() + text[1:]
-
-
-_ACRONYMS = {
-    "afp": "AFP",
-    "ct": "CT",
-    "dcp": "DCP",
-    "ecog": "ECOG",
-    "hcc": "HCC",
-    "inr": "INR",
-    "ivc": "IVC",
-    "mri": "MRI",
-    "pet": "PET",
-    "xray": "X-ray",
-}
-
-
-def _words(key: str) -> str:
-    return " ".join(_ACRONYMS.get(w, w) for w in key.split("_"))
+    return _L.title(key)
 
 
 def label(key: str) -> str:
     """A value key as words: ``bilirubin_mg_dl`` -> ``bilirubin (mg/dL)``, ``chest_ct`` -> ``chest CT``."""
-    if key in TITLES:
-        return TITLES[key]
-    for suffix, unit in _UNIT_SUFFIXES.items():
-        if key.endswith(suffix) and len(key) > len(suffix):
-            return f"{_words(key.removesuffix(suffix))} ({unit})"
-    return _words(key)
+    return _L.key(key)
 
 
 def _strs(v: object) -> tuple[str, ...]:
-    """A list-ish JSON value as strings (a lone scalar becomes one item)."""
+    """A list-ish value as strings (a lone scalar becomes one item)."""
     if v is None:
         return ()
     if isinstance(v, list | tuple):
@@ -249,31 +207,15 @@ def _strs(v: object) -> tuple[str, ...]:
     return (fmt_value(v),)
 
 
-def _dict(v: object) -> Mapping[str, JsonValue]:
-    return v if isinstance(v, Mapping) else {}
+def _fact(f: InputUsed) -> str:
+    unit_text = f" {f.unit}" if f.unit not in {None, "", "1"} else ""
+    when = f" ({f.date.isoformat()})" if f.date else ""
+    return f"{fmt_value(f.name)} {fmt_value(f.value)}{unit_text}{when}"
 
 
-def _fact(v: object) -> str:
-    d = _dict(v)
-    if not d:
-        return fmt_value(v)
-    unit = d.get("unit")
-    unit_text = f" {unit}" if isinstance(unit, str) and unit not in {"", "1"} else ""
-    when = f" ({d['date']})" if d.get("date") else ""
-    return f"{fmt_value(d.get('name'))} {fmt_value(d.get('value'))}{unit_text}{when}"
-
-
-_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)+")
-_TONES: dict[str, Tone] = {"emergency": "emergency", "urgent": "urgent", "soon": "soon", "routine": "routine"}
-
-
-def _urgency(v: object) -> tuple[str, Tone]:
-    text = v if isinstance(v, str) else ""
-    return (text.upper() or "UNRATED"), _TONES.get(text, "plain")
-
-
-def _by_urgency(items: Iterable[Mapping[str, JsonValue]]) -> list[Mapping[str, JsonValue]]:
-    return sorted(items, key=lambda d: URGENCY_ORDER.get(str(d.get("urgency")), len(URGENCY_ORDER)))
+def _code(v: str | None) -> str:
+    """A code such as ``whole_spine_mri`` as words; any other value as written."""
+    return code_label(v) if v is not None else fmt_value(v)
 
 
 # ---------------------------------------------------------------- common details
@@ -283,21 +225,22 @@ def _missing(missing: tuple[str, ...], determined: bool) -> Detail | None:
     if not missing:
         return None
     head = GAP_DETERMINED if determined else GAP_UNDETERMINED
-    return Detail(head, (f"missing {', '.join(missing)}",))
+    return Detail(head, (f"{_L.word('missing')} {', '.join(missing)}",))
 
 
-def _trail(d: Mapping[str, JsonValue]) -> list[Detail]:
+def _trail(
+    facts_used: Iterable[InputUsed], notes: Iterable[str], unverified_keys: Iterable[str]
+) -> list[Detail]:
     """Facts used, notes and unverified knowledge: shown for every kind of entry."""
     out: list[Detail] = []
-    raw = d.get("inputs") or d.get("facts")
-    facts = tuple(_fact(f) for f in raw if f is not None) if isinstance(raw, list) else ()
+    facts = tuple(_fact(f) for f in facts_used)
     if facts:
         out.append(Detail(FACTS, facts))
-    for note in _strs(d.get("notes")):
-        out.append(Detail("Note", (note,)))
-    unverified = _strs(d.get("unverified"))
+    for note in _strs(tuple(notes)):
+        out.append(Detail(_L.word("note"), (note,)))
+    unverified = _strs(tuple(unverified_keys))
     if unverified:
-        out.append(Detail("Unverified knowledge", unverified))
+        out.append(Detail(_L.word("unverified"), unverified))
     return out
 
 
@@ -316,182 +259,200 @@ def _headline(simple: Mapping[str, JsonValue], determined: bool) -> tuple[str | 
     return ("; ".join(parts) or None), long
 
 
-def _finding_entry(title: str, raw: object, *, verdict: str | None = None) -> Entry:
+def _finding_entry(entry_title: str, f: Finding, *, verdict: str | None = None) -> Entry:
     """A finding; ``verdict`` names the value shown as the badge instead of in the headline."""
-    d = _dict(raw)
-    values = {k: v for k, v in d.items() if k not in RESERVED_KEYS and k != verdict}
-    determined = d.get("determined") is True
+    values = {k: v for k, v in f.values.items() if k != verdict}
     simple = {k: v for k, v in values.items() if not isinstance(v, list | dict)}
-    result, long = _headline(simple, determined or verdict is not None)
+    result, long = _headline(simple, f.determined or verdict is not None)
     details: list[Detail] = []
-    explanation = d.get("explanation")
-    if explanation:
-        details.append(Detail("", (fmt_value(explanation),)))
+    if f.explanation:
+        details.append(Detail("", (f.explanation,)))
     details += long
     for k, v in values.items():
         if isinstance(v, list | dict):
             items = _strs(v) if isinstance(v, list) else _strs([v])
-            details.append(Detail(label(k), items or ("none",), as_list=len(items) > 1))
-    gap = _missing(_strs(d.get("missing")), determined)
+            details.append(Detail(label(k), items or (_L.word("none"),), as_list=len(items) > 1))
+    gap = _missing(f.missing, f.determined)
     if gap:
         details.append(gap)
-    details.extend(_trail(d))
-    tone: Tone = "plain" if determined else "cannot"
-    return Entry(title, None, tone, result, tuple(details), _strs(d.get("citations")))
+    details.extend(_trail(f.inputs, f.notes, f.unverified))
+    tone: Tone = "plain" if f.determined else "cannot"
+    return Entry(entry_title, None, tone, result, tuple(details), f.citations)
 
 
-def _verdict(key: str | None, value: object) -> str:
-    if value is None:
-        return CANNOT
-    if key == "within" and isinstance(value, bool):
-        return "within" if value else "beyond"
-    if key == "eligible" and isinstance(value, bool):
-        return "eligible" if value else "not eligible"
-    return f"{label(key or '')}: {fmt_value(value)}"
+def _verdict(c: cards.CriterionView) -> str:
+    if c.text:
+        return c.text
+    return f"{label(c.verdict_key or '')}: {fmt_value(c.verdict)}"
 
 
-def _criteria_section(group: object) -> Section:
+def _criteria_section(group: Mapping[str, Finding]) -> Section:
     """Transplant criteria as a table: the verdict, then why. The facts, shared by nearly every
     criterion, are listed once under the table instead of in every row."""
     entries: list[Entry] = []
     facts: dict[str, None] = {}
-    for key, raw in _dict(group).items():
-        values = {k: v for k, v in _dict(raw).items() if k not in RESERVED_KEYS}
-        verdict_key = "within" if "within" in values else next(iter(values), None)
-        e = _finding_entry(title(key), raw, verdict=verdict_key)
+    for key, f in group.items():
+        c = cards.criterion(key, f)
+        e = _finding_entry(c.label, f, verdict=c.verdict_key)
         for d in e.details:
             if d.label == FACTS:
                 facts.update(dict.fromkeys(d.items))
-        tone: Tone = "cannot" if values.get(verdict_key or "") is None else "plain"
+        tone: Tone = "cannot" if c.verdict is None else "plain"
         details = tuple(d for d in e.details if d.label != FACTS)
-        badge = _verdict(verdict_key, values.get(verdict_key or ""))
-        entries.append(Entry(e.title, badge, tone, e.result, details, e.citations))
+        entries.append(Entry(e.title, _verdict(c), tone, e.result, details, e.citations))
     note = f"{FACTS}: {'; '.join(facts)}" if facts else None
-    return Section(
-        "transplant",
-        "Transplant criteria",
-        None,
-        tuple(entries),
-        "No criterion evaluated.",
-        "table",
-        note=note,
-    )
+    s = _L.section("transplant")
+    return Section("transplant", s.title, None, tuple(entries), s.empty, "table", note=note)
 
 
 # ---------------------------------------------------------------- sections
 
 
-def _alert_entry(d: Mapping[str, JsonValue]) -> Entry:
-    badge, tone = _urgency(d.get("urgency"))
-    details = [Detail("", _strs(d.get("detail")))] if d.get("detail") else []
-    actions = _strs(d.get("actions"))
-    if actions:
-        details.append(Detail("Actions", actions, as_list=True))
-    details.extend(_trail(d))
-    return Entry(fmt_value(d.get("title")), badge, tone, None, tuple(details), _strs(d.get("citations")))
+def _alert_entry(a: Alert) -> Entry:
+    badge, tone = urgency(a.urgency)
+    details = [Detail("", (a.detail,))] if a.detail else []
+    if a.actions:
+        details.append(Detail(_L.word("actions"), _strs(a.actions), as_list=True))
+    details.extend(_trail(a.facts, (), a.unverified))
+    return Entry(a.title, badge, tone, None, tuple(details), a.citations)
 
 
-def _code(v: object) -> str:
-    """A code such as ``whole_spine_mri`` as words; any other value as written."""
-    return label(v) if isinstance(v, str) and _CODE.fullmatch(v) else fmt_value(v)
+def _workup_entry(w: WorkupItem) -> Entry:
+    badge, tone = urgency(w.urgency)
+    details = [Detail("", (w.reason,))] if w.reason else []
+    if w.suspicion:
+        details.append(Detail(_L.word("suspicion"), (_code(w.suspicion),)))
+    if w.instead_of:
+        details.append(Detail(_L.word("instead_of"), (_code(w.instead_of),)))
+    details.extend(_trail((), (), w.unverified))
+    test = _code(w.test)
+    return Entry(test[:1].upper() + test[1:], badge, tone, None, tuple(details), w.citations)
 
 
-def _workup_entry(d: Mapping[str, JsonValue]) -> Entry:
-    badge, tone = _urgency(d.get("urgency"))
-    details = [Detail("", _strs(d.get("reason")))] if d.get("reason") else []
-    if d.get("suspicion"):
-        details.append(Detail("Suspicion", (_code(d.get("suspicion")),)))
-    if d.get("instead_of"):
-        details.append(Detail("Instead of", (_code(d.get("instead_of")),)))
-    details.extend(_trail(d))
-    test = _code(d.get("test"))
-    return Entry(test[:1].upper() + test[1:], badge, tone, None, tuple(details), _strs(d.get("citations")))
-
-
-def _option_entry(d: Mapping[str, JsonValue]) -> Entry:
-    status = str(d.get("status"))
-    badge = OPTION_STATUS.get(status, status.replace("_", " "))
+def _option_entry(o: TreatmentOption) -> Entry:
+    status = str(o.status)
+    badge = _L.option_status.get(status, status.replace("_", " "))
     tone: Tone = "cannot" if status == "cannot_determine" else "plain"
     details: list[Detail] = []
-    reasons = _strs(d.get("reasons"))
+    reasons = _strs(o.reasons)
     if reasons:
-        details.append(Detail("Why", reasons, as_list=len(reasons) > 1))
-    cautions = _strs(d.get("cautions"))
+        details.append(Detail(_L.word("why"), reasons, as_list=len(reasons) > 1))
+    cautions = _strs(o.cautions)
     if cautions:
-        details.append(Detail("Cautions", cautions, as_list=len(cautions) > 1))
-    gap = _missing(_strs(d.get("missing")), status != "cannot_determine")
+        details.append(Detail(_L.word("cautions"), cautions, as_list=len(cautions) > 1))
+    gap = _missing(o.missing, status != "cannot_determine")
     if gap:
         details.append(gap)
-    details.extend(_trail(d))
-    title = fmt_value(d.get("title") or d.get("id"))
-    return Entry(title, badge, tone, None, tuple(details), _strs(d.get("citations")))
+    details.extend(_trail((), (), o.unverified))
+    return Entry(o.title or o.id, badge, tone, None, tuple(details), o.citations)
 
 
-def _summary_section(summary: Mapping[str, JsonValue], report_disclaimer: str) -> Section:
+def _summary_section(summary: PatientSummary, report_disclaimer: str) -> Section:
     entries: list[Entry] = []
-    items = summary.get("items")
-    for raw in _by_urgency(_dict(i) for i in items) if isinstance(items, list) else []:
-        badge, tone = _urgency(raw.get("urgency"))
-        entries.append(Entry(fmt_value(raw.get("text")), badge, tone, None, (), (), sourced=False))
-    disclaimer = summary.get("disclaimer")
-    if disclaimer and disclaimer != report_disclaimer:
-        entries.append(Entry(fmt_value(disclaimer), None, "plain", None, (), (), sourced=False))
-    headline = summary.get("headline")
-    lang = summary.get("lang")
+    for item in by_urgency(summary.items):
+        badge, tone = urgency(item.urgency)
+        entries.append(Entry(item.text, badge, tone, None, (), (), sourced=False))
+    if summary.disclaimer and summary.disclaimer != report_disclaimer:
+        entries.append(Entry(summary.disclaimer, None, "plain", None, (), (), sourced=False))
+    s = _L.section("patient_summary")
     return Section(
         "patient_summary",
-        "Patient summary",
-        fmt_value(headline) if headline else None,
+        s.title,
+        summary.headline or None,
         tuple(entries),
-        "No patient summary was produced.",
-        lang=lang if isinstance(lang, str) else None,
+        s.empty,
+        lang=summary.lang or None,
     )
 
 
-def _single(key: str, title: str, entry_title: str, a: Mapping[str, JsonValue]) -> Section:
-    """A section holding the one finding ``a[key]``."""
-    return Section(key, title, None, (_finding_entry(entry_title, a.get(key)),), "")
+def _single(key: str, f: Finding) -> Section:
+    """A section holding the one finding ``f``."""
+    s = _L.section(key)
+    return Section(key, s.title, None, (_finding_entry(s.entry, f),), s.empty)
 
 
-def _findings(group: object) -> tuple[Entry, ...]:
-    return tuple(_finding_entry(title(k), v) for k, v in _dict(group).items())
+def _group(key: str, group: Mapping[str, Finding]) -> Section:
+    s = _L.section(key)
+    return Section(key, s.title, None, tuple(_finding_entry(title(k), f) for k, f in group.items()), s.empty)
 
 
-def _sections(a: Mapping[str, JsonValue], disclaimer: str) -> tuple[Section, ...]:
-    def listed(key: str) -> list[Mapping[str, JsonValue]]:
-        value = a.get(key)
-        return [_dict(x) for x in value] if isinstance(value, list) else []
+def _listed(key: str, entries: Iterable[Entry]) -> Section:
+    s = _L.section(key)
+    return Section(key, s.title, s.intro, tuple(entries), s.empty)
 
+
+def _sections(a: Assessment) -> tuple[Section, ...]:
     return (
-        Section(
-            "alerts",
-            "Alerts",
-            None,
-            tuple(_alert_entry(d) for d in _by_urgency(listed("alerts"))),
-            "No alert raised.",
-        ),
-        Section(
-            "workup",
-            "Workup",
-            None,
-            tuple(_workup_entry(d) for d in _by_urgency(listed("workup"))),
-            "No test suggested.",
-        ),
-        _single("surveillance", "Surveillance", "Schedule", a),
-        _single("afp", "AFP", "AFP kinetics", a),
-        Section("scores", "Scores", None, _findings(a.get("scores")), "No score computed."),
-        Section("staging", "Staging", None, _findings(a.get("staging")), "No stage computed."),
-        _criteria_section(a.get("transplant")),
-        _single("metastasis", "Metastasis", "Sites and risk", a),
-        _single("recurrence", "Recurrence", "Recurrence", a),
-        Section(
-            "options",
-            "Options",
-            "Options to discuss with the care team (tumour board); none of them is an order.",
-            tuple(_option_entry(d) for d in listed("treatment_options")),
-            "No option listed.",
-        ),
-        _summary_section(_dict(a.get("patient_summary")), disclaimer),
+        _listed("alerts", (_alert_entry(x) for x in by_urgency(a.alerts))),
+        _listed("workup", (_workup_entry(w) for w in by_urgency(a.workup))),
+        _single("surveillance", a.surveillance),
+        _single("afp", a.afp),
+        _group("scores", a.scores),
+        _group("staging", a.staging),
+        _criteria_section(a.transplant),
+        _single("metastasis", a.metastasis),
+        _single("recurrence", a.recurrence),
+        _listed("options", (_option_entry(o) for o in a.treatment_options)),
+        _summary_section(a.patient_summary, a.disclaimer),
+    )
+
+
+# ---------------------------------------------------------------- bottom line
+
+
+def _more(n: int, section: str) -> tuple[Chip, ...]:
+    if not n:
+        return ()
+    return (Chip(_L.bottom_line["more"].format(n=n, section=_L.section(section).title)),)
+
+
+def _see(text: str, missing: tuple[str, ...], section: str) -> str:
+    """A "cannot determine" that names no gap points to the section that explains it."""
+    if missing:
+        return text
+    return f"{text} ({_L.bottom_line['see'].format(section=_L.section(section).title)})"
+
+
+def _overdue(o: cards.OverdueView) -> str:
+    words = _L.bottom_line
+    when = [words["due"].format(date=o.due)] if o.due else []
+    if o.last_done is None:  # never done is more pressing than late
+        when.append(words["never_done"])
+    return f"{o.label} ({'; '.join(when)})" if when else o.label
+
+
+def _known(v: cards.ScoreView | cards.StageView, section: str) -> Chip:
+    if v.determined:
+        return Chip(f"{v.label} {v.text}")
+    return Chip(f"{v.label} {_see(v.text, v.missing, section)}", tone="cannot")
+
+
+def _bottom_line(a: Assessment) -> tuple[BottomLineRow, ...]:
+    """Five rows a clinician reads in ten seconds; each says "none" or "cannot determine" when it
+    has nothing to show, never nothing."""
+    b = cards.bottom_line(a)
+    words = _L.bottom_line
+    none = (Chip(_L.word("none")),)
+    alert = (
+        (Chip(b.alert.title, b.alert.badge, b.alert.tone), *_more(b.more_alerts, "alerts"))
+        if b.alert
+        else none
+    )
+    order = tuple(Chip(o.label, o.badge, o.tone) for o in b.orders) + _more(b.more_orders, "workup")
+    if b.overdue is None:
+        late: tuple[Chip, ...] = (
+            Chip(_see(b.overdue_text, a.surveillance.missing, "surveillance"), tone="cannot"),
+        )
+    else:
+        late = tuple(Chip(_overdue(o)) for o in b.overdue)
+    key_scores = tuple(_known(s, "scores") for s in b.scores)
+    stage = (_known(b.stage, "staging"),) if b.stage else ()
+    return (
+        BottomLineRow("alert", words["alert"], alert),
+        BottomLineRow("orders", words["orders"], order or none),
+        BottomLineRow("overdue", words["overdue"], late or none),
+        BottomLineRow("scores", words["scores"], key_scores or (Chip(CANNOT, tone="cannot"),)),
+        BottomLineRow("stage", words["stage"], stage or (Chip(CANNOT, tone="cannot"),)),
     )
 
 
@@ -548,22 +509,21 @@ def _patient(p: Mapping[str, JsonValue]) -> str:
 
 def build(assessment: Assessment) -> ReportView:
     """The report content for one assessment."""
-    # Without the bibliography, which may not resolve: an unknown citation id is shown as such
-    # rather than failing the report.
-    a = assessment.parts()
-    sections = _sections(a, assessment.disclaimer)
-    summary = _dict(a.get("patient_summary"))
-    lang = summary.get("lang")
+    sections = _sections(assessment)
     return ReportView(
         record_id=assessment.record_id,
-        patient=_patient(_dict(a.get("patient"))),
+        patient=_patient(assessment.patient),
         as_of=assessment.as_of.isoformat(),
-        as_of_note=AS_OF_SOURCE.get(assessment.as_of_source, assessment.as_of_source),
+        as_of_note=_L.as_of_source.get(assessment.as_of_source, assessment.as_of_source),
         knowledge_version=assessment.knowledge.version,
         hccwatch_version=__version__,
         disclaimer=assessment.disclaimer,
-        lang=lang if isinstance(lang, str) else "en",
+        lang=assessment.patient_summary.lang or "en",
+        bottom_line_title=_L.section("bottom_line").title,
+        bottom_line=_bottom_line(assessment),
         sections=sections,
+        # Without the bibliography, which may not resolve: an unknown citation id is shown as such
+        # rather than failing the report.
         sources=_sources(assessment, sections),
         unverified=_unverified(assessment),
     )

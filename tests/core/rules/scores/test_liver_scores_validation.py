@@ -31,11 +31,11 @@ from hccwatch.core.rules.scores.albi import albi
 from hccwatch.core.rules.scores.child_pugh import child_pugh
 from hccwatch.core.rules.scores.meld import meld, meld_3, meld_na
 from hccwatch.record.units import to_canonical
-from support import SHARED, context, record
+from support import context, record, requires_shared, shared_file
 
-VALIDATION = SHARED / "data" / "validation"
-VECTORS = VALIDATION / "calculator-vectors" / "liver_calculator_test_vectors.csv"
-ELDD = VALIDATION / "ameld" / "eldd.csv"
+# None when the shared data folder is absent: the tests reading them are then skipped (requires_shared).
+VECTORS = shared_file("data", "validation", "calculator-vectors", "liver_calculator_test_vectors.csv")
+ELDD = shared_file("data", "validation", "ameld", "eldd.csv")
 LAB_DATE = "2026-11-20"
 
 RULES: dict[str, tuple[Callable[[Context], Finding], str]] = {
@@ -118,7 +118,7 @@ class Vector:
 
 
 def _vectors() -> list[Vector]:
-    if not VECTORS.exists():
+    if VECTORS is None:
         return []
     with VECTORS.open(encoding="utf-8", newline="") as fh:
         return [
@@ -191,6 +191,7 @@ def _agrees(v: Vector, f: Finding) -> bool:
 # --- 1. calculator vectors ----------------------------------------------------------------------------
 
 
+@requires_shared
 @pytest.mark.parametrize("v", COMPARED, ids=lambda v: v.id)
 def test_vector_agrees_with_its_label(v: Vector) -> None:
     f = _run(v)
@@ -198,6 +199,7 @@ def test_vector_agrees_with_its_label(v: Vector) -> None:
     assert _agrees(v, f), f"{v.id}: expected {v.expected}, got {f.values} ({f.explanation})"
 
 
+@requires_shared
 @pytest.mark.parametrize("v", [v for v in COMPARED if v.calculator.startswith("MELD (")], ids=lambda v: v.id)
 def test_original_meld_rows_are_also_optn_rounded(v: Vector) -> None:
     # These labels are unrounded (transplantr reads "tenth decimal place" as 10 decimals); OPTN rounds.
@@ -206,6 +208,7 @@ def test_original_meld_rows_are_also_optn_rounded(v: Vector) -> None:
     assert f["value"] == int(Decimal(repr(v.expected / 10)).quantize(Decimal("0.1"), ROUND_HALF_UP) * 10)
 
 
+@requires_shared
 @pytest.mark.parametrize("v", NEEDS_CLINICAL, ids=lambda v: v.id)
 def test_child_pugh_rows_without_ascites_or_encephalopathy_are_null(v: Vector) -> None:
     # MedCalc-Bench labelled these as if the absent item were "none"; we refuse to guess. The class may
@@ -217,6 +220,7 @@ def test_child_pugh_rows_without_ascites_or_encephalopathy_are_null(v: Vector) -
         assert f["class"] == ("A" if v.expected <= 6 else "B" if v.expected <= 9 else "C")
 
 
+@requires_shared
 @pytest.mark.parametrize("vid", sorted(KNOWN_WRONG))
 def test_known_wrong_labels_get_our_recomputed_value(vid: str) -> None:
     v = next(v for v in ALL if v.id == vid)
@@ -227,11 +231,13 @@ def test_known_wrong_labels_get_our_recomputed_value(vid: str) -> None:
     assert f[key] != v.expected, f"{vid} now agrees with its label: drop it from KNOWN_WRONG"
 
 
+@requires_shared
 @pytest.mark.parametrize("v", [v for v in ALL if v.calculator in OTHER_FORMULA], ids=lambda v: v.id)
 def test_rows_of_other_formulas(v: Vector) -> None:
     pytest.skip(f"{v.calculator}: {OTHER_FORMULA[v.calculator]}")
 
 
+@requires_shared
 @pytest.mark.parametrize("v", [v for v in COMPARED if v.calculator != "Child-Pugh score"], ids=lambda v: v.id)
 def test_unstated_dialysis_and_age_are_not_assumed(v: Vector) -> None:
     # Without the label's assumptions (no dialysis, adult) the rule answers only when the gap cannot
@@ -246,9 +252,8 @@ def test_unstated_dialysis_and_age_are_not_assumed(v: Vector) -> None:
         assert strict[key] == lenient[key]
 
 
+@requires_shared
 def test_every_row_is_accounted_for() -> None:
-    if not ALL:
-        pytest.skip("shared validation data not present")
     kinds = Counter(
         "compared"
         if v in COMPARED
@@ -265,9 +270,8 @@ def test_every_row_is_accounted_for() -> None:
     assert kinds == {"compared": 66, "needs-clinical": 8, "known-wrong": 6, "other-formula": 24}
 
 
+@requires_shared
 def test_agreement_by_calculator() -> None:
-    if not ALL:
-        pytest.skip("shared validation data not present")
     agree = Counter(v.calculator for v in COMPARED if _agrees(v, _run(v)))
     assert agree == {
         "Child-Pugh score": 30,  # 20/20 MedCalc-Bench Verified + 10/10 relabel rows with both items known
@@ -281,7 +285,7 @@ def test_agreement_by_calculator() -> None:
 
 
 def _eldd_rows() -> list[dict[str, str]]:
-    if not ELDD.exists():
+    if ELDD is None:
         return []
     with ELDD.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -338,7 +342,7 @@ RANGES = {
 }
 
 
-@pytest.mark.skipif(not ELDD_RECORDS, reason="shared validation data not present")
+@requires_shared
 def test_eldd_every_score_is_null_with_gaps_or_in_range() -> None:
     problems = []
     for rec in ELDD_RECORDS:
@@ -355,7 +359,7 @@ def test_eldd_every_score_is_null_with_gaps_or_in_range() -> None:
     assert not problems, problems[:20]
 
 
-@pytest.mark.skipif(not ELDD_RECORDS, reason="shared validation data not present")
+@requires_shared
 def test_eldd_meld_equals_independent_recomputation() -> None:
     mismatches = [
         (rec.id, meld(context(rec))["value"], _independent_meld(rec))
@@ -365,7 +369,7 @@ def test_eldd_meld_equals_independent_recomputation() -> None:
     assert not mismatches, mismatches[:20]
 
 
-@pytest.mark.skipif(not ELDD_RECORDS, reason="shared validation data not present")
+@requires_shared
 def test_eldd_coverage() -> None:
     # Child-Pugh: the data set has no ascites/encephalopathy, so points are always null (class only
     # when certain). The MELD family is null only where a lab or the dialysis flag is missing.
