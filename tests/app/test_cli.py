@@ -127,7 +127,7 @@ GOOD = {"id": "bad", "sex": "female"}
         pytest.param({**GOOD, "ascites": "none"}, "bad.json: ascites: unknown field", id="unknown"),
         pytest.param(
             {**GOOD, "treatments": [{"type": "resection", "date": "2026-02-30"}]},
-            "bad.json: treatments[0].date: Input should be a valid date",
+            "bad.json: treatments[0].date: '2026-02-30' is not a calendar date",
             id="bad-date",
         ),
         pytest.param(
@@ -136,7 +136,7 @@ GOOD = {"id": "bad", "sex": "female"}
         pytest.param(
             '{"id": "a", "id": "b"}', "bad.json: key 'id' appears twice in one object", id="dup-key"
         ),
-        pytest.param("[]", "bad.json: a patient record must be a JSON object, not list", id="array"),
+        pytest.param("[]", "bad.json: a patient record must be a JSON object ({...}), got []", id="array"),
         pytest.param("", "bad.json: empty input", id="empty"),
     ],
 )
