@@ -8,12 +8,15 @@ file and still go on with the others.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError
+from hccwatch.record.messages import describe
 from hccwatch.record.model import PatientRecord, parse_record
 
 __all__ = ["STDIN", "Loaded", "Source", "expand", "load", "load_all"]
@@ -40,8 +43,13 @@ class Source:
     problem: str | None = None
 
 
-class _DuplicateKeyError(ValueError):
-    pass
+class _RefusedJsonError(ValueError):
+    """JSON that is well formed but cannot be a record (repeated key, NaN, a huge number)."""
+
+
+# A JSON integer longer than this is no clinical value; refusing it keeps Python's own limit on
+# long integers (4,300 digits) from turning a bad file into a crash.
+_MAX_NUMBER_CHARS = 30
 
 
 def expand(inputs: Sequence[str]) -> list[Source]:
@@ -69,20 +77,48 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKeyError(f"key {key!r} appears twice in one object")
+            raise _RefusedJsonError(f"key {describe(key)} appears twice in one object")
         out[key] = value
     return out
+
+
+def _int(text: str) -> int:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _RefusedJsonError(f"a number of {len(text)} digits is not a plausible value")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text) if len(text) <= _MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):
+        raise _RefusedJsonError(f"the number {describe(text)} is too large to be a value")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise _RefusedJsonError(f"{name} is not a number JSON allows; write null for an unknown value")
 
 
 def _decode(name: str, text: str) -> tuple[Any, tuple[str, ...]]:
     if not text.strip():
         return None, (f"{name}: empty input, expected one JSON object (a patient record)",)
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates), ()
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=_constant,
+        )
     except json.JSONDecodeError as exc:
         return None, (f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",)
-    except _DuplicateKeyError as exc:
+    except _RefusedJsonError as exc:
         return None, (f"{name}: {exc}",)
+    except RecursionError:
+        # The decoder recurses per level; deeper than Python allows is no patient record. Less
+        # deep nesting is refused by parse_record, naming the field.
+        return None, (f"{name}: nested too deeply to be a patient record",)
+    return data, ()
 
 
 def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, tuple[str, ...]]:
@@ -97,8 +133,8 @@ def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, 
         return None, (f"{source.name}: cannot be read ({exc.strerror or exc})",)
 
 
-def load(source: Source, read_stdin: Callable[[], bytes]) -> Loaded:
-    """Read, decode and validate one source."""
+def load(source: Source, read_stdin: Callable[[], bytes], knowledge: Knowledge | None = None) -> Loaded:
+    """Read, decode and validate one source (with ``knowledge``, default the packaged one)."""
     text, problems = _read(source, read_stdin)
     if text is None:
         return Loaded(source.name, None, problems)
@@ -106,12 +142,14 @@ def load(source: Source, read_stdin: Callable[[], bytes]) -> Loaded:
     if problems:
         return Loaded(source.name, None, problems)
     try:
-        return Loaded(source.name, parse_record(data))
+        return Loaded(source.name, parse_record(data, knowledge=knowledge))
     except InvalidRecordError as exc:
         return Loaded(source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems))
 
 
-def load_all(inputs: Sequence[str], read_stdin: Callable[[], bytes]) -> Iterator[Loaded]:
+def load_all(
+    inputs: Sequence[str], read_stdin: Callable[[], bytes], knowledge: Knowledge | None = None
+) -> Iterator[Loaded]:
     """Each input in turn (lazily, so output can stream while later files are read)."""
     for source in expand(inputs):
-        yield load(source, read_stdin)
+        yield load(source, read_stdin, knowledge)
