@@ -312,3 +312,11 @@ def test_many_problems_are_all_listed_but_the_message_stays_short() -> None:
         parse_record({"id": "x", "labs": labs})
     assert len(info.value.problems) == 500
     assert "and 490 more" in str(info.value) and len(str(info.value)) < 2000
+
+
+def test_a_fhir_resource_is_named_as_such_in_one_problem() -> None:
+    problems = _problems({"resourceType": "Patient", "id": "example", "gender": "male"})
+    assert problems == [
+        "a FHIR 'Patient' resource, not an hccwatch patient record "
+        "(`hccwatch schema` describes the record; FHIR must be mapped to it first)"
+    ]

@@ -71,20 +71,24 @@ def describe(value: Any) -> str:
 
 
 def oversized(data: Any) -> tuple[str, str] | None:
-    """The first place where ``data`` nests too deep or holds a huge integer, with why."""
+    """The first place where ``data`` nests too deep or holds a huge integer, with why.
+
+    One pass over the containers only (a record has thousands of scalars, not of tables), so
+    the guard costs little next to validation itself.
+    """
     stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
     while stack:
-        value, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            return where(path[:MAX_DEPTH]), f"nested more than {MAX_DEPTH} levels deep"
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-            return where(path), f"{describe(value)} is not a plausible value"
-        if isinstance(value, Mapping):
-            stack.extend((v, (*path, str(k))) for k, v in value.items())
-        elif isinstance(value, list | tuple):
-            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, dict | list | tuple):
+                inner = (*path, key if isinstance(key, int) else str(key))
+                if len(inner) > MAX_DEPTH:
+                    return where(inner[:MAX_DEPTH]), f"nested more than {MAX_DEPTH} levels deep"
+                stack.append((value, inner))
+            elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+                at = (*path, key if isinstance(key, int) else str(key))
+                return where(at), f"{describe(value)} is not a plausible value"
     return None
 
 
@@ -147,6 +151,8 @@ def human_message(error: Mapping[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return "required, but missing"
+    if kind == "invalid_key":
+        return f"a field name must be text, got {given}"
     if kind == "extra_forbidden":
         return "unknown field (a misspelling? `hccwatch schema` lists the fields)"
     if kind in _EXPECTED:

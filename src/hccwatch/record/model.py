@@ -502,6 +502,15 @@ def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRec
     """
     if not isinstance(data, Mapping):
         raise InvalidRecordError(f"a patient record must be a JSON object ({{...}}), got {describe(data)}")
+    resource = data.get("resourceType")
+    if isinstance(resource, str):
+        # One clear line instead of one "unknown field" per FHIR element.
+        problem = (
+            f"a FHIR {describe(resource)} resource, not an hccwatch patient record "
+            "(`hccwatch schema` describes the record; FHIR must be mapped to it first)"
+        )
+        raise InvalidRecordError(problem, problems=[problem])
+    data = dict(data)
     found = oversized(data)
     if found is not None:
         path, why = found
@@ -509,7 +518,7 @@ def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRec
         raise InvalidRecordError(f"record is invalid: {problem}", problems=[problem])
     tables = boundary_tables(knowledge)
     try:
-        return PatientRecord.model_validate(dict(data), context={_TABLES: tables})
+        return PatientRecord.model_validate(data, context={_TABLES: tables})
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
