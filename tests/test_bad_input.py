@@ -70,6 +70,31 @@ HOSTILE_SCALARS: list[Any] = [
 HOSTILE = st.sampled_from(HOSTILE_SCALARS) | st.sampled_from(
     [list, dict, lambda: [None], lambda: {"": None}, lambda: _deep(30), lambda: _deep(3000)]
 ).map(lambda make: make())
+# The edges of the plausibility bounds (knowledge plausibility.*) and values next to zero: a
+# record that passes the boundary must still give finite, strict JSON.
+EDGE_NUMBERS = [
+    0,
+    0.0,
+    5e-324,
+    1e-300,
+    0.05,
+    0.1,
+    0.5,
+    1,
+    4,
+    7,
+    20,
+    30,
+    40,
+    80,
+    90,
+    100,
+    120,
+    200,
+    3000,
+    5e6,
+    1e7,
+]
 EDGE_DATES = ["1900-01-01", "1900-01-02", "1999-12-31", "2000-02-29", "2099-12-31", "2100-12-31"]
 
 
@@ -96,8 +121,12 @@ def mutated(draw: st.DrawFn) -> Any:
         if not paths:
             break
         node, key = draw(st.sampled_from(paths))
-        action = draw(st.sampled_from(["hostile", "edge_date", "delete", "add", "wrap", "duplicate"]))
-        if action == "hostile":
+        action = draw(
+            st.sampled_from(["edge_number", "hostile", "edge_date", "delete", "add", "wrap", "duplicate"])
+        )
+        if action == "edge_number" and isinstance(node[key], int | float) and not isinstance(node[key], bool):
+            node[key] = draw(st.sampled_from(EDGE_NUMBERS))
+        elif action == "hostile":
             node[key] = draw(HOSTILE)
         elif action == "edge_date":
             node[key] = draw(st.sampled_from(EDGE_DATES))
