@@ -320,3 +320,30 @@ def test_a_fhir_resource_is_named_as_such_in_one_problem() -> None:
         "a FHIR 'Patient' resource, not an hccwatch patient record "
         "(`hccwatch schema` describes the record; FHIR must be mapped to it first)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": "x", "dcp_mau_ml": 1e300}, "dcp_mau_ml: DCP 1e+300 mAU/mL is not physiologically plausible"),
+        (
+            {"id": "x", "explant": {"largest_viable_cm": 500}},
+            "explant.largest_viable_cm: largest viable tumour 500 cm",
+        ),
+        (
+            {"id": "x", "explant": {"viable_count": 10**12}},
+            "explant.viable_count: viable nodule count 1000000000000",
+        ),
+        ({"id": "x", "metastatic_sites": [{"site": "lung", "count": 5000}]}, "metastatic_sites[0].count"),
+    ],
+)
+def test_sizes_and_counts_beyond_the_plausibility_bounds_are_refused(
+    data: dict[str, Any], expected: str
+) -> None:
+    problems = _problems(data)
+    assert any(expected in p for p in problems), problems
+
+
+def test_an_explant_without_viable_tumour_is_accepted() -> None:
+    explant = parse_record({"id": "x", "explant": {"largest_viable_cm": 0, "viable_count": 0}}).explant
+    assert explant is not None and explant.largest_viable_cm == 0

@@ -203,8 +203,9 @@ def _check_range(tables: BoundaryTables, key: str, value: float, what: str) -> f
     bounds = tables.range(key)
     if not bounds.contains(value):
         unit = f" {bounds.unit}" if bounds.unit and bounds.unit != "1" else ""
+        shown = str(value) if isinstance(value, int) else f"{value:g}"
         raise ValueError(
-            f"{what} {value:g}{unit} is not physiologically plausible (expected {bounds.describe()})"
+            f"{what} {shown}{unit} is not physiologically plausible (expected {bounds.describe()})"
         )
     return value
 
@@ -321,6 +322,11 @@ class ImagingLesion(_Model):
     def _plausible_size(cls, v: float | None, info: ValidationInfo) -> float | None:
         return None if v is None else _check_range(_tables(info), "tumor_size_cm", v, "lesion size")
 
+    @field_validator("count")
+    @classmethod
+    def _plausible_count(cls, v: int, info: ValidationInfo) -> int:
+        return int(_check_range(_tables(info), "lesion_count", v, "lesion count"))
+
 
 class Imaging(_Model):
     date: Date
@@ -361,6 +367,11 @@ class MetastaticSite(_Model):
     date: Date | None = None
     resectable: Bool | None = None
 
+    @field_validator("count")
+    @classmethod
+    def _plausible_count(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return None if v is None else int(_check_range(_tables(info), "lesion_count", v, "metastasis count"))
+
 
 class Explant(_Model):
     """Explant pathology after transplant (RETREAT inputs)."""
@@ -368,6 +379,22 @@ class Explant(_Model):
     largest_viable_cm: Num | None = Field(default=None, ge=0)
     viable_count: Int | None = Field(default=None, ge=0)
     microvascular_invasion: Bool | None = None
+
+    @field_validator("largest_viable_cm")
+    @classmethod
+    def _plausible_size(cls, v: float | None, info: ValidationInfo) -> float | None:
+        # 0 means no viable tumour, so only the upper bound of a tumour size applies.
+        bounds = _tables(info).range("tumor_size_cm")
+        if v is not None and v > bounds.high:
+            raise ValueError(f"largest viable tumour {v:g} cm is not plausible (at most {bounds.high:g} cm)")
+        return v
+
+    @field_validator("viable_count")
+    @classmethod
+    def _plausible_count(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return (
+            None if v is None else int(_check_range(_tables(info), "lesion_count", v, "viable nodule count"))
+        )
 
 
 class PatientRecord(_Model):
@@ -430,6 +457,11 @@ class PatientRecord(_Model):
         if v is not None and v not in available:
             raise ValueError(f"unknown surveillance profile {describe(v)}; available: {', '.join(available)}")
         return v
+
+    @field_validator("dcp_mau_ml")
+    @classmethod
+    def _plausible_dcp(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return None if v is None else _check_range(_tables(info), "dcp", v, "DCP")
 
     @field_validator("age")
     @classmethod

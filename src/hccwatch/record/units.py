@@ -34,7 +34,7 @@ __all__ = [
 LAB_TESTS = ("afp", "bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets", "dcp", "afp_l3")
 
 # Plausibility entries that are not lab tests, read by the record model.
-RANGE_KEYS = ("tumor_size_cm", "age_years")
+RANGE_KEYS = ("tumor_size_cm", "age_years", "lesion_count")
 DATE_YEARS_KEY = "plausibility.date_years"
 
 # Spellings seen in EHR exports and FHIR (UCUM) mapped to one display form per unit.
