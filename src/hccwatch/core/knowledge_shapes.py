@@ -6,9 +6,10 @@ shapes a rule relies on are checked at load, by conventions the TOML already fol
 extra key in the files):
 
 - every value is JSON-shaped (no TOML dates), every number finite, nesting shallow;
-- a key (an entry's last name or a key inside a table) that ends in a unit suffix
-  (``_cm``, ``_ng_ml``, ``_months``...) or is a band bound (``min``, ``upto``, ``points``...)
-  holds a number, a list of numbers or (for an entry) a band table;
+- a key (an entry's last name or a key inside a table) that ends in a unit or count suffix
+  (``_cm``, ``_ng_ml``, ``_months``, ``_points``, ``_decimals``...) or is a band bound
+  (``min``, ``upto``, ``points``, ``scale``...) holds a number, a list of numbers or a band
+  table;
 - an entry with a ``unit`` holds numbers, not text or true/false;
 - a band table (a list of tables) keeps each column one kind (number, text or true/false),
   its bounds (``min``/``above``/``upto``) strictly increase, and only its last row may be
@@ -43,8 +44,11 @@ _UNIT_SUFFIXES = (
     "_years",
     "_hours",
     "_percent",
+    # counts
+    "_decimals",
+    "_points",
 )
-_BOUND_KEYS = frozenset({"min", "max", "above", "below", "upto", "points", "max_sum", "max_nodules"})
+_BOUND_KEYS = frozenset({"min", "max", "above", "below", "upto", "points", "max_sum", "max_nodules", "scale"})
 # Columns whose values order the rows of a band table.
 _ORDER_KEYS = ("min", "above", "upto")
 _MAX_DEPTH = 8
