@@ -145,6 +145,8 @@ def test_a_non_object_record_is_an_invalid_record(bad: Any) -> None:
         ({"as_of": "2026-01-01", "lang": "fr"}, "no patient texts for language 'fr'"),
         ({"as_of": "2026-01-01", "profile": "weekly"}, "unknown surveillance profile 'weekly'"),
         ({"as_of": "1950-01-01"}, "before the patient's birth_date"),
+        ({"as_of": "2026-01-01", "lang": None}, "no patient texts for language null"),
+        ({"as_of": "2026-01-01", "knowledge": "2026.1.0"}, "knowledge must be a Knowledge"),
     ],
 )
 def test_usage_errors_have_their_own_type(kwargs: dict[str, Any], message: str) -> None:

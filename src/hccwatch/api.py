@@ -70,6 +70,8 @@ def assess(
         InvalidRecordError: the record cannot be read; each problem names its field.
         UsageError: ``as_of``, ``lang`` or ``profile`` is not one hccwatch can use.
     """
+    if knowledge is not None and not isinstance(knowledge, Knowledge):
+        raise UsageError(f"knowledge must be a Knowledge (see load_knowledge), got {describe(knowledge)}")
     k = knowledge if knowledge is not None else default_knowledge()
     tables = boundary_tables(k)
     if not isinstance(lang, str) or lang not in k.languages:
