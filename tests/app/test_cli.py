@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hccwatch import PatientRecord, assess, default_knowledge
-from hccwatch.app import cli
+from hccwatch.app import cli, io
 from hccwatch.app.cli import main
 from support import AS_OF, EXAMPLES
 
@@ -326,4 +326,16 @@ def test_as_of_before_birth_is_named_for_that_record(tmp_path: Path) -> None:
     result = _cli("assess", young, MAN, "--as-of", "2019-06-01", "--format", "json")
     assert result.exit_code == 2
     assert f"{young}: as_of 2019-06-01 (given) is before the patient's birth_date" in result.stderr
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_a_file_too_large_to_be_a_record_is_named_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = MAN.stat().st_size
+    monkeypatch.setattr(io, "MAX_RECORD_BYTES", limit)
+    big = write(tmp_path, "big.json", {"id": "big", "note": "x" * limit})
+    result = _cli("assess", big, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 2
+    assert f"{big}: larger than" in result.stderr
     assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"

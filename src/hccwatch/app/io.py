@@ -19,7 +19,7 @@ from hccwatch.errors import InvalidRecordError
 from hccwatch.record.messages import describe
 from hccwatch.record.model import PatientRecord, parse_record
 
-__all__ = ["STDIN", "Loaded", "Source", "expand", "load", "load_all"]
+__all__ = ["MAX_RECORD_BYTES", "STDIN", "Loaded", "Source", "expand", "load", "load_all"]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -47,6 +47,9 @@ class _RefusedJsonError(ValueError):
     """JSON that is well formed but cannot be a record (repeated key, NaN, a huge number)."""
 
 
+# One record with ten thousand labs is about 1 MB; a file fifty times larger is an export of
+# many patients or not a record at all, and is refused before it is read into memory.
+MAX_RECORD_BYTES = 50_000_000
 # A JSON integer longer than this is no clinical value; refusing it keeps Python's own limit on
 # long integers (4,300 digits) from turning a bad file into a crash.
 _MAX_NUMBER_CHARS = 30
@@ -121,11 +124,19 @@ def _decode(name: str, text: str) -> tuple[Any, tuple[str, ...]]:
     return data, ()
 
 
+def _too_large() -> str:
+    return f"larger than {MAX_RECORD_BYTES // 1_000_000} MB, too large to be one patient record"
+
+
 def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, tuple[str, ...]]:
     if source.problem is not None:
         return None, (f"{source.name}: {source.problem}",)
     try:
+        if source.path is not None and source.path.stat().st_size > MAX_RECORD_BYTES:
+            return None, (f"{source.name}: {_too_large()}",)
         data = read_stdin() if source.path is None else source.path.read_bytes()
+        if len(data) > MAX_RECORD_BYTES:
+            return None, (f"{source.name}: {_too_large()}",)
         return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError as exc:
         return None, (f"{source.name}: not UTF-8 text (byte {exc.start})",)
