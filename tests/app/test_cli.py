@@ -339,3 +339,31 @@ def test_a_file_too_large_to_be_a_record_is_named_without_reading_it(
     assert result.exit_code == 2
     assert f"{big}: larger than" in result.stderr
     assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_an_input_name_the_system_cannot_look_up_is_named_and_the_rest_assessed() -> None:
+    result = _cli("assess", "x" * 5000, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("x" * 77 + "...: cannot be read")
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_a_bug_while_reading_one_input_loses_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = cli.load
+
+    def broken(source: io.Source, *args: Any) -> io.Loaded:
+        if source.name.endswith("bug.json"):
+            raise RuntimeError("boom")
+        return real(source, *args)
+
+    monkeypatch.setattr(cli, "load", broken)
+    bug = write(tmp_path, "bug.json", {"id": "bug"})
+    result = _cli("assess", bug, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 1
+    assert (
+        f"{bug}: internal error, a bug in hccwatch rather than in the record: RuntimeError('boom')"
+        in result.stderr
+    )
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"

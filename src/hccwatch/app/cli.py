@@ -13,12 +13,11 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import click
 
 from hccwatch.api import assess
-from hccwatch.app.io import STDIN, load_all
+from hccwatch.app.io import expand, is_directory, load
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
@@ -136,7 +135,7 @@ def assess_command(
     Several records with --format json print JSON Lines (one compact object per record).
     Exit code 2: an input could not be read (the others are still assessed); 1: a bug.
     """
-    compact = fmt == "json" and (len(inputs) > 1 or any(i != STDIN and Path(i).is_dir() for i in inputs))
+    compact = fmt == "json" and (len(inputs) > 1 or any(is_directory(i) for i in inputs))
     pages: list[Assessment] = []
     printed = 0
     failed: set[int] = set()
@@ -173,15 +172,12 @@ def _assessments(
     inputs: tuple[str, ...], as_of: dt.date | None, lang: str, profile: str | None
 ) -> Iterator[tuple[str, Assessment | None, int]]:
     """Each input's assessment, or None and the exit code it deserves (the problem is printed)."""
-    sources = iter(load_all(inputs, read_stdin=_read_stdin))
-    while True:
+    for source in expand(inputs):
         try:
-            loaded = next(sources)
-        except StopIteration:
-            return
-        except Exception as exc:  # a reading bug: name it and go on with the next input
-            _bug("an input", exc)
-            yield "an input", None, EXIT_BUG
+            loaded = load(source, _read_stdin)
+        except Exception as exc:  # a reading bug: name the input and go on with the next one
+            _bug(source.name, exc)
+            yield source.name, None, EXIT_BUG
             continue
         if loaded.record is None:
             for problem in loaded.problems:

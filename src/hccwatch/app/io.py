@@ -19,10 +19,12 @@ from hccwatch.errors import InvalidRecordError
 from hccwatch.record.messages import describe
 from hccwatch.record.model import PatientRecord, parse_record
 
-__all__ = ["MAX_RECORD_BYTES", "STDIN", "Loaded", "Source", "expand", "load", "load_all"]
+__all__ = ["MAX_RECORD_BYTES", "STDIN", "Loaded", "Source", "expand", "is_directory", "load", "load_all"]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+# An input name that cannot be looked up is echoed at most this long.
+_MAX_NAME_ECHO = 80
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,36 @@ def expand(inputs: Sequence[str]) -> list[Source]:
         if raw == STDIN:
             out.append(Source(STDIN_NAME, None))
             continue
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.glob("*.json") if p.is_file())
-            if not files:
-                out.append(Source(raw, path, "directory holds no *.json record"))
-            out.extend(Source(str(p), p) for p in files)
-        elif path.exists():
-            out.append(Source(raw, path))
-        else:
-            out.append(Source(raw, path, "no such file or directory"))
+        try:
+            out.extend(_expand_one(raw))
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a permission
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            out.append(Source(_shortened(raw), None, f"cannot be read ({reason})"))
     return out
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= _MAX_NAME_ECHO else name[: _MAX_NAME_ECHO - 3] + "..."
+
+
+def is_directory(raw: str) -> bool:
+    """Whether ``raw`` names a directory (False for names the system cannot even look up)."""
+    try:
+        return raw != STDIN and Path(raw).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _expand_one(raw: str) -> list[Source]:
+    path = Path(raw)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+        if not files:
+            return [Source(raw, path, "directory holds no *.json record")]
+        return [Source(str(p), p) for p in files]
+    if path.exists():
+        return [Source(raw, path)]
+    return [Source(raw, path, "no such file or directory")]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
