@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import click
 
 from hccwatch.api import assess
-from hccwatch.app.io import expand, is_directory, load
+from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
@@ -89,7 +89,7 @@ def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 def _read_stdin() -> bytes:
     # Looked up only when "-" is given: a run without standard input must not fail otherwise.
-    return sys.stdin.buffer.read()
+    return sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
 
 
 def _problem(message: str) -> None:

@@ -153,9 +153,12 @@ def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, 
     if source.problem is not None:
         return None, (f"{source.name}: {source.problem}",)
     try:
-        if source.path is not None and source.path.stat().st_size > MAX_RECORD_BYTES:
-            return None, (f"{source.name}: {_too_large()}",)
-        data = read_stdin() if source.path is None else source.path.read_bytes()
+        if source.path is None:
+            data = read_stdin()
+        else:
+            # Read at most one byte past the limit: a device or endless pipe must not fill memory.
+            with source.path.open("rb") as stream:
+                data = stream.read(MAX_RECORD_BYTES + 1)
         if len(data) > MAX_RECORD_BYTES:
             return None, (f"{source.name}: {_too_large()}",)
         return data.decode("utf-8-sig"), ()
