@@ -158,7 +158,7 @@ def _normalise_segment(v: Any) -> str | None:
     return text
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _date(v: Any, info: ValidationInfo) -> Any:
