@@ -35,17 +35,6 @@ def _as_date(value: object, tables: BoundaryTables) -> dt.date:
     return value
 
 
-def _record(record: object, k: Knowledge) -> PatientRecord:
-    """The record validated with ``k``: the boundary must convert with the rules' knowledge."""
-    if isinstance(record, PatientRecord):
-        if record.knowledge is k:
-            return record
-        # Converted with another knowledge base (or built by hand): convert again from the
-        # values as given, which the record keeps, rather than mix two knowledge versions.
-        return parse_record(record.model_dump(mode="json"), knowledge=k)
-    return parse_record(record, knowledge=k)
-
-
 def assess(
     record: PatientRecord | Mapping[str, Any],
     as_of: dt.date | str | None = None,
@@ -84,7 +73,7 @@ def assess(
         )
     # The arguments are checked before the record, so a usage error is reported once, not per record.
     when_given = None if as_of is None else _as_date(as_of, tables)
-    rec = _record(record, k)
+    rec = parse_record(record, knowledge=k)
     if when_given is not None:
         when, source = when_given, "given"
     elif rec.as_of is not None:

@@ -347,3 +347,13 @@ def test_sizes_and_counts_beyond_the_plausibility_bounds_are_refused(
 def test_an_explant_without_viable_tumour_is_accepted() -> None:
     explant = parse_record({"id": "x", "explant": {"largest_viable_cm": 0, "viable_count": 0}}).explant
     assert explant is not None and explant.largest_viable_cm == 0
+
+
+def test_a_parsed_record_is_kept_with_its_own_knowledge_base() -> None:
+    rec = parse_record({"id": "x"})
+    assert parse_record(rec) is rec
+
+
+def test_something_json_cannot_hold_is_refused_without_a_class_name() -> None:
+    problems = _problems({"id": "x", "labs": [object()]})
+    assert problems == ["labs[0]: expected an object ({...}), got a value that JSON cannot hold"]

@@ -67,7 +67,7 @@ def describe(value: Any) -> str:
         items = [_scalar(v) or "..." for v in list(value[:6])]
         more = ", ..." if len(value) > len(items) else ""
         return _short("[" + ", ".join(items) + more + "]")
-    return f"a value of an unexpected kind ({_short(type(value).__name__)})"
+    return "a value that JSON cannot hold"
 
 
 def oversized(data: Any) -> tuple[str, str] | None:

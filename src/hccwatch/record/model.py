@@ -524,7 +524,7 @@ _SHOWN_PROBLEMS = 10
 
 
 def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRecord:
-    """Validate a decoded JSON object into a :class:`PatientRecord`.
+    """Validate a decoded JSON object (or a :class:`PatientRecord`) into a :class:`PatientRecord`.
 
     Units are converted, and values and dates judged plausible, with ``knowledge`` (default:
     the packaged knowledge base), the same knowledge the rules should then read.
@@ -532,6 +532,12 @@ def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRec
     Raises:
         InvalidRecordError: with one problem per offending field, each naming the field.
     """
+    if isinstance(data, PatientRecord):
+        # Already validated: kept if converted with this knowledge base, else converted again
+        # from the values as given (the record keeps them), never mixing two knowledge versions.
+        if data.knowledge is boundary_tables(knowledge).knowledge:
+            return data
+        data = data.model_dump(mode="json")
     if not isinstance(data, Mapping):
         raise InvalidRecordError(f"a patient record must be a JSON object ({{...}}), got {describe(data)}")
     resource = data.get("resourceType")
