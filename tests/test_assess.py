@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -9,7 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from hccwatch import Assessment, assess, parse_record
+from hccwatch import (
+    Assessment,
+    InvalidRecordError,
+    Knowledge,
+    UsageError,
+    assess,
+    default_knowledge,
+    parse_record,
+)
 from strategies import records
 
 CONTRACT_PATHS = [
@@ -104,7 +113,7 @@ def test_as_of_precedence() -> None:
 
 
 def test_bad_as_of_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="not a date"):
+    with pytest.raises(UsageError, match="not a date"):
         assess({"id": "p"}, as_of="24/11/2026")
 
 
@@ -113,5 +122,83 @@ def test_assessment_type() -> None:
 
 
 def test_unknown_language_is_refused() -> None:
-    with pytest.raises(ValueError, match="no patient texts"):
+    with pytest.raises(UsageError, match="no patient texts"):
         assess({"id": "p"}, as_of="2026-01-01", lang="fr")
+
+
+# ---------------------------------------------------------------- usage errors and non-records
+
+
+@pytest.mark.parametrize("bad", [[], [{"id": "p"}], 3, 2.5, None, "p", True])
+def test_a_non_object_record_is_an_invalid_record(bad: Any) -> None:
+    with pytest.raises(InvalidRecordError, match="must be a JSON object"):
+        assess(bad, as_of="2026-01-01")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"as_of": "24/11/2026"}, "not a date"),
+        ({"as_of": 20261124}, "as_of must be a date"),
+        ({"as_of": "9999-12-31"}, "outside the plausible dates"),
+        ({"as_of": dt.date(1, 1, 1)}, "outside the plausible dates"),
+        ({"as_of": "2026-01-01", "lang": "fr"}, "no patient texts for language 'fr'"),
+        ({"as_of": "2026-01-01", "profile": "weekly"}, "unknown surveillance profile 'weekly'"),
+        ({"as_of": "1950-01-01"}, "before the patient's birth_date"),
+        ({"as_of": "2026-01-01", "lang": None}, "no patient texts for language null"),
+        ({"as_of": "2026-01-01", "knowledge": "2026.1.0"}, "knowledge must be a Knowledge"),
+    ],
+)
+def test_usage_errors_have_their_own_type(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        assess({"id": "p", "birth_date": "1960-05-05"}, **kwargs)
+
+
+def test_a_usage_error_is_reported_before_the_record_is_read() -> None:
+    # One bad --lang must not be reported as a problem of every record.
+    with pytest.raises(UsageError):
+        assess({"id": ""}, as_of="2026-01-01", lang="xx")
+
+
+# ---------------------------------------------------------------- one knowledge base end to end
+
+
+def _knowledge_with_afp_iu_factor(factor: float) -> Knowledge:
+    k = default_knowledge()
+    entry = k.entry("units.afp")
+    assert isinstance(entry.value, dict) and isinstance(entry.value["convert"], dict)
+    convert = {**entry.value["convert"], "IU/mL": ["multiply", factor]}
+    value = {**entry.value, "convert": convert}
+    entries = {**k.entries, "units.afp": dataclasses.replace(entry, value=value)}
+    return dataclasses.replace(k, version="9999.0.0-test", entries=entries)
+
+
+def _latest_afp(a: Assessment) -> float:
+    latest = a.to_dict()["afp"]["latest"]
+    assert isinstance(latest, dict) and isinstance(latest["value"], float)
+    return latest["value"]
+
+
+AFP_IU = {
+    "id": "p",
+    "labs": [{"test": "afp", "value": 100, "unit": "IU/mL", "date": "2026-01-01"}],
+}
+
+
+def test_the_record_boundary_converts_with_the_knowledge_the_rules_read() -> None:
+    k = _knowledge_with_afp_iu_factor(2.0)
+    a = assess(AFP_IU, as_of="2026-02-01", knowledge=k)
+    assert a.to_dict()["knowledge_version"] == "9999.0.0-test"
+    assert _latest_afp(a) == pytest.approx(200.0)
+    packaged = assess(AFP_IU, as_of="2026-02-01")
+    assert _latest_afp(packaged) == pytest.approx(121.0)  # WHO IS 72/225: 1 IU/mL = 1.21 ng/mL
+
+
+def test_a_record_parsed_with_another_knowledge_base_is_converted_again() -> None:
+    k = _knowledge_with_afp_iu_factor(2.0)
+    rec = parse_record(AFP_IU)
+    assert rec.knowledge is default_knowledge()
+    a = assess(rec, as_of="2026-02-01", knowledge=k)
+    assert _latest_afp(a) == pytest.approx(200.0)
+    again = parse_record(AFP_IU, knowledge=k)
+    assert again.knowledge is k and again.labs[0].canonical.value == pytest.approx(200.0)

@@ -5,6 +5,8 @@
     HccwatchError                 anything hccwatch refuses, with a message for a person
     ├── InvalidRecordError        a patient record that cannot be read as given
     │   └── UnitError             a unit hccwatch does not know for that quantity
+    ├── UsageError                a request hccwatch cannot serve: unknown language or
+    │                             profile, an evaluation date that is not a plausible date
     └── KnowledgeError            the knowledge base is inconsistent (a bug, not user input)
 
 A rule never raises for missing clinical data: it answers "cannot determine" and names
@@ -13,7 +15,7 @@ what is missing. These exceptions are for input that cannot be trusted at all.
 
 from __future__ import annotations
 
-__all__ = ["HccwatchError", "InvalidRecordError", "KnowledgeError", "UnitError"]
+__all__ = ["HccwatchError", "InvalidRecordError", "KnowledgeError", "UnitError", "UsageError"]
 
 
 class HccwatchError(Exception):
@@ -30,6 +32,10 @@ class InvalidRecordError(HccwatchError):
 
 class UnitError(InvalidRecordError):
     """A lab value came with a unit hccwatch cannot convert."""
+
+
+class UsageError(HccwatchError):
+    """An argument of the call (not the record) is wrong: language, profile, evaluation date."""
 
 
 class KnowledgeError(HccwatchError):

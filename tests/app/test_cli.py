@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from hccwatch import PatientRecord, assess, default_knowledge
+from hccwatch.app import cli, io
+from hccwatch.app.cli import main
 from support import AS_OF, EXAMPLES
 
 _SCRIPT = Path(sys.executable).with_name("hccwatch")
@@ -127,7 +132,7 @@ GOOD = {"id": "bad", "sex": "female"}
         pytest.param({**GOOD, "ascites": "none"}, "bad.json: ascites: unknown field", id="unknown"),
         pytest.param(
             {**GOOD, "treatments": [{"type": "resection", "date": "2026-02-30"}]},
-            "bad.json: treatments[0].date: Input should be a valid date",
+            "bad.json: treatments[0].date: '2026-02-30' is not a calendar date",
             id="bad-date",
         ),
         pytest.param(
@@ -136,7 +141,7 @@ GOOD = {"id": "bad", "sex": "female"}
         pytest.param(
             '{"id": "a", "id": "b"}', "bad.json: key 'id' appears twice in one object", id="dup-key"
         ),
-        pytest.param("[]", "bad.json: a patient record must be a JSON object, not list", id="array"),
+        pytest.param("[]", "bad.json: a patient record must be a JSON object ({...}), got []", id="array"),
         pytest.param("", "bad.json: empty input", id="empty"),
     ],
 )
@@ -232,3 +237,133 @@ def test_unknown_profile_in_a_record_names_the_field(tmp_path: Path) -> None:
     result = run("assess", str(bad))
     assert result.returncode == 2
     assert "surveillance_profile: unknown surveillance profile 'weekly'" in result.stderr
+
+
+# ---------------------------------------------------------------- hostile files, in-process (CliRunner)
+
+HOSTILE = [
+    pytest.param('{"id": "a", "age": ' + "9" * 5000 + "}", "a number of 5000 digits", id="huge-int"),
+    pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="deep-json"),
+    pytest.param('{"id": "a", "liver": ' + '{"a": ' * 40 + "1" + "}" * 41, "nested more than", id="nested"),
+    pytest.param(b'{"id": "\xff\xfe"}', "not UTF-8 text", id="not-utf8"),
+    pytest.param('"a record"', "must be a JSON object ({...}), got 'a record'", id="string"),
+    pytest.param('{"id": "a", "dcp_mau_ml": NaN}', "NaN is not a number JSON allows", id="nan"),
+    pytest.param('{"id": "a", "dcp_mau_ml": Infinity}', "Infinity is not a number", id="infinity"),
+    pytest.param('{"id": "a", "dcp_mau_ml": 1e999}', "too large to be a value", id="overflow"),
+    pytest.param('{"id": "a", "age": true}', "age: expected a whole number, got true", id="bool-age"),
+    pytest.param(
+        '{"id": "a", "treatments": [{"type": "tace", "date": "9999-12-31"}]}',
+        "treatments[0].date: 9999-12-31 is outside the plausible dates",
+        id="year-9999",
+    ),
+]
+
+
+def _cli(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("content", "problem"), HOSTILE)
+def test_a_hostile_file_is_named_and_the_next_file_is_still_assessed(
+    tmp_path: Path, content: str | bytes, problem: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    else:
+        bad.write_text(content, encoding="utf-8")
+    good = write(tmp_path, "good.json", {"id": "good", "sex": "male"})
+    result = _cli("assess", bad, good, "--as-of", "2026-01-01", "--format", "json")
+    assert result.exit_code == 2
+    assert f"{bad}: " in result.stderr and problem in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr) < 1000  # echoes are bounded
+    assert [json.loads(line)["record_id"] for line in result.stdout.splitlines()] == ["good"]
+
+
+def test_a_non_finite_number_in_an_assessment_is_a_bug_for_that_record_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = cli.assess
+
+    def broken(record: PatientRecord, *args: Any, **kwargs: Any) -> Any:
+        assessment = real(record, *args, **kwargs)
+        if record.id != "bug":
+            return assessment
+        data = assessment.to_dict()
+        data["afp"] = {"slope": math.inf}
+        return SimpleNamespace(to_dict=lambda: data)
+
+    monkeypatch.setattr(cli, "assess", broken)
+    files = [write(tmp_path, f"{i}.json", {"id": i}) for i in ("a", "bug", "c")]
+    result = _cli("assess", *files, "--as-of", "2026-01-01", "--format", "json")
+    assert result.exit_code == 1
+    assert "bug.json: internal error" in result.stderr
+    assert [json.loads(line)["record_id"] for line in result.stdout.splitlines()] == ["a", "c"]
+    assert "Infinity" not in result.stdout
+
+
+def test_help_does_not_load_the_knowledge_base() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from hccwatch.app.cli import main\n"
+        "from hccwatch.core.knowledge import default_knowledge\n"
+        "assert CliRunner().invoke(main, ['assess', '--help']).exit_code == 0\n"
+        "sys.exit(default_knowledge.cache_info().currsize)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_as_of_outside_the_plausible_dates_is_a_usage_error() -> None:
+    result = _cli("assess", MAN, "--as-of", "9999-12-31")
+    assert result.exit_code == 2
+    assert "outside the plausible dates" in result.stderr
+
+
+def test_as_of_before_birth_is_named_for_that_record(tmp_path: Path) -> None:
+    young = write(tmp_path, "young.json", {"id": "young", "birth_date": "2020-01-01"})
+    result = _cli("assess", young, MAN, "--as-of", "2019-06-01", "--format", "json")
+    assert result.exit_code == 2
+    assert f"{young}: as_of 2019-06-01 (given) is before the patient's birth_date" in result.stderr
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_a_file_too_large_to_be_a_record_is_named_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = MAN.stat().st_size
+    monkeypatch.setattr(io, "MAX_RECORD_BYTES", limit)
+    big = write(tmp_path, "big.json", {"id": "big", "note": "x" * limit})
+    result = _cli("assess", big, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 2
+    assert f"{big}: larger than" in result.stderr
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_an_input_name_the_system_cannot_look_up_is_named_and_the_rest_assessed() -> None:
+    result = _cli("assess", "x" * 5000, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("x" * 77 + "...: cannot be read")
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
+def test_a_bug_while_reading_one_input_loses_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = cli.load
+
+    def broken(source: io.Source, *args: Any) -> io.Loaded:
+        if source.name.endswith("bug.json"):
+            raise RuntimeError("boom")
+        return real(source, *args)
+
+    monkeypatch.setattr(cli, "load", broken)
+    bug = write(tmp_path, "bug.json", {"id": "bug"})
+    result = _cli("assess", bug, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 1
+    assert (
+        f"{bug}: internal error, a bug in hccwatch rather than in the record: RuntimeError('boom')"
+        in result.stderr
+    )
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"

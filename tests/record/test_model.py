@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hccwatch import InvalidRecordError, PatientRecord, parse_record
+from hccwatch.record.model import Tumor
 
 
 def _problems(data: Any) -> list[str]:
@@ -185,3 +186,174 @@ def test_fuzz_labs_either_convert_into_range_or_name_the_lab(entries: list[dict[
         assert all(p.startswith("labs[") for p in exc.problems), exc.problems
     else:
         assert all(lab.canonical.value >= 0 for lab in r.labs)
+
+
+# ---------------------------------------------------------------- strict types, clinician's words
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": "x", "age": True}, "age: expected a whole number, got true"),
+        ({"id": "x", "age": 61.5}, "age: expected a whole number, got 61.5"),
+        ({"id": "x", "age": "61"}, "age: expected a whole number, got '61'"),
+        (
+            {"id": "x", "labs": [{"test": "afp", "value": True, "unit": "ng/mL", "date": "2026-01-01"}]},
+            "labs[0].value: expected a number, got true",
+        ),
+        (
+            {"id": "x", "labs": [{"test": "afp", "value": "7", "unit": "ng/mL", "date": "2026-01-01"}]},
+            "labs[0].value: expected a number, got '7'",
+        ),
+        (
+            {"id": "x", "labs": [{"test": "afp", "value": 7, "unit": "ng/mL", "date": 20260101}]},
+            "labs[0].date: expected a date (YYYY-MM-DD), got 20260101",
+        ),
+        ({"id": "x", "as_of": "2026-01-01T08:00:00"}, "as_of: expected a date (YYYY-MM-DD)"),
+        ({"id": "x", "liver": {"cirrhosis": "yes"}}, "liver.cirrhosis: expected true or false, got 'yes'"),
+        ({"id": "x", "liver": {"cirrhosis": 1}}, "liver.cirrhosis: expected true or false, got 1"),
+        ({"id": "x", "liver": 3}, "liver: expected an object ({...}), got 3"),
+        ({"id": "x", "labs": {"test": "afp"}}, "labs: expected a list ([...]), got {'test': 'afp'}"),
+        ({"id": 17}, "id: expected text, got 17"),
+        (
+            {"id": "x", "labs": [{"test": "afp", "value": 7, "date": "2026-01-01"}]},
+            "labs[0]: no unit given for afp (accepted: IU/mL, kU/L, ng/mL, µg/L)",
+        ),
+        ({"id": "x", "tumors": [{"segment": True}]}, "tumors[0].segment: expected a Couinaud segment"),
+        ({"id": "x", "histologic_grade": False}, "histologic_grade: expected a grade"),
+        ({"id": "x", "tumors": [{"size_cm": 0}]}, "tumors[0].size_cm: must be greater than 0"),
+    ],
+)
+def test_coercions_that_hide_mistakes_are_refused_in_words(data: dict[str, Any], expected: str) -> None:
+    problems = _problems(data)
+    assert any(expected in p for p in problems), problems
+    for word in ("NoneType", "instance of", "valid tuple", "unit None", "Input should"):
+        assert all(word not in p for p in problems), problems
+
+
+def test_a_segment_may_be_written_as_a_number() -> None:
+    assert parse_record({"id": "x", "tumors": [{"segment": 7}]}).tumors == (Tumor(segment="7"),)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"id": "x", "treatments": [{"type": "systemic", "date": "2026-02-01", "end_date": "2026-01-01"}]},
+            "treatments[0].end_date: 2026-01-01 is before the treatment date 2026-02-01",
+        ),
+        (
+            {"id": "x", "symptoms": [{"code": "cough", "onset": "2026-02-01", "resolved": "2026-01-01"}]},
+            "symptoms[0].resolved: 2026-01-01 is before the onset 2026-02-01",
+        ),
+        (
+            {
+                "id": "x",
+                "birth_date": "1990-01-01",
+                "imaging": [{"date": "1989-01-01", "modality": "ct", "region": "liver", "result": "normal"}],
+                "as_of": "1985-01-01",
+            },
+            "imaging[0].date 1989-01-01, as_of 1985-01-01: dated before birth_date 1990-01-01",
+        ),
+        (
+            {"id": "x", "as_of": "9999-12-31"},
+            "as_of: 9999-12-31 is outside the plausible dates (1900-01-01 to 2100-12-31)",
+        ),
+        (
+            {"id": "x", "treatments": [{"type": "resection", "date": "0001-01-01"}]},
+            "treatments[0].date: 0001-01-01 is outside the plausible dates",
+        ),
+        ({"id": "x", "birth_date": "2026-02-30"}, "birth_date: '2026-02-30' is not a calendar date"),
+    ],
+)
+def test_date_problems_name_the_field(data: dict[str, Any], expected: str) -> None:
+    problems = _problems(data)
+    assert any(expected in p for p in problems), problems
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    inner: dict[str, Any] = {}
+    outer = inner
+    for _ in range(levels):
+        inner["a"] = {}
+        inner = inner["a"]
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": "x", "age": 10**5000}, "age: a number of about 5001 digits is not a plausible value"),
+        ({"id": "x", "dcp_mau_ml": 2**80}, "dcp_mau_ml: a number of about 25 digits"),
+        (
+            {"id": "x", "liver": _nested(100_000)},
+            "liver.a.a.a.a.a.a.a.a.a.a.a: nested more than 12 levels deep",
+        ),
+        ({"id": "x", "id2": "y" * 1_000_000}, "id2: unknown field"),
+        ({"id": "x" * 1_000_000, "sex": "?"}, "sex: expected one of 'male' or 'female', got '?'"),
+    ],
+)
+def test_huge_or_deep_input_gives_a_short_bounded_problem(data: dict[str, Any], expected: str) -> None:
+    with pytest.raises(InvalidRecordError) as info:
+        parse_record(data)
+    assert any(expected in p for p in info.value.problems), info.value.problems
+    assert len(str(info.value)) < 500
+
+
+def test_a_record_that_contains_itself_is_refused() -> None:
+    data: dict[str, Any] = {"id": "x"}
+    data["liver"] = data
+    assert "nested more than" in _problems(data)[0]
+
+
+def test_many_problems_are_all_listed_but_the_message_stays_short() -> None:
+    labs = [{"test": "afp", "value": True, "unit": "ng/mL", "date": "2026-01-01"}] * 500
+    with pytest.raises(InvalidRecordError) as info:
+        parse_record({"id": "x", "labs": labs})
+    assert len(info.value.problems) == 500
+    assert "and 490 more" in str(info.value) and len(str(info.value)) < 2000
+
+
+def test_a_fhir_resource_is_named_as_such_in_one_problem() -> None:
+    problems = _problems({"resourceType": "Patient", "id": "example", "gender": "male"})
+    assert problems == [
+        "a FHIR 'Patient' resource, not an hccwatch patient record "
+        "(`hccwatch schema` describes the record; FHIR must be mapped to it first)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": "x", "dcp_mau_ml": 1e300}, "dcp_mau_ml: DCP 1e+300 mAU/mL is not physiologically plausible"),
+        (
+            {"id": "x", "explant": {"largest_viable_cm": 500}},
+            "explant.largest_viable_cm: largest viable tumour 500 cm",
+        ),
+        (
+            {"id": "x", "explant": {"viable_count": 10**12}},
+            "explant.viable_count: viable nodule count 1000000000000",
+        ),
+        ({"id": "x", "metastatic_sites": [{"site": "lung", "count": 5000}]}, "metastatic_sites[0].count"),
+    ],
+)
+def test_sizes_and_counts_beyond_the_plausibility_bounds_are_refused(
+    data: dict[str, Any], expected: str
+) -> None:
+    problems = _problems(data)
+    assert any(expected in p for p in problems), problems
+
+
+def test_an_explant_without_viable_tumour_is_accepted() -> None:
+    explant = parse_record({"id": "x", "explant": {"largest_viable_cm": 0, "viable_count": 0}}).explant
+    assert explant is not None and explant.largest_viable_cm == 0
+
+
+def test_a_parsed_record_is_kept_with_its_own_knowledge_base() -> None:
+    rec = parse_record({"id": "x"})
+    assert parse_record(rec) is rec
+
+
+def test_something_json_cannot_hold_is_refused_without_a_class_name() -> None:
+    problems = _problems({"id": "x", "labs": [object()]})
+    assert problems == ["labs[0]: expected an object ({...}), got a value that JSON cannot hold"]

@@ -52,7 +52,7 @@ def test_conversions(test: str, value: float, unit: str | None, expected: float,
     ],
 )
 def test_unknown_units_are_refused_with_the_accepted_ones_named(test: str, unit: str) -> None:
-    with pytest.raises(UnitError, match=f"not accepted for {test}"):
+    with pytest.raises(UnitError, match=f"(not accepted|no unit given) for {test}"):
         normalise_unit_spelling(test, unit)
 
 
@@ -60,3 +60,23 @@ def test_the_model_and_the_converter_know_the_same_tests() -> None:
     assert set(LabTest.__args__) == set(LAB_TESTS)
     for test in LAB_TESTS:
         assert canonical_unit(test)
+
+
+def test_conversion_reads_the_knowledge_base_it_is_given() -> None:
+    import dataclasses
+
+    from hccwatch.core.knowledge import default_knowledge
+    from hccwatch.record.units import boundary_tables
+
+    k = default_knowledge()
+    entry = k.entry("units.albumin")
+    assert isinstance(entry.value, dict) and isinstance(entry.value["convert"], dict)
+    value = {**entry.value, "convert": {**entry.value["convert"], "g/L": ["divide", 20]}}
+    other = dataclasses.replace(
+        k, entries={**k.entries, "units.albumin": dataclasses.replace(entry, value=value)}
+    )
+    assert to_canonical("albumin", 40, "g/L", other).value == pytest.approx(2.0)
+    assert to_canonical("albumin", 40, "g/L").value == pytest.approx(4.0)
+    # resolved once per knowledge base, not per lab
+    assert boundary_tables(other) is boundary_tables(other)
+    assert boundary_tables(k) is boundary_tables()

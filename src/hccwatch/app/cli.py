@@ -1,7 +1,10 @@
 """The ``hccwatch`` command: parse the arguments, call :func:`hccwatch.assess`, render.
 
 Exit codes: 0 every record was assessed; 2 a usage error, or at least one input could not be
-read (each problem is named on stderr, and every other input is still assessed and printed).
+read (each problem is named on stderr, and every other input is still assessed and printed);
+1 a bug in hccwatch for at least one record (named on stderr; the others are still printed).
+No traceback is ever printed for an input. The knowledge base is loaded on first use, not at
+import, so ``hccwatch --help`` stays instant and cannot fail on it.
 """
 
 from __future__ import annotations
@@ -9,17 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import click
 
 from hccwatch.api import assess
-from hccwatch.app.io import STDIN, load_all
+from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
 from hccwatch.record.model import PatientRecord, surveillance_profile_ids
+from hccwatch.record.units import boundary_tables
 from hccwatch.report import render_html_page, render_markdown, render_text
 from hccwatch.version import __version__
 
@@ -34,27 +37,47 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        when = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    tables = boundary_tables()
+    if not tables.first_date <= when <= tables.last_date:
+        raise click.BadParameter(
+            f"{value} is outside the plausible dates "
+            f"({tables.first_date.isoformat()} to {tables.last_date.isoformat()})"
+        )
+    return when
+
+
+def _lang(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # Checked here, not with click.Choice, so the knowledge base is not loaded at import.
+    available = default_knowledge().languages
+    if value not in available:
+        raise click.BadParameter(f"{value!r} is not a language; available: {', '.join(available)}")
+    return value
+
+
+class _Bug(Exception):
+    """A report could not be written: a bug in hccwatch, not in the record."""
 
 
 def _json(assessment: Assessment, *, compact: bool) -> str:
     data = assessment.to_dict()
-    if compact:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    try:
+        # allow_nan=False: a non-finite number is a bug to report, never "Infinity" in the output.
+        if compact:
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+        return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    except ValueError as exc:
+        raise _Bug(f"the assessment holds a value JSON cannot carry ({exc})") from exc
 
 
-def _print(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) -> None:
-    """Print one report as soon as it is ready (all formats but HTML, which is one page)."""
+def _render(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) -> str:
+    """One report as text (all formats but HTML, which is one page for every record)."""
     if fmt == "json":
-        click.echo(_json(assessment, compact=compact), nl=False)
-        return
-    if separate:
-        click.echo("")
+        return _json(assessment, compact=compact)
     render: Callable[[Assessment], str] = render_text if fmt == "text" else render_markdown
-    click.echo(render(assessment), nl=False)
+    return ("\n" if separate else "") + render(assessment)
 
 
 def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -66,7 +89,7 @@ def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 def _read_stdin() -> bytes:
     # Looked up only when "-" is given: a run without standard input must not fail otherwise.
-    return sys.stdin.buffer.read()
+    return sys.stdin.buffer.read(MAX_RECORD_BYTES + 1)
 
 
 def _problem(message: str) -> None:
@@ -92,10 +115,11 @@ def main() -> None:
 )
 @click.option(
     "--lang",
-    type=click.Choice(default_knowledge().languages),
+    metavar="LANG",
+    callback=_lang,
     default="en",
     show_default=True,
-    help="Language of the patient summary.",
+    help="Language of the patient summary (en, zh).",
 )
 @click.option(
     "--profile",
@@ -111,28 +135,57 @@ def assess_command(
     Several records with --format json print JSON Lines (one compact object per record).
     Exit code 2: an input could not be read (the others are still assessed); 1: a bug.
     """
-    compact = fmt == "json" and (len(inputs) > 1 or any(i != STDIN and Path(i).is_dir() for i in inputs))
+    compact = fmt == "json" and (len(inputs) > 1 or any(is_directory(i) for i in inputs))
     pages: list[Assessment] = []
     printed = 0
     failed: set[int] = set()
-    for loaded in load_all(inputs, read_stdin=_read_stdin):
-        if loaded.record is None:
-            failed.add(EXIT_BAD_INPUT)
-            for problem in loaded.problems:
-                _problem(problem)
-            continue
-        assessment, code = _assess(loaded.name, loaded.record, as_of, lang, profile)
+    for name, assessment, code in _assessments(inputs, as_of, lang, profile):
         if assessment is None:
             failed.add(code)
         elif fmt == "html":
             pages.append(assessment)
         else:
-            _print(assessment, fmt, compact=compact, separate=printed > 0)
+            try:
+                text = _render(assessment, fmt, compact=compact, separate=printed > 0)
+            except Exception as exc:  # one record's bug must not lose the other records
+                _bug(name, exc)
+                failed.add(EXIT_BUG)
+                continue
+            click.echo(text, nl=False)
             printed += 1
     if pages:
-        click.echo(render_html_page(pages), nl=False)
+        try:
+            click.echo(render_html_page(pages), nl=False)
+        except Exception as exc:
+            _bug("the HTML page", exc)
+            failed.add(EXIT_BUG)
     if failed:
         sys.exit(min(failed))
+
+
+def _bug(name: str, exc: BaseException) -> None:
+    detail = str(exc) if isinstance(exc, HccwatchError | _Bug) else repr(exc)
+    _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {detail[:500]}")
+
+
+def _assessments(
+    inputs: tuple[str, ...], as_of: dt.date | None, lang: str, profile: str | None
+) -> Iterator[tuple[str, Assessment | None, int]]:
+    """Each input's assessment, or None and the exit code it deserves (the problem is printed)."""
+    for source in expand(inputs):
+        try:
+            loaded = load(source, _read_stdin)
+        except Exception as exc:  # a reading bug: name the input and go on with the next one
+            _bug(source.name, exc)
+            yield source.name, None, EXIT_BUG
+            continue
+        if loaded.record is None:
+            for problem in loaded.problems:
+                _problem(problem)
+            yield loaded.name, None, EXIT_BAD_INPUT
+            continue
+        assessment, code = _assess(loaded.name, loaded.record, as_of, lang, profile)
+        yield loaded.name, assessment, code
 
 
 def _assess(
@@ -142,13 +195,13 @@ def _assess(
     try:
         return assess(record, as_of, lang=lang, profile=profile), 0
     except KnowledgeError as exc:
-        _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {exc}")
+        _bug(name, exc)
         return None, EXIT_BUG
     except HccwatchError as exc:
         _problem(f"{name}: {exc}")
         return None, EXIT_BAD_INPUT
     except Exception as exc:  # one record's bug must not lose the other records
-        _problem(f"{name}: internal error, a bug in hccwatch rather than in the record: {exc!r}")
+        _bug(name, exc)
         return None, EXIT_BUG
 
 

@@ -8,18 +8,23 @@ file and still go on with the others.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError
+from hccwatch.record.messages import describe
 from hccwatch.record.model import PatientRecord, parse_record
 
-__all__ = ["STDIN", "Loaded", "Source", "expand", "load", "load_all"]
+__all__ = ["MAX_RECORD_BYTES", "STDIN", "Loaded", "Source", "expand", "is_directory", "load", "load_all"]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+# An input name that cannot be looked up is echoed at most this long.
+_MAX_NAME_ECHO = 80
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,16 @@ class Source:
     problem: str | None = None
 
 
-class _DuplicateKeyError(ValueError):
-    pass
+class _RefusedJsonError(ValueError):
+    """JSON that is well formed but cannot be a record (repeated key, NaN, a huge number)."""
+
+
+# One record with ten thousand labs is about 1 MB; a file fifty times larger is an export of
+# many patients or not a record at all, and is refused before it is read into memory.
+MAX_RECORD_BYTES = 50_000_000
+# A JSON integer longer than this is no clinical value; refusing it keeps Python's own limit on
+# long integers (4,300 digits) from turning a bad file into a crash.
+_MAX_NUMBER_CHARS = 30
 
 
 def expand(inputs: Sequence[str]) -> list[Source]:
@@ -51,17 +64,36 @@ def expand(inputs: Sequence[str]) -> list[Source]:
         if raw == STDIN:
             out.append(Source(STDIN_NAME, None))
             continue
-        path = Path(raw)
-        if path.is_dir():
-            files = sorted(p for p in path.glob("*.json") if p.is_file())
-            if not files:
-                out.append(Source(raw, path, "directory holds no *.json record"))
-            out.extend(Source(str(p), p) for p in files)
-        elif path.exists():
-            out.append(Source(raw, path))
-        else:
-            out.append(Source(raw, path, "no such file or directory"))
+        try:
+            out.extend(_expand_one(raw))
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a permission
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            out.append(Source(_shortened(raw), None, f"cannot be read ({reason})"))
     return out
+
+
+def _shortened(name: str) -> str:
+    return name if len(name) <= _MAX_NAME_ECHO else name[: _MAX_NAME_ECHO - 3] + "..."
+
+
+def is_directory(raw: str) -> bool:
+    """Whether ``raw`` names a directory (False for names the system cannot even look up)."""
+    try:
+        return raw != STDIN and Path(raw).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _expand_one(raw: str) -> list[Source]:
+    path = Path(raw)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+        if not files:
+            return [Source(raw, path, "directory holds no *.json record")]
+        return [Source(str(p), p) for p in files]
+    if path.exists():
+        return [Source(raw, path)]
+    return [Source(raw, path, "no such file or directory")]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -69,27 +101,66 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKeyError(f"key {key!r} appears twice in one object")
+            raise _RefusedJsonError(f"key {describe(key)} appears twice in one object")
         out[key] = value
     return out
+
+
+def _int(text: str) -> int:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _RefusedJsonError(f"a number of {len(text)} digits is not a plausible value")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text) if len(text) <= _MAX_NUMBER_CHARS else math.inf
+    if not math.isfinite(value):
+        raise _RefusedJsonError(f"the number {describe(text)} is too large to be a value")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise _RefusedJsonError(f"{name} is not a number JSON allows; write null for an unknown value")
 
 
 def _decode(name: str, text: str) -> tuple[Any, tuple[str, ...]]:
     if not text.strip():
         return None, (f"{name}: empty input, expected one JSON object (a patient record)",)
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates), ()
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=_constant,
+        )
     except json.JSONDecodeError as exc:
         return None, (f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",)
-    except _DuplicateKeyError as exc:
+    except _RefusedJsonError as exc:
         return None, (f"{name}: {exc}",)
+    except RecursionError:
+        # The decoder recurses per level; deeper than Python allows is no patient record. Less
+        # deep nesting is refused by parse_record, naming the field.
+        return None, (f"{name}: nested too deeply to be a patient record",)
+    return data, ()
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_RECORD_BYTES // 1_000_000} MB, too large to be one patient record"
 
 
 def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, tuple[str, ...]]:
     if source.problem is not None:
         return None, (f"{source.name}: {source.problem}",)
     try:
-        data = read_stdin() if source.path is None else source.path.read_bytes()
+        if source.path is None:
+            data = read_stdin()
+        else:
+            # Read at most one byte past the limit: a device or endless pipe must not fill memory.
+            with source.path.open("rb") as stream:
+                data = stream.read(MAX_RECORD_BYTES + 1)
+        if len(data) > MAX_RECORD_BYTES:
+            return None, (f"{source.name}: {_too_large()}",)
         return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError as exc:
         return None, (f"{source.name}: not UTF-8 text (byte {exc.start})",)
@@ -97,8 +168,8 @@ def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, 
         return None, (f"{source.name}: cannot be read ({exc.strerror or exc})",)
 
 
-def load(source: Source, read_stdin: Callable[[], bytes]) -> Loaded:
-    """Read, decode and validate one source."""
+def load(source: Source, read_stdin: Callable[[], bytes], knowledge: Knowledge | None = None) -> Loaded:
+    """Read, decode and validate one source (with ``knowledge``, default the packaged one)."""
     text, problems = _read(source, read_stdin)
     if text is None:
         return Loaded(source.name, None, problems)
@@ -106,12 +177,14 @@ def load(source: Source, read_stdin: Callable[[], bytes]) -> Loaded:
     if problems:
         return Loaded(source.name, None, problems)
     try:
-        return Loaded(source.name, parse_record(data))
+        return Loaded(source.name, parse_record(data, knowledge=knowledge))
     except InvalidRecordError as exc:
         return Loaded(source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems))
 
 
-def load_all(inputs: Sequence[str], read_stdin: Callable[[], bytes]) -> Iterator[Loaded]:
+def load_all(
+    inputs: Sequence[str], read_stdin: Callable[[], bytes], knowledge: Knowledge | None = None
+) -> Iterator[Loaded]:
     """Each input in turn (lazily, so output can stream while later files are read)."""
     for source in expand(inputs):
-        yield load(source, read_stdin)
+        yield load(source, read_stdin, knowledge)

@@ -21,6 +21,7 @@ from hccwatch.core.rules.staging.bclc import bclc
 from hccwatch.core.rules.staging.cnlc import cnlc
 from hccwatch.core.rules.summary.patient_summary import patient_summary
 from hccwatch.core.rules.transplant import transplant_criteria
+from hccwatch.errors import UsageError
 from hccwatch.record.model import PatientRecord
 
 __all__ = ["evaluate"]
@@ -37,7 +38,7 @@ def evaluate(
 ) -> Assessment:
     """Assess ``record`` on ``as_of``. Pure: the same inputs always give the same Assessment."""
     if lang not in knowledge.texts:
-        raise ValueError(
+        raise UsageError(
             f"no patient texts for language {lang!r}; available: {', '.join(knowledge.languages)}"
         )
     ctx = Context(record=record, as_of=as_of, knowledge=knowledge)

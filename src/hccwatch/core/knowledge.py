@@ -24,6 +24,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, TypeAlias
 
+from hccwatch.core.knowledge_shapes import check_value
 from hccwatch.errors import KnowledgeError
 
 __all__ = ["Citation", "Entry", "JsonValue", "Knowledge", "default_knowledge", "load_knowledge"]
@@ -181,6 +182,7 @@ def _entry(key: str, table: Mapping[str, Any], source: str) -> Entry:
         raise KnowledgeError(f"{source}: entry {key!r} has an empty citation")
     if not isinstance(table["verified"], bool):
         raise KnowledgeError(f"{source}: entry {key!r}: verified must be true or false")
+    check_value(key, table["value"], table.get("unit"), source)
     return Entry(
         key=key,
         value=table["value"],

@@ -9,21 +9,27 @@ silently become unknown.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from hccwatch.core.knowledge import default_knowledge
-from hccwatch.errors import InvalidRecordError, KnowledgeError, UnitError
-from hccwatch.record.units import LAB_TESTS, CanonicalValue, to_canonical
+from hccwatch.core.knowledge import Knowledge
+from hccwatch.errors import InvalidRecordError, UnitError
+from hccwatch.record.messages import describe, human_message, oversized, where
+from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables, to_canonical
 
 __all__ = [
     "Explant",
@@ -121,36 +127,85 @@ GRADE_ALIASES: dict[str, str] = {
 _SEGMENTS = frozenset({"1", "2", "3", "4", "4a", "4b", "5", "6", "7", "8"})
 
 
-def surveillance_profile_ids() -> tuple[str, ...]:
+def surveillance_profile_ids(knowledge: Knowledge | None = None) -> tuple[str, ...]:
     """The schedule profiles the knowledge base defines."""
-    ids = default_knowledge().entry("surveillance.profile_ids").value
-    if not isinstance(ids, list):
-        raise KnowledgeError("surveillance.profile_ids must be a list")
-    return tuple(str(i) for i in ids)
+    return boundary_tables(knowledge).profile_ids
+
+
+# The knowledge base a record is validated with travels in pydantic's validation context, so
+# units, plausibility and dates are judged by the same knowledge the rules will read.
+_TABLES = "hccwatch.tables"
+
+
+def _tables(info: ValidationInfo) -> BoundaryTables:
+    context = info.context
+    if isinstance(context, dict):
+        tables = context.get(_TABLES)
+        if isinstance(tables, BoundaryTables):
+            return tables
+    return boundary_tables()
 
 
 def _normalise_segment(v: Any) -> str | None:
     if v is None:
         return None
+    # A number is a fair way to write a segment; true/false or 4.5 is a mistake.
+    if isinstance(v, bool) or not isinstance(v, str | int):
+        raise ValueError(f"expected a Couinaud segment (1-8, 4a, 4b), got {describe(v)}")
     text = str(v).strip().lower().removeprefix("segment").removeprefix("s").strip()
     if text not in _SEGMENTS:
-        raise ValueError(f"segment {v!r} is not a Couinaud segment (1-8, 4a, 4b)")
+        raise ValueError(f"{describe(v)} is not a Couinaud segment (1-8, 4a, 4b)")
     return text
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date(v: Any, info: ValidationInfo) -> Any:
+    """A calendar date written YYYY-MM-DD, within the plausible years of the knowledge base.
+
+    Numbers (Unix times? 20240101?) and date-times are refused rather than guessed at.
+    """
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        raise ValueError(f"expected a date without a time (YYYY-MM-DD), got {describe(v.isoformat())}")
+    if isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()):
+        try:
+            v = dt.date.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"{describe(v)} is not a calendar date") from None
+    if not isinstance(v, dt.date):
+        raise ValueError(f"expected a date (YYYY-MM-DD), got {describe(v)}")
+    tables = _tables(info)
+    if not tables.first_date <= v <= tables.last_date:
+        raise ValueError(
+            f"{v.isoformat()} is outside the plausible dates "
+            f"({tables.first_date.isoformat()} to {tables.last_date.isoformat()})"
+        )
+    return v
+
+
+# Strict scalars: JSON true is not 1, "3.2" is not a number, 7 is not text. Lax coercion would
+# turn a data-entry mistake into a plausible-looking value.
+Bool = Annotated[bool, Strict()]
+Int = Annotated[int, Strict()]
+Num = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Text = Annotated[str, Strict()]
+Date = Annotated[dt.date, BeforeValidator(_date)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-def _check_range(test_or_key: str, value: float, what: str) -> float:
-    bounds = default_knowledge().entry(f"plausibility.{test_or_key}")
-    if not isinstance(bounds.value, list) or not all(isinstance(b, int | float) for b in bounds.value):
-        raise KnowledgeError(f"plausibility.{test_or_key} must be [low, high]")
-    lo, hi = (float(b) for b in bounds.value)  # type: ignore[arg-type]
-    if not (float(lo) <= value <= float(hi)):
-        unit = f" {bounds.unit}" if bounds.unit else ""
+def _check_range(tables: BoundaryTables, key: str, value: float, what: str) -> float:
+    bounds = tables.range(key)
+    if not bounds.contains(value):
+        unit = f" {bounds.unit}" if bounds.unit and bounds.unit != "1" else ""
+        shown = str(value) if isinstance(value, int) else f"{value:g}"
         raise ValueError(
-            f"{what} {value:g}{unit} is not physiologically plausible (expected {lo}-{hi}{unit})"
+            f"{what} {shown}{unit} is not physiologically plausible (expected {bounds.describe()})"
         )
     return value
 
@@ -159,18 +214,21 @@ class Lab(_Model):
     """One laboratory result as reported; ``canonical`` is the same value in the rules' unit."""
 
     test: LabTest
-    value: float = Field(allow_inf_nan=False)
-    unit: str | None = None
-    date: dt.date
+    value: Num
+    unit: Text | None = None
+    date: Date
     _canonical: CanonicalValue = PrivateAttr()
 
     @model_validator(mode="after")
-    def _convert(self) -> Lab:
+    def _convert(self, info: ValidationInfo) -> Lab:
+        tables = _tables(info)
         try:
-            canonical = to_canonical(self.test, self.value, self.unit)
+            canonical = to_canonical(self.test, self.value, self.unit, tables.knowledge)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
-        _check_range(self.test, canonical.value, f"{self.test} (after conversion to {canonical.unit})")
+        _check_range(
+            tables, self.test, canonical.value, f"{self.test} (after conversion to {canonical.unit})"
+        )
         self._canonical = canonical
         return self
 
@@ -180,37 +238,37 @@ class Lab(_Model):
 
 
 class Liver(_Model):
-    cirrhosis: bool | None = None
+    cirrhosis: Bool | None = None
     etiology: tuple[Etiology, ...] | None = None
     ascites: Literal["none", "mild", "moderate_severe"] | None = None
     encephalopathy: Literal["none", "grade_1_2", "grade_3_4"] | None = None
-    dialysis_twice_past_week: bool | None = None
-    cvvhd_24h_past_week: bool | None = None
-    portal_hypertension: bool | None = Field(
+    dialysis_twice_past_week: Bool | None = None
+    cvvhd_24h_past_week: Bool | None = None
+    portal_hypertension: Bool | None = Field(
         default=None, description="Clinically significant portal hypertension (BCLC A resection choice)"
     )
     varices: Literal["none", "small", "large", "treated"] | None = Field(
         default=None, description="Oesophageal/gastric varices at the last endoscopy"
     )
-    varices_assessed_on: dt.date | None = None
+    varices_assessed_on: Date | None = None
 
 
 class Tumor(_Model):
-    size_cm: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    segment: str | None = Field(default=None, description="Couinaud segment 1-8 (4a/4b allowed)")
-    viable: bool | None = Field(default=None, description="Enhancing (viable) after locoregional therapy")
-    near_portal_vein: bool | None = None
-    near_hepatic_vein: bool | None = None
-    near_ivc: bool | None = None
+    size_cm: Num | None = Field(default=None, gt=0)
+    segment: Text | None = Field(default=None, description="Couinaud segment 1-8 (4a/4b allowed)")
+    viable: Bool | None = Field(default=None, description="Enhancing (viable) after locoregional therapy")
+    near_portal_vein: Bool | None = None
+    near_hepatic_vein: Bool | None = None
+    near_ivc: Bool | None = None
     capsule: Literal["complete", "incomplete", "absent"] | None = None
     margin: Literal["smooth", "irregular"] | None = None
-    ruptured: bool | None = None
-    satellite_nodules: bool | None = None
+    ruptured: Bool | None = None
+    satellite_nodules: Bool | None = None
 
     @field_validator("size_cm")
     @classmethod
-    def _plausible_size(cls, v: float | None) -> float | None:
-        return None if v is None else _check_range("tumor_size_cm", v, "tumour size")
+    def _plausible_size(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return None if v is None else _check_range(_tables(info), "tumor_size_cm", v, "tumour size")
 
     @field_validator("segment", mode="before")
     @classmethod
@@ -220,32 +278,39 @@ class Tumor(_Model):
 
 class Treatment(_Model):
     type: TreatmentType
-    date: dt.date
+    date: Date
     margin: Literal["R0", "R1", "R2"] | None = Field(default=None, description="Resection margin")
-    agent: str | None = Field(
+    agent: Text | None = Field(
         default=None, description="Systemic agent or regimen, e.g. atezolizumab_bevacizumab"
     )
-    end_date: dt.date | None = Field(
-        default=None, description="When a systemic therapy stopped; null = ongoing"
-    )
-    site: str | None = Field(default=None, description="Target of radiotherapy/SBRT")
-    curative: bool | None = Field(default=None, description="Intended as curative (complete treatment)")
+    end_date: Date | None = Field(default=None, description="When a systemic therapy stopped; null = ongoing")
+    site: Text | None = Field(default=None, description="Target of radiotherapy/SBRT")
+    curative: Bool | None = Field(default=None, description="Intended as curative (complete treatment)")
 
-    @model_validator(mode="after")
-    def _dates(self) -> Treatment:
-        if self.end_date is not None and self.end_date < self.date:
-            raise ValueError("end_date is before date")
-        if self.margin is not None and self.type != "resection":
-            raise ValueError("margin applies only to a resection")
-        return self
+    # Field validators (not one model validator) so each problem is reported at its own field.
+    @field_validator("margin")
+    @classmethod
+    def _margin_after_resection(cls, v: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type")
+        if v is not None and kind is not None and kind != "resection":
+            raise ValueError(f"a margin applies only to a resection, not to {kind}")
+        return v
+
+    @field_validator("end_date")
+    @classmethod
+    def _ends_after_start(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("date")
+        if v is not None and isinstance(start, dt.date) and v < start:
+            raise ValueError(f"{v.isoformat()} is before the treatment date {start.isoformat()}")
+        return v
 
 
 class ImagingLesion(_Model):
     site: LesionSite = "liver"
-    size_cm: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    segment: str | None = None
-    count: int = Field(default=1, ge=1)
-    new: bool | None = Field(default=None, description="Not seen on the previous study")
+    size_cm: Num | None = Field(default=None, gt=0)
+    segment: Text | None = None
+    count: Int = Field(default=1, ge=1)
+    new: Bool | None = Field(default=None, description="Not seen on the previous study")
 
     @field_validator("segment", mode="before")
     @classmethod
@@ -254,12 +319,17 @@ class ImagingLesion(_Model):
 
     @field_validator("size_cm")
     @classmethod
-    def _plausible_size(cls, v: float | None) -> float | None:
-        return None if v is None else _check_range("tumor_size_cm", v, "lesion size")
+    def _plausible_size(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return None if v is None else _check_range(_tables(info), "tumor_size_cm", v, "lesion size")
+
+    @field_validator("count")
+    @classmethod
+    def _plausible_count(cls, v: int, info: ValidationInfo) -> int:
+        return int(_check_range(_tables(info), "lesion_count", v, "lesion count"))
 
 
 class Imaging(_Model):
-    date: dt.date
+    date: Date
     modality: Modality
     region: Region
     result: ImagingResult
@@ -268,10 +338,10 @@ class Imaging(_Model):
 
 class Symptom(_Model):
     code: SymptomCode
-    onset: dt.date | None = None
-    resolved: dt.date | None = None
-    sudden: bool | None = Field(default=None, description="Sudden (stroke-like) onset")
-    progressive: bool | None = None
+    onset: Date | None = None
+    resolved: Date | None = None
+    sudden: Bool | None = Field(default=None, description="Sudden (stroke-like) onset")
+    progressive: Bool | None = None
     spinal_level: Literal["cervical", "thoracic", "lumbar", "sacral"] | None = None
 
     @field_validator("code", mode="before")
@@ -282,96 +352,159 @@ class Symptom(_Model):
             return SYMPTOM_ALIASES.get(key, key)
         return v
 
+    @field_validator("resolved")
+    @classmethod
+    def _resolves_after_onset(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        onset = info.data.get("onset")
+        if v is not None and isinstance(onset, dt.date) and v < onset:
+            raise ValueError(f"{v.isoformat()} is before the onset {onset.isoformat()}")
+        return v
+
 
 class MetastaticSite(_Model):
     site: Site
-    count: int | None = Field(default=None, ge=1)
-    date: dt.date | None = None
-    resectable: bool | None = None
+    count: Int | None = Field(default=None, ge=1)
+    date: Date | None = None
+    resectable: Bool | None = None
+
+    @field_validator("count")
+    @classmethod
+    def _plausible_count(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return None if v is None else int(_check_range(_tables(info), "lesion_count", v, "metastasis count"))
 
 
 class Explant(_Model):
     """Explant pathology after transplant (RETREAT inputs)."""
 
-    largest_viable_cm: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    viable_count: int | None = Field(default=None, ge=0)
-    microvascular_invasion: bool | None = None
+    largest_viable_cm: Num | None = Field(default=None, ge=0)
+    viable_count: Int | None = Field(default=None, ge=0)
+    microvascular_invasion: Bool | None = None
+
+    @field_validator("largest_viable_cm")
+    @classmethod
+    def _plausible_size(cls, v: float | None, info: ValidationInfo) -> float | None:
+        # 0 means no viable tumour, so only the upper bound of a tumour size applies.
+        bounds = _tables(info).range("tumor_size_cm")
+        if v is not None and v > bounds.high:
+            raise ValueError(f"largest viable tumour {v:g} cm is not plausible (at most {bounds.high:g} cm)")
+        return v
+
+    @field_validator("viable_count")
+    @classmethod
+    def _plausible_count(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return (
+            None if v is None else int(_check_range(_tables(info), "lesion_count", v, "viable nodule count"))
+        )
 
 
 class PatientRecord(_Model):
     """Everything hccwatch knows about one patient."""
 
-    id: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
     sex: Literal["male", "female"] | None = None
-    birth_date: dt.date | None = None
-    age: int | None = Field(default=None, ge=0, description="Age in years when birth_date is not given")
-    ecog: int | None = Field(default=None, ge=0, le=4)
-    ecog_cancer_related: bool | None = Field(
+    birth_date: Date | None = None
+    age: Int | None = Field(default=None, ge=0, description="Age in years when birth_date is not given")
+    ecog: Int | None = Field(default=None, ge=0, le=4)
+    ecog_cancer_related: Bool | None = Field(
         default=None, description="ECOG 1-2 is due to the cancer (BCLC C) rather than comorbidity"
     )
-    as_of: dt.date | None = Field(default=None, description="Default evaluation date for this record")
+    as_of: Date | None = Field(default=None, description="Default evaluation date for this record")
     liver: Liver = Field(default_factory=Liver)
     labs: tuple[Lab, ...] = ()
     tumors: tuple[Tumor, ...] | None = Field(
         default=None, description="Current (or, after treatment, the treated) tumours; null = unknown"
     )
-    tumors_assessed_on: dt.date | None = None
-    macrovascular_invasion: bool | None = None
-    microvascular_invasion: bool | None = None
+    tumors_assessed_on: Date | None = None
+    macrovascular_invasion: Bool | None = None
+    microvascular_invasion: Bool | None = None
     histologic_grade: Literal["well", "moderate", "poor", "undifferentiated"] | None = None
-    lymph_node_metastasis: bool | None = None
-    extrahepatic_metastasis: bool | None = None
-    infiltrative: bool | None = Field(default=None, description="Infiltrative growth pattern")
-    adjacent_organ_invasion: bool | None = Field(
+    lymph_node_metastasis: Bool | None = None
+    extrahepatic_metastasis: Bool | None = None
+    infiltrative: Bool | None = Field(default=None, description="Infiltrative growth pattern")
+    adjacent_organ_invasion: Bool | None = Field(
         default=None, description="Direct invasion of organs other than the gallbladder (AJCC T4)"
     )
-    visceral_peritoneum_perforation: bool | None = None
-    dcp_mau_ml: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    visceral_peritoneum_perforation: Bool | None = None
+    dcp_mau_ml: Num | None = Field(default=None, ge=0)
     treatments: tuple[Treatment, ...] = ()
     imaging: tuple[Imaging, ...] = ()
     symptoms: tuple[Symptom, ...] = ()
     metastatic_sites: tuple[MetastaticSite, ...] = ()
     explant: Explant | None = None
-    surveillance_profile: str | None = Field(default=None, description="Schedule profile id (see knowledge)")
+    surveillance_profile: Text | None = Field(default=None, description="Schedule profile id (see knowledge)")
+
+    _knowledge: Knowledge | None = PrivateAttr(default=None)
 
     @field_validator("histologic_grade", mode="before")
     @classmethod
     def _grade(cls, v: Any) -> Any:
         if v is None:
             return None
+        if isinstance(v, bool) or not isinstance(v, str | int):
+            raise ValueError(
+                f"expected a grade (well/moderate/poor/undifferentiated, G1-G4, I-IV), got {describe(v)}"
+            )
         key = str(v).strip().lower()
         key = key.removesuffix("ly differentiated").removesuffix(" differentiated").removesuffix("ly")
         if key not in GRADE_ALIASES:
-            raise ValueError(
-                f"histologic_grade {v!r} is not one of well/moderate/poor/undifferentiated, G1-G4, I-IV"
-            )
+            raise ValueError(f"{describe(v)} is not one of well/moderate/poor/undifferentiated, G1-G4, I-IV")
         return GRADE_ALIASES[key]
 
     @field_validator("surveillance_profile")
     @classmethod
-    def _known_profile(cls, v: str | None) -> str | None:
-        available = surveillance_profile_ids()
+    def _known_profile(cls, v: str | None, info: ValidationInfo) -> str | None:
+        available = _tables(info).profile_ids
         if v is not None and v not in available:
-            raise ValueError(f"unknown surveillance profile {v!r}; available: {', '.join(available)}")
+            raise ValueError(f"unknown surveillance profile {describe(v)}; available: {', '.join(available)}")
         return v
+
+    @field_validator("dcp_mau_ml")
+    @classmethod
+    def _plausible_dcp(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return None if v is None else _check_range(_tables(info), "dcp", v, "DCP")
 
     @field_validator("age")
     @classmethod
-    def _plausible_age(cls, v: int | None) -> int | None:
-        return None if v is None else int(_check_range("age_years", v, "age"))
+    def _plausible_age(cls, v: int | None, info: ValidationInfo) -> int | None:
+        return None if v is None else int(_check_range(_tables(info), "age_years", v, "age"))
 
     @model_validator(mode="after")
-    def _consistent(self) -> PatientRecord:
+    def _consistent(self, info: ValidationInfo) -> PatientRecord:
         if self.birth_date is not None:
-            dated = (
-                [lab.date for lab in self.labs]
-                + [t.date for t in self.treatments]
-                + [i.date for i in self.imaging]
-            )
-            early = [d for d in dated if d < self.birth_date]
+            dated = self.dated_events()
+            if self.as_of is not None:
+                dated.append(("as_of", self.as_of))
+            early = [(path, when) for path, when in dated if when < self.birth_date]
             if early:
-                raise ValueError(f"an event is dated {min(early)}, before birth_date {self.birth_date}")
+                shown = ", ".join(f"{path} {when.isoformat()}" for path, when in early[:3])
+                more = f" and {len(early) - 3} more" if len(early) > 3 else ""  # noqa: PLR2004
+                raise ValueError(f"{shown}{more}: dated before birth_date {self.birth_date.isoformat()}")
+        self._knowledge = _tables(info).knowledge
         return self
+
+    @property
+    def knowledge(self) -> Knowledge | None:
+        """The knowledge base this record's units were converted with (None if built by hand)."""
+        return self._knowledge
+
+    def dated_events(self) -> list[tuple[str, dt.date]]:
+        """Every event date on the record with its field path (birth_date and as_of excluded)."""
+        out: list[tuple[str, dt.date]] = []
+        out += [(f"labs[{i}].date", lab.date) for i, lab in enumerate(self.labs)]
+        for i, tr in enumerate(self.treatments):
+            out.append((f"treatments[{i}].date", tr.date))
+            if tr.end_date is not None:
+                out.append((f"treatments[{i}].end_date", tr.end_date))
+        out += [(f"imaging[{i}].date", im.date) for i, im in enumerate(self.imaging)]
+        out += [(f"symptoms[{i}].onset", s.onset) for i, s in enumerate(self.symptoms) if s.onset]
+        out += [
+            (f"metastatic_sites[{i}].date", m.date) for i, m in enumerate(self.metastatic_sites) if m.date
+        ]
+        if self.tumors_assessed_on is not None:
+            out.append(("tumors_assessed_on", self.tumors_assessed_on))
+        if self.liver.varices_assessed_on is not None:
+            out.append(("liver.varices_assessed_on", self.liver.varices_assessed_on))
+        return out
 
     def age_on(self, when: dt.date) -> int | None:
         """Age in whole years on ``when`` (from birth_date; else the recorded age as given)."""
@@ -386,42 +519,53 @@ class PatientRecord(_Model):
 _ = LAB_TESTS  # the Literal above must list the same tests as units.LAB_TESTS (checked in tests)
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in {
-            "function-after[_convert()]",
-            "function-after[_consistent()]",
-            "function-after[_dates()]",
-        }:
-            continue
-        elif "function-" in part or part.startswith(("literal[", "union[", "tagged-union")):
-            continue
-        else:
-            out += f".{part}" if out else part
-    return out or "record"
+# Problems listed in full in ``problems``; the one-line message shows the first few.
+_SHOWN_PROBLEMS = 10
 
 
-def parse_record(data: Any) -> PatientRecord:
-    """Validate a decoded JSON object into a :class:`PatientRecord`.
+def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRecord:
+    """Validate a decoded JSON object (or a :class:`PatientRecord`) into a :class:`PatientRecord`.
+
+    Units are converted, and values and dates judged plausible, with ``knowledge`` (default:
+    the packaged knowledge base), the same knowledge the rules should then read.
 
     Raises:
         InvalidRecordError: with one problem per offending field, each naming the field.
     """
-    if not isinstance(data, dict):
-        raise InvalidRecordError(f"a patient record must be a JSON object, not {type(data).__name__}")
+    if isinstance(data, PatientRecord):
+        # Already validated: kept if converted with this knowledge base, else converted again
+        # from the values as given (the record keeps them), never mixing two knowledge versions.
+        if data.knowledge is boundary_tables(knowledge).knowledge:
+            return data
+        data = data.model_dump(mode="json")
+    if not isinstance(data, Mapping):
+        raise InvalidRecordError(f"a patient record must be a JSON object ({{...}}), got {describe(data)}")
+    resource = data.get("resourceType")
+    if isinstance(resource, str):
+        # One clear line instead of one "unknown field" per FHIR element.
+        problem = (
+            f"a FHIR {describe(resource)} resource, not an hccwatch patient record "
+            "(`hccwatch schema` describes the record; FHIR must be mapped to it first)"
+        )
+        raise InvalidRecordError(problem, problems=[problem])
+    data = dict(data)
+    found = oversized(data)
+    if found is not None:
+        path, why = found
+        problem = f"{path}: {why}"
+        raise InvalidRecordError(f"record is invalid: {problem}", problems=[problem])
+    tables = boundary_tables(knowledge)
     try:
-        return PatientRecord.model_validate(data)
+        return PatientRecord.model_validate(data, context={_TABLES: tables})
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field (a misspelling? `hccwatch schema` lists the fields)"
-            problems.append(f"{_where(tuple(err['loc']))}: {msg}")
-        record_id = data.get("id", "?")
+            path = where(tuple(err["loc"]))
+            message = human_message(err)
+            problems.append(message if path == "record" else f"{path}: {message}")
+        shown = "; ".join(problems[:_SHOWN_PROBLEMS])
+        if len(problems) > _SHOWN_PROBLEMS:
+            shown += f"; and {len(problems) - _SHOWN_PROBLEMS} more"
         raise InvalidRecordError(
-            f"record {record_id!r} is invalid: " + "; ".join(problems), problems=problems
+            f"record {describe(data.get('id'))} is invalid: {shown}", problems=problems
         ) from None
