@@ -31,7 +31,11 @@ __all__ = ["Citation", "Entry", "JsonValue", "Knowledge", "default_knowledge", "
 
 JsonValue: TypeAlias = "str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]"
 
-_ENTRY_KEYS = frozenset({"value", "unit", "citation", "citations", "locator", "verified", "note"})
+_ENTRY_KEYS = frozenset({"value", "unit", "citation", "citations", "locator", "verified", "status", "note"})
+# How far an entry has been checked. "policy" is a project choice (cites HCCWATCH-POLICY);
+# "secondary" was read only in a secondary source (its note names the primary).
+ENTRY_STATUSES = ("verified", "secondary", "unverified", "policy")
+_POLICY = "HCCWATCH-POLICY"
 _CITATION_KEYS = frozenset(
     {"kind", "authors", "title", "journal", "year", "doi", "url", "pmid", "note", "verified"}
 )
@@ -95,6 +99,7 @@ class Entry:
     verified: bool
     unit: str | None = None
     note: str | None = None
+    status: str = "unverified"
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ def _entry(key: str, table: Mapping[str, Any], source: str) -> Entry:
     if not isinstance(table["verified"], bool):
         raise KnowledgeError(f"{source}: entry {key!r}: verified must be true or false")
     check_value(key, table["value"], table.get("unit"), source)
+    status = _status(key, table, tuple(raw), source)
     return Entry(
         key=key,
         value=table["value"],
@@ -191,7 +197,26 @@ def _entry(key: str, table: Mapping[str, Any], source: str) -> Entry:
         verified=table["verified"],
         unit=table.get("unit"),
         note=table.get("note"),
+        status=status,
     )
+
+
+def _status(key: str, table: Mapping[str, Any], citations: tuple[str, ...], source: str) -> str:
+    """The entry's review status: given explicitly, or derived from ``verified`` and its sources."""
+    verified = table["verified"]
+    if "status" not in table:
+        if not verified:
+            return "unverified"
+        return "policy" if citations == (_POLICY,) else "verified"
+    status = table["status"]
+    if status not in ENTRY_STATUSES:
+        raise KnowledgeError(f"{source}: entry {key!r}: status must be one of {', '.join(ENTRY_STATUSES)}")
+    # A finding flags every entry that is not checked against its primary source as unverified.
+    if verified != (status in ("verified", "policy")):
+        raise KnowledgeError(
+            f"{source}: entry {key!r}: status {status!r} disagrees with verified = {str(verified).lower()}"
+        )
+    return status
 
 
 def _citation(cid: str, table: Mapping[str, Any], source: str) -> Citation:
