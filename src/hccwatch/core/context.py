@@ -6,8 +6,10 @@ the answer that would have been given then.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import Knowledge
@@ -25,12 +27,26 @@ class Context:
     def trace(self, rule: str) -> Trace:
         return Trace(rule=rule, knowledge=self.knowledge)
 
+    @cached_property
+    def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
+        """Per test: its results dated on or before ``as_of``, oldest first, and their dates.
+
+        Built once per context: rules look labs up about thirty times per assessment.
+        """
+        by_test: dict[str, list[Lab]] = {}
+        for lab in self.record.labs:
+            if lab.date <= self.as_of:
+                by_test.setdefault(lab.test, []).append(lab)
+        out: dict[str, tuple[list[Lab], list[date]]] = {}
+        for test, found in by_test.items():
+            found.sort(key=lambda x: x.date)
+            out[test] = (found, [lab.date for lab in found])
+        return out
+
     def labs(self, test: str) -> list[Lab]:
         """All results of ``test`` dated on or before ``as_of``, oldest first."""
-        return sorted(
-            (lab for lab in self.record.labs if lab.test == test and lab.date <= self.as_of),
-            key=lambda x: x.date,
-        )
+        found = self._labs_by_test.get(test)
+        return [] if found is None else list(found[0])
 
     def latest_lab(self, trace: Trace, test: str, *, on_or_before: date | None = None) -> Lab | None:
         """The latest ``test`` within the lab window (``labs.window_days``) before the reference date.
@@ -40,11 +56,12 @@ class Context:
         """
         ref = on_or_before or self.as_of
         window = timedelta(days=trace.num(f"labs.window_days.{test}"))
-        candidates = [lab for lab in self.labs(test) if lab.date <= ref]
-        if not candidates:
+        found, dates = self._labs_by_test.get(test, ([], []))
+        at = bisect_right(dates, ref)
+        if at == 0:
             trace.need(f"labs.{test}")
             return None
-        latest = candidates[-1]
+        latest = found[at - 1]
         if ref - latest.date > window:
             trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
             return None

@@ -159,22 +159,43 @@ def next_due_day(bands: Sequence[DayBand], ref: int) -> int | None:
     return min(starts) if starts else None
 
 
+def _band_days(bands: Sequence[DayBand], lo: int, hi: int) -> int:
+    """How many days of ``lo..hi`` (inclusive) some band covers (overlapping bands counted once)."""
+    spans = sorted((max(b.first, lo), hi if b.end is None else min(b.end - 1, hi)) for b in bands)
+    total, reached = 0, lo - 1
+    for first, last in spans:
+        first = max(first, reached + 1)
+        if first <= last:
+            total += last - first + 1
+            reached = last
+    return total
+
+
 def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, grace: int) -> tuple[int, int]:
-    """(days counted, days covered) for one item; see the module docstring for the definition."""
+    """(days counted, days covered) for one item; see the module docstring for the definition.
+
+    The due date only changes on a study day, so the days between two studies form one stretch
+    with one due date: each stretch is counted by interval arithmetic, not day by day.
+    """
     first_due = next_due_day(bands, 0)
     if first_due is None:
         return 0, 0
-    pending = sorted(studies)
-    counted = covered = i = 0
-    due: int | None = first_due
-    for day in range(first_due + grace + 1, today + 1):
-        while i < len(pending) and pending[i] <= day:
-            due, i = next_due_day(bands, pending[i]), i + 1
-        if not any(b.covers(day) for b in bands):
-            continue
-        counted += 1
-        if due is None or day <= due + grace:
-            covered += 1
+    lo = first_due + grace + 1
+    if today < lo:
+        return 0, 0
+    # (first day, due date in force from that day); a study on day s sets the due date from day s on.
+    changes: list[tuple[int, int | None]] = [(lo, first_due)]
+    for day in sorted(studies):
+        due = next_due_day(bands, day)
+        if day <= lo:
+            changes[0] = (lo, due)
+        elif day <= today:
+            changes.append((day, due))
+    counted = covered = 0
+    for k, (first, due) in enumerate(changes):
+        last = changes[k + 1][0] - 1 if k + 1 < len(changes) else today
+        counted += _band_days(bands, first, last)
+        covered += _band_days(bands, first, last if due is None else min(last, due + grace))
     return counted, covered
 
 
