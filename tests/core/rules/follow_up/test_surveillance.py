@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hccwatch import parse_record
+from hccwatch import assess, parse_record
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.core.rules.follow_up.surveillance import DayBand, covered_days, next_due_day, surveillance
 from strategies import records
@@ -365,3 +366,77 @@ def test_removing_a_study_never_invents_an_overdue_item_elsewhere(
                 assert n["due"] <= was[item]["due"]
             continue
         assert not n["overdue"] or (item in was and was[item]["overdue"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Extreme dates: the calendar ends on 9999-12-31 and starts on 0001-01-01 (issue 6 §2)
+
+_EXTREME = ["0001-01-01", "0001-01-02", "2026-01-01", "9999-06-01", "9999-12-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("treated", ["0001-01-01", "2026-01-01", "9999-12-01", "9999-12-31"])
+@pytest.mark.parametrize("as_of", ["0001-01-02", "2026-11-24", "9999-12-31"])
+@pytest.mark.parametrize("kind", ["resection", "transplant", "systemic", None])
+def test_extreme_dates_never_overflow(profile: str, treated: str, as_of: str, kind: str | None) -> None:
+    rec = record(
+        treatments=[] if kind is None else [{"type": kind, "date": treated}],
+        imaging=[_img(d) for d in _EXTREME] + [_img(d, "ultrasound") for d in _EXTREME],
+        labs=[_afp(d) for d in _EXTREME],
+    )
+    f = surveillance(context(rec, dt.date.fromisoformat(as_of)), profile)
+    for n in f["next_due"]:
+        assert n["due"] is not None or not n["overdue"]
+
+
+def test_due_after_the_calendar_is_null_with_a_note_not_complete() -> None:
+    rec = record(treatments=[{"type": "resection", "date": "9999-12-01"}])
+    f = surveillance(context(rec, dt.date(9999, 12, 31)))
+    due = _due(f)
+    # Three-monthly items would fall due in 10000: null, never overdue, and not "complete".
+    assert due["liver_multiphase_ct_or_mri"] == (None, None, False)
+    assert due["afp"] == (None, None, False)
+    assert f["overdue"] is False
+    assert "beyond the calendar" in f.explanation
+    assert "Schedule complete" not in f.explanation
+    assert any("9999-12-31" in note and "null" in note for note in f.notes)
+
+
+def test_treatment_in_year_one_evaluated_in_9999_is_judged() -> None:
+    rec = record(treatments=[{"type": "resection", "date": "0001-01-01"}], imaging=[_img("0001-04-01")])
+    f = surveillance(context(rec, dt.date(9999, 12, 31)))
+    # Years past month 60, yearly CT/MRI and AFP are long overdue; chest CT ended at year 5.
+    assert _due(f)["liver_multiphase_ct_or_mri"][2] is True
+    adherence: Any = f["adherence"]
+    assert 0 <= adherence["per_item"]["liver_multiphase_ct_or_mri"]["proportion"] < 0.001
+
+
+def test_rule_time_is_bounded_whatever_the_dates() -> None:
+    """A ten-millennium follow-up with a study every month is judged by stretches, not day by day."""
+    studies = [dt.date(1, 1, 1) + dt.timedelta(days=30 * k) for k in range(0, 121_000, 97)]
+    rec = record(
+        treatments=[{"type": "resection", "date": "0001-01-01"}],
+        imaging=[_img(d.isoformat()) for d in studies],
+        labs=[_afp(d.isoformat()) for d in studies],
+    )
+    ctx = context(rec, dt.date(9999, 12, 31))
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        surveillance(ctx)
+        runs.append(time.perf_counter() - start)
+    assert min(runs) < 0.05
+
+
+def test_whole_assessment_of_a_millennia_long_follow_up_is_bounded() -> None:
+    rec = record(
+        treatments=[{"type": "transplant", "date": "0001-01-01"}],
+        imaging=[_img("0001-07-01"), _img("5000-01-01", "ultrasound"), _img("9999-12-31")],
+        labs=[_afp("0001-01-01"), _afp("9999-12-31", 12.0)],
+    )
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        assess(rec, as_of="9999-12-31")
+        runs.append(time.perf_counter() - start)
+    assert min(runs) < 0.05

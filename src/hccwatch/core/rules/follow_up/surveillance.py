@@ -24,7 +24,8 @@ cannot decide.
 Next due, per item. The reference is the item's latest study after the start (else the start).
 If a band covers the reference, due = reference + its interval; if only a later band exists,
 due = the later of that band's start and reference + its interval; a due date after the item's
-last band, or an evaluation date after it, means the item's schedule is complete (no entry).
+last band, or an evaluation date after it, means the item's schedule is complete (no entry). A
+due date after 9999-12-31 (the end of the calendar) is given as null with a note, never overdue.
 Overdue: the evaluation date is more than ``surveillance.grace_days`` after the due date. With
 no start (``at_risk`` and no study ever), every item is due on the evaluation date and the
 overall overdue flag is unknown.
@@ -34,7 +35,9 @@ counted are those after the item's first due date + grace (the first day it coul
 up to the evaluation date, on which the item is in the schedule. A counted day is covered when
 the item is not overdue on that day, i.e. the day is no later than (due date computed from the
 latest study on or before that day) + grace. Proportion = covered / counted (None when nothing
-was counted yet); the overall proportion pools the days of all items.
+was counted yet); the overall proportion pools the days of all items. The due date changes only
+on study days, so the days are counted per stretch between studies (bounded by the number of
+studies, not by the length of follow-up).
 
 Citations: AASLD-2023, EASL-2018, NHC-2024, BMJBP-HCC, YOON-2021, KATYAL-2000, MEHTA-2017,
 MEHTA-2018, SINGAL-2022, TZARTZEVA-2018, HCCWATCH-ARTICLE, HCCWATCH-POLICY.
@@ -159,15 +162,24 @@ def next_due_day(bands: Sequence[DayBand], ref: int) -> int | None:
     return min(starts) if starts else None
 
 
-def _band_days(bands: Sequence[DayBand], lo: int, hi: int) -> int:
-    """How many days of ``lo..hi`` (inclusive) some band covers (overlapping bands counted once)."""
-    spans = sorted((max(b.first, lo), hi if b.end is None else min(b.end - 1, hi)) for b in bands)
-    total, reached = 0, lo - 1
-    for first, last in spans:
-        first = max(first, reached + 1)
-        if first <= last:
-            total += last - first + 1
-            reached = last
+def _union(bands: Sequence[DayBand]) -> list[tuple[int, int | None]]:
+    """The days some band covers, as disjoint ``[first, end)`` spans in order (None: open-ended)."""
+    spans: list[tuple[int, int | None]] = []
+    for b in sorted(bands, key=lambda b: b.first):
+        if spans and (spans[-1][1] is None or b.first <= spans[-1][1]):
+            end = spans[-1][1]
+            spans[-1] = (spans[-1][0], None if end is None or b.end is None else max(end, b.end))
+        else:
+            spans.append((b.first, b.end))
+    return spans
+
+
+def _band_days(spans: Sequence[tuple[int, int | None]], lo: int, hi: int) -> int:
+    """How many days of ``lo..hi`` (inclusive) the disjoint ``spans`` cover."""
+    total = 0
+    for first, end in spans:
+        last = hi if end is None else min(end - 1, hi)
+        total += max(0, last - max(first, lo) + 1)
     return total
 
 
@@ -191,11 +203,12 @@ def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, g
             changes[0] = (lo, due)
         elif day <= today:
             changes.append((day, due))
+    spans = _union(bands)
     counted = covered = 0
     for k, (first, due) in enumerate(changes):
         last = changes[k + 1][0] - 1 if k + 1 < len(changes) else today
-        counted += _band_days(bands, first, last)
-        covered += _band_days(bands, first, last if due is None else min(last, due + grace))
+        counted += _band_days(spans, first, last)
+        covered += _band_days(spans, first, last if due is None else min(last, due + grace))
     return counted, covered
 
 
@@ -281,6 +294,8 @@ class ItemStatus:
     overdue: bool
     counted: int
     covered: int
+    # Due after the last date the calendar holds (9999-12-31): no date to show, not complete.
+    beyond_calendar: bool = False
 
 
 def _item_status(item: str, bands: Sequence[DayBand], dates: Sequence[date], f: FollowUp) -> ItemStatus:
@@ -296,6 +311,8 @@ def _item_status(item: str, bands: Sequence[DayBand], dates: Sequence[date], f: 
     ended = not any(b.covers(today) or b.first > today for b in bands)
     if due_day is None or ended:
         return ItemStatus(item, None, last, False, counted, covered)
+    if due_day > (date.max - start).days:
+        return ItemStatus(item, None, last, False, counted, covered, beyond_calendar=True)
     due = start + timedelta(days=due_day)
     return ItemStatus(item, due, last, (f.as_of - due).days > f.grace, counted, covered)
 
@@ -338,7 +355,8 @@ def _status_text(statuses: Sequence[ItemStatus], grace: int, start: date | None)
         return "No surveillance study is on record, so every item is due now."
     late = [s for s in statuses if s.overdue]
     upcoming = [s for s in statuses if s.due is not None and not s.overdue]
-    done = [s for s in statuses if s.due is None]
+    done = [s for s in statuses if s.due is None and not s.beyond_calendar]
+    beyond = [s for s in statuses if s.beyond_calendar]
     out = []
     if late:
         out.append(
@@ -350,6 +368,12 @@ def _status_text(statuses: Sequence[ItemStatus], grace: int, start: date | None)
         out.append(
             "Next due: "
             + ", ".join(f"{_label(s.item)} {s.due} (last {s.last_done or 'never'})" for s in upcoming)
+            + "."
+        )
+    if beyond:
+        out.append(
+            f"Next due after {date.max}, beyond the calendar hccwatch handles (no date shown): "
+            + ", ".join(_label(s.item) for s in beyond)
             + "."
         )
     if done:
@@ -437,6 +461,8 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
     for s in statuses:
         if s.last_done is not None:
             t.used(f"surveillance.last.{s.item}", _label(s.item), None, s.last_done)
+        if s.beyond_calendar:
+            t.note(f"{_label(s.item)}: the next due date falls after {date.max}; it is shown as null.")
     if start is None:
         t.need("imaging (no surveillance study on record)")
     else:
@@ -449,12 +475,12 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
         next_due=[
             {
                 "item": s.item,
-                "due": s.due.isoformat(),
+                "due": None if s.due is None else s.due.isoformat(),
                 "last_done": None if s.last_done is None else s.last_done.isoformat(),
                 "overdue": s.overdue,
             }
             for s in statuses
-            if s.due is not None
+            if s.due is not None or s.beyond_calendar
         ],
         overdue=overdue,
         adherence=adherence,
