@@ -10,12 +10,22 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
+from itertools import groupby
 
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
 
 __all__ = ["Context"]
+
+
+def _same(lab: Lab) -> float:
+    """The value two same-day results must share to agree (canonical unit, as the trace shows it)."""
+    return round(lab.canonical.value, 6)
+
+
+def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
+    return (lab.date, lab.canonical.value, lab.value, lab.unit or "")
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,10 @@ class Context:
 
     @cached_property
     def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
-        """Per test: its results dated on or before ``as_of``, oldest first, and their dates.
+        """Per test: its results dated on or before ``as_of`` in a total order, and their dates.
 
-        Built once per context: rules look labs up about thirty times per assessment.
+        Built once per context: rules look labs up about thirty times per assessment. The order
+        (date, then value) does not depend on the order of the record's list.
         """
         by_test: dict[str, list[Lab]] = {}
         for lab in self.record.labs:
@@ -39,20 +50,61 @@ class Context:
                 by_test.setdefault(lab.test, []).append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
         for test, found in by_test.items():
-            found.sort(key=lambda x: x.date)
+            found.sort(key=_lab_order)
             out[test] = (found, [lab.date for lab in found])
         return out
 
+    @cached_property
+    def _conflicts(self) -> dict[tuple[str, date], str]:
+        """(test, date) -> description, where one test has different results on one date."""
+        out: dict[tuple[str, date], str] = {}
+        for test, (found, _) in self._labs_by_test.items():
+            for when, same_day in groupby(found, key=lambda lab: lab.date):
+                values = list(dict.fromkeys(_same(lab) for lab in same_day))
+                if len(values) > 1:
+                    shown = ", ".join(f"{v:g}" for v in values)
+                    unit = found[0].canonical.unit
+                    out[test, when] = (
+                        f"labs.{test}: {len(values)} different results on {when.isoformat()} "
+                        f"({shown}{' ' + unit if unit else ''})"
+                    )
+        return out
+
     def labs(self, test: str) -> list[Lab]:
-        """All results of ``test`` dated on or before ``as_of``, oldest first."""
+        """All results of ``test`` dated on or before ``as_of``, oldest first (same date: lowest first).
+
+        Every result is returned, including same-day results that disagree: use this to know
+        when a test was done; use ``lab_series`` or ``latest_lab`` for values.
+        """
         found = self._labs_by_test.get(test)
         return [] if found is None else list(found[0])
+
+    def lab_conflict(self, test: str, when: date) -> str | None:
+        """Why the results of ``test`` on ``when`` cannot be used (they disagree), or None."""
+        return self._conflicts.get((test, when))
+
+    def lab_series(self, trace: Trace, test: str) -> list[Lab]:
+        """One result per date, oldest first, for trends and histories.
+
+        Identical same-day results count once. A date whose results disagree is left out and named
+        in ``trace.need``: picking one by list order would be a silent guess.
+        """
+        out: list[Lab] = []
+        for lab in self.labs(test):
+            conflict = self.lab_conflict(test, lab.date)
+            if conflict is not None:
+                trace.need(conflict)
+            elif not out or out[-1].date != lab.date:
+                out.append(lab)
+        return out
 
     def latest_lab(self, trace: Trace, test: str, *, on_or_before: date | None = None) -> Lab | None:
         """The latest ``test`` within the lab window (``labs.window_days``) before the reference date.
 
         Records the value as an input, or the test as missing (naming a stale value if
-        there is one), so the caller only decides what to do with ``None``.
+        there is one), so the caller only decides what to do with ``None``. When the latest date
+        holds disagreeing results the answer is None with the conflict named: an older value is
+        not current and is never used in its place.
         """
         ref = on_or_before or self.as_of
         window = timedelta(days=trace.num(f"labs.window_days.{test}"))
@@ -64,6 +116,10 @@ class Context:
         latest = found[at - 1]
         if ref - latest.date > window:
             trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
+            return None
+        conflict = self.lab_conflict(test, latest.date)
+        if conflict is not None:
+            trace.need(conflict)
             return None
         c = latest.canonical
         trace.used(f"labs.{test}", round(c.value, 6), c.unit, latest.date)

@@ -170,3 +170,16 @@ def test_retreat_zero_means_no_routine_studies() -> None:
     assert f["schedule"] == [] and f["next_due"] == []
     assert f["overdue"] is False
     assert f["adherence"] == {"proportion": None, "per_item": {}}
+
+
+def test_disagreeing_afp_on_the_last_day_before_transplant_is_not_scored() -> None:
+    """AFP 15 and 150 on one day score 0 or 2 points: no pick by list order, no older value instead."""
+    clean = {"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False}
+    for labs in (
+        [_afp(10, "2024-11-01"), _afp(15), _afp(150)],
+        [_afp(150), _afp(15), _afp(10, "2024-11-01")],
+    ):
+        result, t = _score(clean, labs)
+        assert result.values["afp_at_transplant"] is None
+        assert result.values["score"] is None and result.values["score_range"] == [0, 3]
+        assert "labs.afp: 2 different results on 2024-12-20 (15, 150 ng/mL) (at transplant)" in t.missing

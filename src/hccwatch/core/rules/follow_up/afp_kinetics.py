@@ -97,7 +97,7 @@ def _doubling_time(months: Sequence[float], labs: Sequence[Lab]) -> float | None
 def afp_kinetics(ctx: Context) -> Finding:
     """AFP level, nadir and trend on ``ctx.as_of`` (see the module docstring for the definitions)."""
     t = ctx.trace("afp.kinetics")
-    labs = ctx.labs("afp")
+    labs = ctx.lab_series(t, "afp")
     current = ctx.latest_lab(t, "afp")
     above, exceeded = _thresholds(t, current)
     values: dict[str, JsonValue] = {

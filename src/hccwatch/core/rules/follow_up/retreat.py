@@ -86,6 +86,11 @@ def _afp_at_transplant(ctx: Context, t: Trace, transplant: Treatment) -> Lab | N
         t.need("labs.afp (at transplant)")
         return None
     lab = before[-1]
+    conflict = ctx.lab_conflict("afp", lab.date)
+    if conflict is not None:
+        # The AFP at transplant is that day's value: an older one would be a different score.
+        t.need(f"{conflict} (at transplant)")
+        return None
     if (transplant.date - lab.date).days > window:
         t.need(f"labs.afp (at transplant: latest, {lab.date.isoformat()}, is older than {window:g} days)")
         return None
