@@ -1,14 +1,19 @@
-"""Facts after as_of are invisible; stale labs are unknown and say why."""
+"""Facts after as_of are invisible; stale labs are unknown and say why; same-day conflicts are named."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from hccwatch import assess, parse_record
 from hccwatch.core.rules.scores.meld import meld
-from support import context, labs, record
+from strategies import records
+from support import AS_OF, context, labs, record
 
 
 def test_latest_lab_ignores_the_future_and_records_the_input() -> None:
@@ -134,3 +139,17 @@ def test_meld_with_disputed_creatinine_is_not_computed_whichever_comes_first(fir
     f = meld(context(rec))
     assert f["value"] is None
     assert "labs.creatinine: 2 different results on 2026-11-01 (1, 3 mg/dL)" in f.missing
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=records, seed=st.randoms(use_true_random=False))
+def test_the_assessment_does_not_depend_on_the_order_of_the_labs(data: dict[str, Any], seed: Any) -> None:
+    rows = list(data.get("labs", []))
+    # Same-day duplicates, agreeing and disagreeing, so order would matter if anything picked by it.
+    rows += [{**row, "value": row["value"]} for row in rows[:2]]
+    rows += [{**row, "value": round(row["value"] + 0.01, 2)} for row in rows[2:3]]
+    shuffled = list(rows)
+    seed.shuffle(shuffled)
+    one = assess(parse_record({**data, "labs": rows}), as_of=AS_OF).to_dict()
+    two = assess(parse_record({**data, "labs": shuffled}), as_of=AS_OF).to_dict()
+    assert one == two

@@ -29,7 +29,7 @@ def _afp(when: str, value: float = 5.0) -> dict[str, Any]:
     return {"test": "afp", "value": value, "unit": "ng/mL", "date": when}
 
 
-def _due(f: Any) -> dict[str, tuple[str, str | None, bool]]:
+def _due(f: Any) -> dict[str, tuple[str | None, str | None, bool]]:
     return {n["item"]: (n["due"], n["last_done"], n["overdue"]) for n in f["next_due"]}
 
 
@@ -440,3 +440,12 @@ def test_whole_assessment_of_a_millennia_long_follow_up_is_bounded() -> None:
         assess(rec, as_of="9999-12-31")
         runs.append(time.perf_counter() - start)
     assert min(runs) < 0.05
+
+
+def test_an_afp_with_disagreeing_same_day_results_was_still_done() -> None:
+    """Surveillance asks whether the test was done; the value conflict is the AFP rule's business."""
+    rec = record(
+        treatments=[{"type": "resection", "date": "2026-06-01"}],
+        labs=[_afp("2026-10-01", 12), _afp("2026-10-01", 48)],
+    )
+    assert _due(surveillance(context(rec)))["afp"] == ("2026-12-31", "2026-10-01", False)
