@@ -190,6 +190,23 @@ SCENARIOS = [
         True,
         id="default, at risk: surveillance by liver MRI counts for the ultrasound",
     ),
+    pytest.param(
+        "china_2024",
+        {
+            "treatments": [{"type": "tace", "date": "2026-01-10"}],
+            "imaging": [_img("2026-09-01", "ct", "liver")],
+            "labs": [_lab("afp", "2026-09-01"), _lab("dcp", "2026-09-01")],
+        },
+        dt.date(2026, 11, 24),
+        {
+            "liver_multiphase_ct_or_mri": ("2026-12-01", False),
+            "abdominal_ultrasound": ("2026-12-01", False),  # the CT covers it (day 234 + 91)
+            "afp": ("2026-12-01", False),
+            "dcp": ("2026-12-01", False),
+        },
+        False,
+        id="china_2024: a 3-monthly liver CT also counts for the ultrasound",
+    ),
 ]
 
 
