@@ -153,3 +153,19 @@ def test_the_assessment_does_not_depend_on_the_order_of_the_labs(data: dict[str,
     one = assess(parse_record({**data, "labs": rows}), as_of=AS_OF).to_dict()
     two = assess(parse_record({**data, "labs": shuffled}), as_of=AS_OF).to_dict()
     assert one == two
+
+
+def test_same_day_treatments_come_in_one_order_whatever_the_record_says() -> None:
+    rows = [
+        {"type": "tace", "date": "2026-03-02"},
+        {"type": "systemic", "date": "2026-03-02", "agent": "sorafenib"},
+        {"type": "ablation", "date": "2026-03-02"},
+        {"type": "systemic", "date": "2026-03-02", "agent": "lenvatinib"},
+    ]
+    orders = {
+        tuple((t.type, t.agent) for t in context(record(treatments=list(p))).treatments())
+        for p in itertools.permutations(rows)
+    }
+    assert orders == {
+        (("ablation", None), ("systemic", "lenvatinib"), ("systemic", "sorafenib"), ("tace", None))
+    }

@@ -28,6 +28,23 @@ def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
     return (lab.date, lab.canonical.value, lab.value, lab.unit or "")
 
 
+def _treatment_order(t: Treatment) -> tuple[date, str, str, date, str, str, str]:
+    """A total order, so that same-day treatments never depend on the record's list order.
+
+    Rules that must choose between same-day treatments of different types say how (surveillance
+    uses ``surveillance.same_day_phase_precedence``); this order only makes the choice repeatable.
+    """
+    return (
+        t.date,
+        t.type,
+        t.agent or "",
+        t.end_date or date.max,
+        t.site or "",
+        t.margin or "",
+        str(t.curative),
+    )
+
+
 @dataclass(frozen=True)
 class Context:
     record: PatientRecord
@@ -126,11 +143,11 @@ class Context:
         return latest
 
     def treatments(self, *types: str) -> list[Treatment]:
-        """Treatments on or before ``as_of`` (of the given types, if any), oldest first."""
+        """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""
         chosen = [
             t for t in self.record.treatments if t.date <= self.as_of and (not types or t.type in types)
         ]
-        return sorted(chosen, key=lambda t: t.date)
+        return sorted(chosen, key=_treatment_order)
 
     def imaging(self) -> list[Imaging]:
         return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=lambda i: i.date)

@@ -82,6 +82,35 @@ def test_phase(treatments: list[dict[str, Any]], phase: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("types", "phase", "decides"),
+    [
+        (["tace", "ablation"], "post_locoregional", "tace"),
+        (["resection", "transplant"], "post_transplant", "transplant"),
+        (["tace", "systemic"], "on_systemic", "systemic"),
+        (["systemic", "transplant"], "post_transplant", "transplant"),
+        # Same phase: the total order of the context makes the shown treatment repeatable.
+        (["resection", "ablation"], "post_curative", "resection"),
+    ],
+)
+def test_same_day_treatments_decide_by_precedence_not_list_order(
+    types: list[str], phase: str, decides: str
+) -> None:
+    for order in (types, types[::-1]):
+        rec = record(treatments=[{"type": kind, "date": "2026-03-02"} for kind in order])
+        f = surveillance(context(rec))
+        assert f["phase"] == phase
+        assert next(i for i in f.inputs if i.name == "treatments.latest_deciding").value == decides
+        assert (
+            f.to_dict()
+            == surveillance(
+                context(record(treatments=[{"type": kind, "date": "2026-03-02"} for kind in types]))
+            ).to_dict()
+        )
+    if phase != "post_curative":
+        assert any("open different follow-up phases" in n for n in f.notes)
+
+
+@pytest.mark.parametrize(
     "treatments",
     [
         [{"type": "radiotherapy", "date": "2026-01-01", "site": "spine"}],

@@ -11,7 +11,9 @@ that decides a phase (``surveillance.phase_by_treatment``) opens it:
 | systemic therapy, still ongoing    | on_systemic         |
 
 A systemic therapy is ongoing when it has no ``end_date`` or ends after the evaluation date; one
-that has ended decides nothing, and the treatment before it decides. Treatments that decide
+that has ended decides nothing, and the treatment before it decides. Deciding treatments on one day
+that open different phases are ranked by ``surveillance.same_day_phase_precedence`` (transplant,
+ongoing systemic, locoregional, curative), never by the order of the record's list. Treatments that decide
 nothing (radiotherapy of a metastasis, or only an ended systemic therapy) give no phase.
 
 Schedule. The profile (the ``profile`` argument, else ``record.surveillance_profile``, else
@@ -254,7 +256,25 @@ def _phase(ctx: Context, t: Trace) -> Phase:
     if not deciding:
         t.need("treatments (none recorded sets a follow-up phase)")
         return Phase(None, None)
-    latest = deciding[-1]
+    same_day = [tr for tr in deciding if tr.date == deciding[-1].date]
+    latest = same_day[-1]
+    if len({by_type[tr.type] for tr in same_day}) > 1:
+        # Same-day treatments opening different phases (TACE with an ablation, a transplant after
+        # bridging): a stated precedence decides, never the order of the record's list.
+        precedence = [str(p) for p in t.items("surveillance.same_day_phase_precedence")]
+        latest = min(
+            same_day,
+            key=lambda tr: (
+                precedence.index(str(by_type[tr.type]))
+                if str(by_type[tr.type]) in precedence
+                else len(precedence)
+            ),
+        )
+        t.note(
+            f"Treatments on {latest.date} open different follow-up phases "
+            f"({', '.join(sorted({tr.type for tr in same_day}))}): the {latest.type} decides "
+            f"({_PHASE_TEXT[str(by_type[latest.type])]})."
+        )
     t.used("treatments.latest_deciding", latest.type, None, latest.date)
     return Phase(str(by_type[latest.type]), latest)
 
