@@ -27,11 +27,8 @@ def test_article_woman_full_bottom_line() -> None:
         ("Liver multiphase CT or MRI", "SOON"),
     ]
     assert b.more_orders == 1
-    assert b.overdue == (
-        cards.OverdueView(
-            "liver_multiphase_ct_or_mri", "Liver multiphase CT or MRI", "2023-04-25", "2023-01-24"
-        ),
-    )
+    # Her six-monthly ultrasounds count for liver imaging after the first two years (AASLD 2023).
+    assert b.overdue == ()
     assert [(s.label, s.text, s.determined) for s in b.scores] == [
         ("Child-Pugh", "A (5 points)", True),
         ("MELD 3.0", "7", True),

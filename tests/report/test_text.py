@@ -148,7 +148,7 @@ def test_bottom_line_leads_with_the_answer() -> None:
         "Most urgent  [URGENT] Spinal pain suggestive of spinal metastasis; +1 more in Alerts",
         "Order        [URGENT] Whole spine MRI; [URGENT] Bone imaging; [SOON] Liver multiphase CT or MRI;",
         "             +1 more in Workup",
-        "Overdue      Liver multiphase CT or MRI (due 2023-04-25)",
+        "Overdue      none",
         "Scores       Child-Pugh A (5 points); MELD 3.0 7; ALBI grade 2",
         "Stage        BCLC cannot determine: missing ECOG cancer related",
     ]

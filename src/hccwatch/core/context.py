@@ -6,14 +6,43 @@ the answer that would have been given then.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
+from itertools import groupby
 
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
 
 __all__ = ["Context"]
+
+
+def _same(lab: Lab) -> float:
+    """The value two same-day results must share to agree (canonical unit, as the trace shows it)."""
+    return round(lab.canonical.value, 6)
+
+
+def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
+    return (lab.date, lab.canonical.value, lab.value, lab.unit or "")
+
+
+def _treatment_order(t: Treatment) -> tuple[date, str, str, date, str, str, str]:
+    """A total order, so that same-day treatments never depend on the record's list order.
+
+    Rules that must choose between same-day treatments of different types say how (surveillance
+    uses ``surveillance.same_day_phase_precedence``); this order only makes the choice repeatable.
+    """
+    return (
+        t.date,
+        t.type,
+        t.agent or "",
+        t.end_date or date.max,
+        t.site or "",
+        t.margin or "",
+        str(t.curative),
+    )
 
 
 @dataclass(frozen=True)
@@ -25,39 +54,100 @@ class Context:
     def trace(self, rule: str) -> Trace:
         return Trace(rule=rule, knowledge=self.knowledge)
 
+    @cached_property
+    def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
+        """Per test: its results dated on or before ``as_of`` in a total order, and their dates.
+
+        Built once per context: rules look labs up about thirty times per assessment. The order
+        (date, then value) does not depend on the order of the record's list.
+        """
+        by_test: dict[str, list[Lab]] = {}
+        for lab in self.record.labs:
+            if lab.date <= self.as_of:
+                by_test.setdefault(lab.test, []).append(lab)
+        out: dict[str, tuple[list[Lab], list[date]]] = {}
+        for test, found in by_test.items():
+            found.sort(key=_lab_order)
+            out[test] = (found, [lab.date for lab in found])
+        return out
+
+    @cached_property
+    def _conflicts(self) -> dict[tuple[str, date], str]:
+        """(test, date) -> description, where one test has different results on one date."""
+        out: dict[tuple[str, date], str] = {}
+        for test, (found, _) in self._labs_by_test.items():
+            for when, same_day in groupby(found, key=lambda lab: lab.date):
+                values = list(dict.fromkeys(_same(lab) for lab in same_day))
+                if len(values) > 1:
+                    shown = ", ".join(f"{v:g}" for v in values)
+                    unit = found[0].canonical.unit
+                    out[test, when] = (
+                        f"labs.{test}: {len(values)} different results on {when.isoformat()} "
+                        f"({shown}{' ' + unit if unit else ''})"
+                    )
+        return out
+
     def labs(self, test: str) -> list[Lab]:
-        """All results of ``test`` dated on or before ``as_of``, oldest first."""
-        return sorted(
-            (lab for lab in self.record.labs if lab.test == test and lab.date <= self.as_of),
-            key=lambda x: x.date,
-        )
+        """All results of ``test`` dated on or before ``as_of``, oldest first (same date: lowest first).
+
+        Every result is returned, including same-day results that disagree: use this to know
+        when a test was done; use ``lab_series`` or ``latest_lab`` for values.
+        """
+        found = self._labs_by_test.get(test)
+        return [] if found is None else list(found[0])
+
+    def lab_conflict(self, test: str, when: date) -> str | None:
+        """Why the results of ``test`` on ``when`` cannot be used (they disagree), or None."""
+        return self._conflicts.get((test, when))
+
+    def lab_series(self, trace: Trace, test: str) -> list[Lab]:
+        """One result per date, oldest first, for trends and histories.
+
+        Identical same-day results count once. A date whose results disagree is left out and named
+        in ``trace.need``: picking one by list order would be a silent guess.
+        """
+        out: list[Lab] = []
+        for lab in self.labs(test):
+            conflict = self.lab_conflict(test, lab.date)
+            if conflict is not None:
+                trace.need(conflict)
+            elif not out or out[-1].date != lab.date:
+                out.append(lab)
+        return out
 
     def latest_lab(self, trace: Trace, test: str, *, on_or_before: date | None = None) -> Lab | None:
         """The latest ``test`` within the lab window (``labs.window_days``) before the reference date.
 
         Records the value as an input, or the test as missing (naming a stale value if
-        there is one), so the caller only decides what to do with ``None``.
+        there is one), so the caller only decides what to do with ``None``. When the latest date
+        holds disagreeing results the answer is None with the conflict named: an older value is
+        not current and is never used in its place.
         """
         ref = on_or_before or self.as_of
         window = timedelta(days=trace.num(f"labs.window_days.{test}"))
-        candidates = [lab for lab in self.labs(test) if lab.date <= ref]
-        if not candidates:
+        found, dates = self._labs_by_test.get(test, ([], []))
+        at = bisect_right(dates, ref)
+        if at == 0:
             trace.need(f"labs.{test}")
             return None
-        latest = candidates[-1]
+        latest = found[at - 1]
         if ref - latest.date > window:
             trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
+            return None
+        conflict = self.lab_conflict(test, latest.date)
+        if conflict is not None:
+            trace.need(conflict)
             return None
         c = latest.canonical
         trace.used(f"labs.{test}", round(c.value, 6), c.unit, latest.date)
         return latest
 
     def treatments(self, *types: str) -> list[Treatment]:
-        """Treatments on or before ``as_of`` (of the given types, if any), oldest first."""
+        """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""
         chosen = [
             t for t in self.record.treatments if t.date <= self.as_of and (not types or t.type in types)
         ]
-        return sorted(chosen, key=lambda t: t.date)
+        return sorted(chosen, key=_treatment_order)
 
     def imaging(self) -> list[Imaging]:
         return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=lambda i: i.date)

@@ -216,7 +216,7 @@ def _status(key: str, table: Mapping[str, Any], citations: tuple[str, ...], sour
         raise KnowledgeError(
             f"{source}: entry {key!r}: status {status!r} disagrees with verified = {str(verified).lower()}"
         )
-    return status
+    return str(status)
 
 
 def _citation(cid: str, table: Mapping[str, Any], source: str) -> Citation:

@@ -173,7 +173,7 @@ def _build(k: Knowledge) -> BoundaryTables:
         canonical[test], conversions[test] = _units(k, test)
     ranges = {name: _range(k, name) for name in (*LAB_TESTS, *RANGE_KEYS)}
     years = _range(k, DATE_YEARS_KEY.removeprefix("plausibility."))
-    if not (dt.MINYEAR < years.low <= years.high < dt.MAXYEAR) or not (
+    if not (dt.MINYEAR <= years.low <= years.high <= dt.MAXYEAR) or not (
         years.low.is_integer() and years.high.is_integer()
     ):
         raise KnowledgeError(f"knowledge entry {DATE_YEARS_KEY!r} must be two whole years")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hccwatch.core.knowledge import default_knowledge
 from hccwatch.core.rules.follow_up.retreat import retreat
 from hccwatch.core.rules.follow_up.surveillance import surveillance
 from hccwatch.record.model import Treatment
@@ -139,8 +140,8 @@ def test_surveillance_uses_retreat_v12_schedule() -> None:
     assert {(b["item"], b["interval_months"], b["from_month"], b["until_month"]) for b in f["schedule"]} == {
         (item, interval, start, end)
         for item in ("liver_multiphase_ct_or_mri", "chest_ct", "afp")
-        for interval, start, end in ((3, 0, 24), (6, 24, 60))
-    }
+        for interval, start, end in ((3, 0, 24), (6, 24, 60), (12, 60, None))
+    }  # then the 12-monthly floor every recipient keeps (AASLD 2023 via BMJ Best Practice [S])
     # 2026-10-01 is day 638 (month 21): 3-monthly, due 91 days later.
     assert {n["item"]: n["due"] for n in f["next_due"]} == {
         "liver_multiphase_ct_or_mri": "2026-12-31",
@@ -160,13 +161,69 @@ def test_surveillance_falls_back_to_the_profile_when_retreat_cannot_decide() -> 
     assert f.determined  # a schedule is given; the gap is listed
 
 
-def test_retreat_zero_means_no_routine_studies() -> None:
+def test_retreat_zero_still_keeps_the_follow_up_every_recipient_gets() -> None:
+    """RETREAT 0 (Mehta 2017: no extra surveillance) keeps AFP with chest and abdominal CT/MRI.
+
+    Clinical-pathway §4: after liver transplant, AFP plus contrast CT/MRI of chest, abdomen and
+    pelvis every 6-12 months for all recipients [S]; hccwatch holds it at 12 months.
+    """
+    rec = record(
+        treatments=[{"type": "transplant", "date": LT}],
+        explant={"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False},
+        labs=[_afp(5), _afp(4, "2026-01-05")],
+        imaging=[
+            {"date": "2026-01-05", "modality": "ct", "region": "chest", "result": "normal"},
+            {"date": "2026-01-05", "modality": "mri", "region": "liver", "result": "normal"},
+        ],
+    )
+    f = surveillance(context(rec, AS_OF))
+    assert f["retreat"]["score"] == 0 and f["retreat"]["schedule"] == "retreat_0"
+    assert {(b["item"], b["interval_months"], b["until_month"]) for b in f["schedule"]} == {
+        ("liver_multiphase_ct_or_mri", 12, None),
+        ("chest_ct", 12, None),
+        ("afp", 12, None),
+    }
+    # 2026-01-05 + round(12 x 30.4375) = 365 days.
+    assert {n["item"]: (n["due"], n["overdue"]) for n in f["next_due"]} == {
+        "liver_multiphase_ct_or_mri": ("2027-01-05", False),
+        "chest_ct": ("2027-01-05", False),
+        "afp": ("2027-01-05", False),
+    }
+    assert f["overdue"] is False
+    assert "surveillance.schedule.retreat_0" in f.unverified
+    assert "every transplant recipient" in f.explanation
+
+
+def test_retreat_zero_with_nothing_since_the_transplant_is_overdue() -> None:
     rec = record(
         treatments=[{"type": "transplant", "date": LT}],
         explant={"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False},
         labs=[_afp(5)],
     )
     f = surveillance(context(rec, AS_OF))
-    assert f["schedule"] == [] and f["next_due"] == []
-    assert f["overdue"] is False
-    assert f["adherence"] == {"proportion": None, "per_item": {}}
+    assert f["overdue"] is True
+    assert {n["item"]: n["due"] for n in f["next_due"]} == {
+        item: "2026-01-01" for item in ("liver_multiphase_ct_or_mri", "chest_ct", "afp")
+    }
+
+
+@pytest.mark.parametrize("score_schedule", ["retreat_0", "retreat_1_3", "retreat_4", "retreat_5_plus"])
+def test_every_retreat_schedule_ends_on_the_same_open_ended_floor(score_schedule: str) -> None:
+    """A lower score never means less follow-up in the long run than the floor every recipient keeps."""
+    bands = default_knowledge().entry(f"surveillance.schedule.{score_schedule}").value
+    assert isinstance(bands, list)
+    open_ended = {(b["item"], b["interval_months"]) for b in bands if b.get("until_month") is None}
+    assert open_ended == {("liver_multiphase_ct_or_mri", 12), ("chest_ct", 12), ("afp", 12)}
+
+
+def test_disagreeing_afp_on_the_last_day_before_transplant_is_not_scored() -> None:
+    """AFP 15 and 150 on one day score 0 or 2 points: no pick by list order, no older value instead."""
+    clean = {"largest_viable_cm": 0, "viable_count": 0, "microvascular_invasion": False}
+    for labs in (
+        [_afp(10, "2024-11-01"), _afp(15), _afp(150)],
+        [_afp(150), _afp(15), _afp(10, "2024-11-01")],
+    ):
+        result, t = _score(clean, labs)
+        assert result.values["afp_at_transplant"] is None
+        assert result.values["score"] is None and result.values["score_range"] == [0, 3]
+        assert "labs.afp: 2 different results on 2024-12-20 (15, 150 ng/mL) (at transplant)" in t.missing

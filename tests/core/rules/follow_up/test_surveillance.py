@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hccwatch import parse_record
+from hccwatch import InvalidRecordError, Knowledge, PatientRecord, assess, parse_record
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.core.rules.follow_up.surveillance import DayBand, covered_days, next_due_day, surveillance
+from hccwatch.record.units import DATE_YEARS_KEY
 from strategies import records
 from support import context, record
 
@@ -28,7 +31,7 @@ def _afp(when: str, value: float = 5.0) -> dict[str, Any]:
     return {"test": "afp", "value": value, "unit": "ng/mL", "date": when}
 
 
-def _due(f: Any) -> dict[str, tuple[str, str | None, bool]]:
+def _due(f: Any) -> dict[str, tuple[str | None, str | None, bool]]:
     return {n["item"]: (n["due"], n["last_done"], n["overdue"]) for n in f["next_due"]}
 
 
@@ -78,6 +81,35 @@ def _due(f: Any) -> dict[str, tuple[str, str | None, bool]]:
 )
 def test_phase(treatments: list[dict[str, Any]], phase: str) -> None:
     assert surveillance(context(record(treatments=treatments)))["phase"] == phase
+
+
+@pytest.mark.parametrize(
+    ("types", "phase", "decides"),
+    [
+        (["tace", "ablation"], "post_locoregional", "tace"),
+        (["resection", "transplant"], "post_transplant", "transplant"),
+        (["tace", "systemic"], "on_systemic", "systemic"),
+        (["systemic", "transplant"], "post_transplant", "transplant"),
+        # Same phase: the total order of the context makes the shown treatment repeatable.
+        (["resection", "ablation"], "post_curative", "resection"),
+    ],
+)
+def test_same_day_treatments_decide_by_precedence_not_list_order(
+    types: list[str], phase: str, decides: str
+) -> None:
+    for order in (types, types[::-1]):
+        rec = record(treatments=[{"type": kind, "date": "2026-03-02"} for kind in order])
+        f = surveillance(context(rec))
+        assert f["phase"] == phase
+        assert next(i for i in f.inputs if i.name == "treatments.latest_deciding").value == decides
+        assert (
+            f.to_dict()
+            == surveillance(
+                context(record(treatments=[{"type": kind, "date": "2026-03-02"} for kind in types]))
+            ).to_dict()
+        )
+    if phase != "post_curative":
+        assert any("open different follow-up phases" in n for n in f.notes)
 
 
 @pytest.mark.parametrize(
@@ -365,3 +397,114 @@ def test_removing_a_study_never_invents_an_overdue_item_elsewhere(
                 assert n["due"] <= was[item]["due"]
             continue
         assert not n["overdue"] or (item in was and was[item]["overdue"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Extreme dates: the calendar ends on 9999-12-31 and starts on 0001-01-01 (issue 6 §2)
+
+
+def _calendar_wide() -> Knowledge:
+    """The packaged knowledge with every calendar date plausible, to reach the rule's own limits.
+
+    The record boundary refuses dates outside ``plausibility.date_years``; the rule must still
+    stay finite and fast if a record ever reaches it with such dates (defence in depth).
+    """
+    k = default_knowledge()
+    entry = k.entry(DATE_YEARS_KEY)
+    wide = dataclasses.replace(entry, value=[dt.MINYEAR, dt.MAXYEAR])
+    return dataclasses.replace(k, entries={**k.entries, DATE_YEARS_KEY: wide})
+
+
+CALENDAR_WIDE = _calendar_wide()
+
+
+def _calendar_record(**fields: Any) -> PatientRecord:
+    return parse_record({"id": "t", **fields}, knowledge=CALENDAR_WIDE)
+
+
+def test_the_boundary_refuses_what_only_the_wide_knowledge_admits() -> None:
+    with pytest.raises(InvalidRecordError, match="treatments"):
+        record(treatments=[{"type": "resection", "date": "0001-01-01"}])
+    assert _calendar_record(treatments=[{"type": "resection", "date": "0001-01-01"}]).treatments
+
+
+_EXTREME = ["0001-01-01", "0001-01-02", "2026-01-01", "9999-06-01", "9999-12-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("treated", ["0001-01-01", "2026-01-01", "9999-12-01", "9999-12-31"])
+@pytest.mark.parametrize("as_of", ["0001-01-02", "2026-11-24", "9999-12-31"])
+@pytest.mark.parametrize("kind", ["resection", "transplant", "systemic", None])
+def test_extreme_dates_never_overflow(profile: str, treated: str, as_of: str, kind: str | None) -> None:
+    rec = _calendar_record(
+        treatments=[] if kind is None else [{"type": kind, "date": treated}],
+        imaging=[_img(d) for d in _EXTREME] + [_img(d, "ultrasound") for d in _EXTREME],
+        labs=[_afp(d) for d in _EXTREME],
+    )
+    f = surveillance(context(rec, dt.date.fromisoformat(as_of)), profile)
+    for n in f["next_due"]:
+        assert n["due"] is not None or not n["overdue"]
+
+
+def test_due_after_the_calendar_is_null_with_a_note_not_complete() -> None:
+    rec = _calendar_record(treatments=[{"type": "resection", "date": "9999-12-01"}])
+    f = surveillance(context(rec, dt.date(9999, 12, 31)))
+    due = _due(f)
+    # Three-monthly items would fall due in 10000: null, never overdue, and not "complete".
+    assert due["liver_multiphase_ct_or_mri"] == (None, None, False)
+    assert due["afp"] == (None, None, False)
+    assert f["overdue"] is False
+    assert "beyond the calendar" in f.explanation
+    assert "Schedule complete" not in f.explanation
+    assert any("9999-12-31" in note and "null" in note for note in f.notes)
+
+
+def test_treatment_in_year_one_evaluated_in_9999_is_judged() -> None:
+    rec = _calendar_record(
+        treatments=[{"type": "resection", "date": "0001-01-01"}], imaging=[_img("0001-04-01")]
+    )
+    f = surveillance(context(rec, dt.date(9999, 12, 31)))
+    # Years past month 60, yearly CT/MRI and AFP are long overdue; chest CT ended at year 5.
+    assert _due(f)["liver_multiphase_ct_or_mri"][2] is True
+    adherence: Any = f["adherence"]
+    assert 0 <= adherence["per_item"]["liver_multiphase_ct_or_mri"]["proportion"] < 0.001
+
+
+def test_rule_time_is_bounded_whatever_the_dates() -> None:
+    """A ten-millennium follow-up with a study every month is judged by stretches, not day by day."""
+    studies = [dt.date(1, 1, 1) + dt.timedelta(days=30 * k) for k in range(0, 121_000, 97)]
+    rec = _calendar_record(
+        treatments=[{"type": "resection", "date": "0001-01-01"}],
+        imaging=[_img(d.isoformat()) for d in studies],
+        labs=[_afp(d.isoformat()) for d in studies],
+    )
+    ctx = context(rec, dt.date(9999, 12, 31))
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        surveillance(ctx)
+        runs.append(time.perf_counter() - start)
+    assert min(runs) < 0.05
+
+
+def test_whole_assessment_of_a_millennia_long_follow_up_is_bounded() -> None:
+    rec = _calendar_record(
+        treatments=[{"type": "transplant", "date": "0001-01-01"}],
+        imaging=[_img("0001-07-01"), _img("5000-01-01", "ultrasound"), _img("9999-12-31")],
+        labs=[_afp("0001-01-01"), _afp("9999-12-31", 12.0)],
+    )
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        assess(rec, as_of="9999-12-31", knowledge=CALENDAR_WIDE)
+        runs.append(time.perf_counter() - start)
+    assert min(runs) < 0.05
+
+
+def test_an_afp_with_disagreeing_same_day_results_was_still_done() -> None:
+    """Surveillance asks whether the test was done; the value conflict is the AFP rule's business."""
+    rec = record(
+        treatments=[{"type": "resection", "date": "2026-06-01"}],
+        labs=[_afp("2026-10-01", 12), _afp("2026-10-01", 48)],
+    )
+    assert _due(surveillance(context(rec)))["afp"] == ("2026-12-31", "2026-10-01", False)

@@ -145,7 +145,130 @@ SCENARIOS = [
         True,
         id="default: on systemic therapy, response imaging every 2 months, monthly AFP",
     ),
+    # What was done is credited where the schedule accepts it (issue 6 §1).
+    pytest.param(
+        "article_six_monthly",
+        {
+            "treatments": [{"type": "resection", "date": "2025-09-16"}],
+            "imaging": [_img("2026-06-10", "mri", "liver")],
+            "labs": [_lab("afp", "2026-06-10")],
+        },
+        dt.date(2026, 11, 24),
+        {"abdominal_ultrasound": ("2026-12-10", False), "afp": ("2026-12-10", False)},
+        False,
+        id="article_six_monthly: a liver MRI counts for the six-monthly ultrasound",
+    ),
+    pytest.param(
+        "aasld_2023",
+        {
+            "treatments": [{"type": "ablation", "date": "2023-01-10"}],
+            "imaging": [_img("2025-03-01", "ultrasound", "abdomen")],
+            "labs": [_lab("afp", "2025-03-01")],
+        },
+        dt.date(2025, 7, 1),
+        {"liver_multiphase_ct_or_mri": ("2025-08-31", False), "afp": ("2025-08-31", False)},
+        False,
+        id="aasld_2023: after 2 years an ultrasound counts for the liver imaging (day 781 + 183)",
+    ),
+    pytest.param(
+        "aasld_2023",
+        {
+            "treatments": [{"type": "ablation", "date": "2024-01-10"}],
+            "imaging": [_img("2025-01-10", "ct", "abdomen"), _img("2025-09-10", "ultrasound", "liver")],
+            "labs": [_lab("afp", "2026-02-10")],
+        },
+        dt.date(2026, 3, 10),
+        {"liver_multiphase_ct_or_mri": ("2025-04-11", True), "afp": ("2026-08-12", False)},
+        True,
+        id="aasld_2023: an ultrasound in the first 2 years does not replace the 3-monthly CT/MRI",
+    ),
+    pytest.param(
+        "default",
+        {"imaging": [_img("2026-03-01", "mri", "liver")], "labs": [_lab("afp", "2026-03-01")]},
+        dt.date(2026, 11, 24),
+        {"abdominal_ultrasound": ("2026-08-31", True), "afp": ("2026-08-31", True)},
+        True,
+        id="default, at risk: surveillance by liver MRI counts for the ultrasound",
+    ),
+    pytest.param(
+        "china_2024",
+        {
+            "treatments": [{"type": "tace", "date": "2026-01-10"}],
+            "imaging": [_img("2026-09-01", "ct", "liver")],
+            "labs": [_lab("afp", "2026-09-01"), _lab("dcp", "2026-09-01")],
+        },
+        dt.date(2026, 11, 24),
+        {
+            "liver_multiphase_ct_or_mri": ("2026-12-01", False),
+            "abdominal_ultrasound": ("2026-12-01", False),  # the CT covers it (day 234 + 91)
+            "afp": ("2026-12-01", False),
+            "dcp": ("2026-12-01", False),
+        },
+        False,
+        id="china_2024: a 3-monthly liver CT also counts for the ultrasound",
+    ),
 ]
+
+
+def _last_never(f: Any) -> bool:
+    return "last never" in f.explanation or any(n["last_done"] is None for n in f["next_due"])
+
+
+@pytest.mark.parametrize("treatment", ["resection", "ablation", "tace", "transplant", None])
+def test_regular_ultrasounds_never_show_last_never_where_accepted(treatment: str | None) -> None:
+    """The patient article's follow-up: ultrasound and AFP every 6 months, whatever the treatment."""
+    dates = [f"{year}-{month:02d}-15" for year in (2024, 2025, 2026) for month in (3, 9)]
+    fields: dict[str, Any] = {
+        "imaging": [_img(d, "ultrasound", "liver") for d in dates],
+        "labs": [_lab("afp", d) for d in dates],
+    }
+    if treatment is not None:
+        fields["treatments"] = [{"type": treatment, "date": "2024-01-15"}]
+    f = surveillance(context(record(**fields), dt.date(2026, 11, 24)), "article_six_monthly")
+    assert not _last_never(f)
+    assert f["overdue"] is False
+    assert all(n["last_done"] == "2026-09-15" for n in f["next_due"])
+
+
+def test_regular_ultrasounds_after_two_years_count_under_aasld_and_default() -> None:
+    dates = ["2025-03-15", "2025-09-15", "2026-03-15", "2026-09-15"]
+    rec = record(
+        treatments=[{"type": "resection", "date": "2022-06-01"}],
+        imaging=[_img(d, "ultrasound", "abdomen") for d in dates],
+        labs=[_lab("afp", d) for d in dates],
+    )
+    for profile in ("aasld_2023", "default"):
+        f = surveillance(context(rec, dt.date(2026, 11, 24)), profile)
+        liver = next(n for n in f["next_due"] if n["item"] == "liver_multiphase_ct_or_mri")
+        assert liver["last_done"] == "2026-09-15"
+        assert liver["last_done_by"] == "abdominal_ultrasound"
+        assert liver["overdue"] is False
+        assert "abdominal ultrasound, accepted at that stage of this schedule" in f.explanation
+
+
+def test_an_ultrasound_that_does_not_count_is_named_not_hidden() -> None:
+    """Article patient 1 (default profile): 3-monthly ultrasounds after resection, one CT."""
+    rec = record(
+        treatments=[{"type": "resection", "date": "2025-09-16"}],
+        imaging=[_img("2026-03-16", "ultrasound", "liver"), _img("2026-09-14", "ultrasound", "liver")],
+    )
+    f = surveillance(context(rec, dt.date(2026, 11, 24)), "default")
+    liver = next(n for n in f["next_due"] if n["item"] == "liver_multiphase_ct_or_mri")
+    assert liver["overdue"] is True and liver["last_done"] is None
+    assert (
+        "last never; the abdominal ultrasound on 2026-09-14 does not count as multiphase liver CT/MRI"
+        in f.explanation
+    )
+
+
+def test_schedule_lists_what_each_band_accepts() -> None:
+    rec = record(treatments=[{"type": "resection", "date": "2022-06-01"}])
+    f = surveillance(context(rec, dt.date(2026, 11, 24)), "aasld_2023")
+    accepts = {(b["item"], b["from_month"]): b["accepts"] for b in f["schedule"]}
+    assert accepts[("liver_multiphase_ct_or_mri", 0)] == []
+    assert accepts[("liver_multiphase_ct_or_mri", 24)] == ["abdominal_ultrasound"]
+    assert "multiphase liver CT/MRI or abdominal ultrasound every 6 months" in f.explanation
+    assert "HCCWATCH-POLICY" in f.citations
 
 
 @pytest.mark.parametrize(("profile", "fields", "as_of", "expected", "overdue"), SCENARIOS)

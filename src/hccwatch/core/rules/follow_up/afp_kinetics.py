@@ -262,7 +262,7 @@ def _normalisation(
 def afp_kinetics(ctx: Context) -> Finding:
     """AFP level, nadir, trend and normalisation on ``ctx.as_of`` (definitions in the module docstring)."""
     t = ctx.trace("afp.kinetics")
-    labs = ctx.labs("afp")
+    labs = ctx.lab_series(t, "afp")
     current = ctx.latest_lab(t, "afp")
     above, exceeded = _thresholds(t, current)
     values: dict[str, JsonValue] = {

@@ -18,6 +18,10 @@ score selects the suggested surveillance schedule (MEHTA-2017; UNOS validation M
 | 4     | every 6 months for 5 years                                    |
 | >= 5  | every 3-4 months for 2 years, then every 6 months to year 5   |
 
+Underneath every score the schedules keep the AFP and chest/abdominal CT/MRI that guidelines give
+all recipients (every 6-12 months, AASLD 2023 via BMJ Best Practice [S]; held at 12 months, open-ended,
+in ``surveillance.schedule.retreat_*``): "none" above means nothing beyond that floor.
+
 AFP at transplant is the latest AFP on or before the transplant date, if it is no older than the
 lab window (``labs.window_days.afp``) on that date. When inputs are missing the score is a range
 (missing parts at 0 and at their maximum); if both ends select the same schedule, that schedule
@@ -86,6 +90,11 @@ def _afp_at_transplant(ctx: Context, t: Trace, transplant: Treatment) -> Lab | N
         t.need("labs.afp (at transplant)")
         return None
     lab = before[-1]
+    conflict = ctx.lab_conflict("afp", lab.date)
+    if conflict is not None:
+        # The AFP at transplant is that day's value: an older one would be a different score.
+        t.need(f"{conflict} (at transplant)")
+        return None
     if (transplant.date - lab.date).days > window:
         t.need(f"labs.afp (at transplant: latest, {lab.date.isoformat()}, is older than {window:g} days)")
         return None

@@ -11,7 +11,9 @@ that decides a phase (``surveillance.phase_by_treatment``) opens it:
 | systemic therapy, still ongoing    | on_systemic         |
 
 A systemic therapy is ongoing when it has no ``end_date`` or ends after the evaluation date; one
-that has ended decides nothing, and the treatment before it decides. Treatments that decide
+that has ended decides nothing, and the treatment before it decides. Deciding treatments on one day
+that open different phases are ranked by ``surveillance.same_day_phase_precedence`` (transplant,
+ongoing systemic, locoregional, curative), never by the order of the record's list. Treatments that decide
 nothing (radiotherapy of a metastasis, or only an ended systemic therapy) give no phase.
 
 Schedule. The profile (the ``profile`` argument, else ``record.surveillance_profile``, else
@@ -19,12 +21,20 @@ Schedule. The profile (the ``profile`` argument, else ``record.surveillance_prof
 until_month}`` with months counted from the start of follow-up (the deciding treatment; when
 ``at_risk``, the first surveillance study on record). After a transplant, profiles that allow it
 let RETREAT choose the schedule (core/rules/retreat.py) and fall back to their own when RETREAT
-cannot decide.
+cannot decide. Every RETREAT schedule ends on the floor guidelines give all recipients (AFP with
+chest and abdominal CT/MRI), so RETREAT 0 means no extra surveillance, not none.
+
+What counts. A study counts for an item when it is that item's own kind (``surveillance.study_items``
+maps modality:region to items; AFP and DCP come from the labs), or another item's kind that the band
+in force on the study's date ``accepts`` (an ultrasound for the liver imaging once a schedule
+accepts ultrasound, a liver CT/MRI for the ultrasound). A study of an accepted kind done when the
+band did not accept it is named in the text, so a patient is not told "never" without the reason.
 
 Next due, per item. The reference is the item's latest study after the start (else the start).
 If a band covers the reference, due = reference + its interval; if only a later band exists,
 due = the later of that band's start and reference + its interval; a due date after the item's
-last band, or an evaluation date after it, means the item's schedule is complete (no entry).
+last band, or an evaluation date after it, means the item's schedule is complete (no entry). A
+due date after 9999-12-31 (the end of the calendar) is given as null with a note, never overdue.
 Overdue: the evaluation date is more than ``surveillance.grace_days`` after the due date. With
 no start (``at_risk`` and no study ever), every item is due on the evaluation date and the
 overall overdue flag is unknown.
@@ -34,7 +44,9 @@ counted are those after the item's first due date + grace (the first day it coul
 up to the evaluation date, on which the item is in the schedule. A counted day is covered when
 the item is not overdue on that day, i.e. the day is no later than (due date computed from the
 latest study on or before that day) + grace. Proportion = covered / counted (None when nothing
-was counted yet); the overall proportion pools the days of all items.
+was counted yet); the overall proportion pools the days of all items. The due date changes only
+on study days, so the days are counted per stretch between studies (bounded by the number of
+studies, not by the length of follow-up).
 
 Citations: AASLD-2023, EASL-2018, NHC-2024, BMJBP-HCC, YOON-2021, KATYAL-2000, MEHTA-2017,
 MEHTA-2018, SINGAL-2022, TZARTZEVA-2018, HCCWATCH-ARTICLE, HCCWATCH-POLICY.
@@ -80,6 +92,8 @@ class Band:
     interval_months: float
     from_month: float
     until_month: float | None
+    # Other items whose studies also count for this one while the band is in force.
+    accepts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {
@@ -87,6 +101,7 @@ class Band:
             "interval_months": self.interval_months,
             "from_month": self.from_month,
             "until_month": self.until_month,
+            "accepts": list(self.accepts),
         }
 
 
@@ -97,6 +112,7 @@ class DayBand:
     interval: int
     first: int
     end: int | None
+    accepts: frozenset[str] = frozenset()
 
     def covers(self, day: int) -> bool:
         return self.first <= day and (self.end is None or day < self.end)
@@ -120,12 +136,16 @@ def _bands(t: Trace, name: str) -> list[Band]:
         if not isinstance(raw, dict):
             raise KnowledgeError(f"surveillance.schedule.{name}: band {raw!r} is not a table")
         until = raw.get("until_month")
+        accepts = raw.get("accepts", [])
+        if not isinstance(accepts, list):
+            raise KnowledgeError(f"surveillance.schedule.{name}: 'accepts' of {raw!r} is not a list")
         out.append(
             Band(
                 item=str(raw["item"]),
                 interval_months=_num(raw["interval_months"], "interval_months"),
                 from_month=_num(raw["from_month"], "from_month"),
                 until_month=None if until is None else _num(until, "until_month"),
+                accepts=tuple(str(a) for a in accepts),
             )
         )
     return out
@@ -137,6 +157,7 @@ def _in_days(bands: Sequence[Band], days_per_month: float) -> list[DayBand]:
             interval=round(b.interval_months * days_per_month),
             first=round(b.from_month * days_per_month),
             end=None if b.until_month is None else round(b.until_month * days_per_month),
+            accepts=frozenset(b.accepts),
         )
         for b in bands
     ]
@@ -159,22 +180,53 @@ def next_due_day(bands: Sequence[DayBand], ref: int) -> int | None:
     return min(starts) if starts else None
 
 
+def _union(bands: Sequence[DayBand]) -> list[tuple[int, int | None]]:
+    """The days some band covers, as disjoint ``[first, end)`` spans in order (None: open-ended)."""
+    spans: list[tuple[int, int | None]] = []
+    for b in sorted(bands, key=lambda b: b.first):
+        if spans and (spans[-1][1] is None or b.first <= spans[-1][1]):
+            end = spans[-1][1]
+            spans[-1] = (spans[-1][0], None if end is None or b.end is None else max(end, b.end))
+        else:
+            spans.append((b.first, b.end))
+    return spans
+
+
+def _band_days(spans: Sequence[tuple[int, int | None]], lo: int, hi: int) -> int:
+    """How many days of ``lo..hi`` (inclusive) the disjoint ``spans`` cover."""
+    total = 0
+    for first, end in spans:
+        last = hi if end is None else min(end - 1, hi)
+        total += max(0, last - max(first, lo) + 1)
+    return total
+
+
 def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, grace: int) -> tuple[int, int]:
-    """(days counted, days covered) for one item; see the module docstring for the definition."""
+    """(days counted, days covered) for one item; see the module docstring for the definition.
+
+    The due date only changes on a study day, so the days between two studies form one stretch
+    with one due date: each stretch is counted by interval arithmetic, not day by day.
+    """
     first_due = next_due_day(bands, 0)
     if first_due is None:
         return 0, 0
-    pending = sorted(studies)
-    counted = covered = i = 0
-    due: int | None = first_due
-    for day in range(first_due + grace + 1, today + 1):
-        while i < len(pending) and pending[i] <= day:
-            due, i = next_due_day(bands, pending[i]), i + 1
-        if not any(b.covers(day) for b in bands):
-            continue
-        counted += 1
-        if due is None or day <= due + grace:
-            covered += 1
+    lo = first_due + grace + 1
+    if today < lo:
+        return 0, 0
+    # (first day, due date in force from that day); a study on day s sets the due date from day s on.
+    changes: list[tuple[int, int | None]] = [(lo, first_due)]
+    for day in sorted(studies):
+        due = next_due_day(bands, day)
+        if day <= lo:
+            changes[0] = (lo, due)
+        elif day <= today:
+            changes.append((day, due))
+    spans = _union(bands)
+    counted = covered = 0
+    for k, (first, due) in enumerate(changes):
+        last = changes[k + 1][0] - 1 if k + 1 < len(changes) else today
+        counted += _band_days(spans, first, last)
+        covered += _band_days(spans, first, last if due is None else min(last, due + grace))
     return counted, covered
 
 
@@ -204,7 +256,25 @@ def _phase(ctx: Context, t: Trace) -> Phase:
     if not deciding:
         t.need("treatments (none recorded sets a follow-up phase)")
         return Phase(None, None)
-    latest = deciding[-1]
+    same_day = [tr for tr in deciding if tr.date == deciding[-1].date]
+    latest = same_day[-1]
+    if len({by_type[tr.type] for tr in same_day}) > 1:
+        # Same-day treatments opening different phases (TACE with an ablation, a transplant after
+        # bridging): a stated precedence decides, never the order of the record's list.
+        precedence = [str(p) for p in t.items("surveillance.same_day_phase_precedence")]
+        latest = min(
+            same_day,
+            key=lambda tr: (
+                precedence.index(str(by_type[tr.type]))
+                if str(by_type[tr.type]) in precedence
+                else len(precedence)
+            ),
+        )
+        t.note(
+            f"Treatments on {latest.date} open different follow-up phases "
+            f"({', '.join(sorted({tr.type for tr in same_day}))}): the {latest.type} decides "
+            f"({_PHASE_TEXT[str(by_type[latest.type])]})."
+        )
     t.used("treatments.latest_deciding", latest.type, None, latest.date)
     return Phase(str(by_type[latest.type]), latest)
 
@@ -260,29 +330,67 @@ class ItemStatus:
     overdue: bool
     counted: int
     covered: int
+    # Due after the last date the calendar holds (9999-12-31): no date to show, not complete.
+    beyond_calendar: bool = False
+    # Which kind of study the last one was (another item's study where the band accepts it).
+    last_kind: str | None = None
+    # The latest study of an accepted kind done after the last credited one, but when the band
+    # in force did not accept it: named so a patient is never told "never" without a reason.
+    passed_over: tuple[date, str] | None = None
 
 
-def _item_status(item: str, bands: Sequence[DayBand], dates: Sequence[date], f: FollowUp) -> ItemStatus:
+def _credited(
+    item: str, bands: Sequence[DayBand], performed: dict[str, list[date]], f: FollowUp, start: date
+) -> tuple[list[tuple[date, str]], tuple[date, str] | None]:
+    """(studies that count for ``item``, oldest first; the latest accepted-kind study that did not)."""
+    accepted = {kind for b in bands for kind in b.accepts}
+    credited: list[tuple[date, str]] = []
+    passed: list[tuple[date, str]] = []
+    for kind in sorted({item} | accepted):
+        for d in performed.get(kind, []):
+            if not (d > start or (f.count_start_day and d == start)):
+                continue
+            day = (d - start).days
+            if kind == item or any(kind in b.accepts and b.covers(day) for b in bands):
+                credited.append((d, kind))
+            else:
+                passed.append((d, kind))
+    # The item's own study first among same-day ones, so the last one shown is the item's own.
+    credited.sort(key=lambda c: (c[0], c[1] == item))
+    last = credited[-1][0] if credited else None
+    later = [c for c in passed if last is None or c[0] > last]
+    return credited, max(later) if later else None
+
+
+def _item_status(
+    item: str, bands: Sequence[DayBand], performed: dict[str, list[date]], f: FollowUp
+) -> ItemStatus:
     if f.start is None:
         return ItemStatus(item, f.as_of, None, False, 0, 0)
     start = f.start
-    done = [d for d in dates if d > start or (f.count_start_day and d == start)]
+    credited, passed_over = _credited(item, bands, performed, f, start)
+    done = [d for d, _ in credited]
     last = done[-1] if done else None
+    last_kind = credited[-1][1] if credited else None
     due_day = next_due_day(bands, ((last or start) - start).days)
     today = (f.as_of - start).days
     counted, covered = covered_days(bands, [(d - start).days for d in done], today, f.grace)
     # Once an item's schedule has ended, a study missed during it is history, not a task.
     ended = not any(b.covers(today) or b.first > today for b in bands)
     if due_day is None or ended:
-        return ItemStatus(item, None, last, False, counted, covered)
-    due = start + timedelta(days=due_day)
-    return ItemStatus(item, due, last, (f.as_of - due).days > f.grace, counted, covered)
+        due, beyond = None, False
+    elif due_day > (date.max - start).days:
+        due, beyond = None, True
+    else:
+        due, beyond = start + timedelta(days=due_day), False
+    overdue = due is not None and (f.as_of - due).days > f.grace
+    return ItemStatus(item, due, last, overdue, counted, covered, beyond, last_kind, passed_over)
 
 
-def _start(phase: Phase, performed: dict[str, list[date]], items: Sequence[str]) -> date | None:
+def _start(phase: Phase, performed: dict[str, list[date]], kinds: Sequence[str]) -> date | None:
     if phase.treatment is not None:
         return phase.treatment.date
-    firsts = [performed[i][0] for i in items if performed.get(i)]
+    firsts = [performed[i][0] for i in kinds if performed.get(i)]
     return min(firsts) if firsts else None
 
 
@@ -294,15 +402,18 @@ def _months_text(months: float) -> str:
     return "month" if months == 1 else f"{months:g} months"
 
 
+def _band_text(b: Band) -> str:
+    alternatives = "".join(f" or {_label(a)}" for a in b.accepts)
+    return f"{_label(b.item)}{alternatives} every {_months_text(b.interval_months)}"
+
+
 def _schedule_text(bands: Sequence[Band], month: float | None) -> str:
     """The bands in force at ``month`` since the start (all open bands when the start is unknown)."""
     if not bands:
         return "Schedule: no routine studies."
     at = month if month is not None else min(b.from_month for b in bands)
     now = [b for b in bands if b.from_month <= at and (b.until_month is None or at < b.until_month)]
-    text = (
-        ", ".join(f"{_label(b.item)} every {_months_text(b.interval_months)}" for b in now) or "nothing yet"
-    )
+    text = ", ".join(_band_text(b) for b in now) or "nothing yet"
     changes = sorted(
         {b.from_month for b in bands if b.from_month > at}
         | {b.until_month for b in now if b.until_month is not None}
@@ -312,23 +423,42 @@ def _schedule_text(bands: Sequence[Band], month: float | None) -> str:
     return f"Schedule{when}: {text}{later}."
 
 
+def _last_text(s: ItemStatus) -> str:
+    """When the item was last done, by which study, and any study that did not count for it."""
+    text = "never" if s.last_done is None else str(s.last_done)
+    if s.last_done is not None and s.last_kind not in (None, s.item):
+        text += f", {_label(str(s.last_kind))}, accepted at that stage of this schedule"
+    if s.passed_over is not None:
+        when, kind = s.passed_over
+        text += f"; the {_label(kind)} on {when} does not count as {_label(s.item)}"
+        text += " at that stage of this schedule"
+    return text
+
+
 def _status_text(statuses: Sequence[ItemStatus], grace: int, start: date | None) -> str:
     if start is None:
         return "No surveillance study is on record, so every item is due now."
     late = [s for s in statuses if s.overdue]
     upcoming = [s for s in statuses if s.due is not None and not s.overdue]
-    done = [s for s in statuses if s.due is None]
+    done = [s for s in statuses if s.due is None and not s.beyond_calendar]
+    beyond = [s for s in statuses if s.beyond_calendar]
     out = []
     if late:
         out.append(
             f"Overdue (more than {grace} days past due): "
-            + ", ".join(f"{_label(s.item)} (due {s.due}, last {s.last_done or 'never'})" for s in late)
+            + ", ".join(f"{_label(s.item)} (due {s.due}, last {_last_text(s)})" for s in late)
             + "."
         )
     if upcoming:
         out.append(
             "Next due: "
-            + ", ".join(f"{_label(s.item)} {s.due} (last {s.last_done or 'never'})" for s in upcoming)
+            + ", ".join(f"{_label(s.item)} {s.due} (last {_last_text(s)})" for s in upcoming)
+            + "."
+        )
+    if beyond:
+        out.append(
+            f"Next due after {date.max}, beyond the calendar hccwatch handles (no date shown): "
+            + ", ".join(_label(s.item) for s in beyond)
             + "."
         )
     if done:
@@ -395,7 +525,8 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
     bands = _bands(t, name)
     items = list(dict.fromkeys(b.item for b in bands))
     performed = _performed(ctx, t)
-    start = _start(phase, performed, items)
+    kinds = list(dict.fromkeys([*items, *(kind for b in bands for kind in b.accepts)]))
+    start = _start(phase, performed, kinds)
     follow_up = FollowUp(start, phase.treatment is None, ctx.as_of, grace)
     if phase.id == "at_risk":
         t.note(
@@ -408,14 +539,16 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
         _item_status(
             item,
             _in_days([b for b in bands if b.item == item], days_per_month),
-            performed.get(item, []),
+            performed,
             follow_up,
         )
         for item in items
     ]
     for s in statuses:
         if s.last_done is not None:
-            t.used(f"surveillance.last.{s.item}", _label(s.item), None, s.last_done)
+            t.used(f"surveillance.last.{s.item}", _label(s.last_kind or s.item), None, s.last_done)
+        if s.beyond_calendar:
+            t.note(f"{_label(s.item)}: the next due date falls after {date.max}; it is shown as null.")
     if start is None:
         t.need("imaging (no surveillance study on record)")
     else:
@@ -428,12 +561,13 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
         next_due=[
             {
                 "item": s.item,
-                "due": s.due.isoformat(),
+                "due": None if s.due is None else s.due.isoformat(),
                 "last_done": None if s.last_done is None else s.last_done.isoformat(),
+                "last_done_by": s.last_kind,
                 "overdue": s.overdue,
             }
             for s in statuses
-            if s.due is not None
+            if s.due is not None or s.beyond_calendar
         ],
         overdue=overdue,
         adherence=adherence,
@@ -462,7 +596,13 @@ def _retreat_text(values: dict[str, JsonValue] | None, schedule: str) -> str:
         shown = f"RETREAT between {span[0]} and {span[-1]} (incomplete data)"
     if values["schedule"] is None:
         return f"{shown}: the profile's post-transplant schedule applies."
-    return f"{shown} sets the schedule ({schedule})."
+    if score == 0:
+        # Mehta 2017 suggests no surveillance at 0; the guideline floor for every recipient stays.
+        return (
+            f"{shown}: RETREAT adds no surveillance, but the AFP and CT/MRI that guidelines give every "
+            f"transplant recipient continue ({schedule})."
+        )
+    return f"{shown} sets the schedule ({schedule}), above the follow-up every recipient keeps."
 
 
 def _adherence_text(adherence: dict[str, JsonValue]) -> str:

@@ -151,7 +151,7 @@ def _capsule(ctx: Context, t: Trace, spec: Spec) -> Answer:
 
 def _afp(ctx: Context, t: Trace, spec: Spec) -> Answer:
     above = _number(spec, "above_ng_ml")
-    labs = ctx.labs("afp")
+    labs = ctx.lab_series(t, "afp")
     treatments = ctx.treatments()
     if treatments:
         labs = [lab for lab in labs if lab.date <= treatments[0].date]

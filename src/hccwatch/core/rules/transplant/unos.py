@@ -129,8 +129,9 @@ def _afp_rule(ctx: Context, t: Trace) -> tuple[bool | None, str, float | None]:
     removals = ctx.treatments("resection", "transplant")
     since = removals[-1] if removals else None
     latest = ctx.latest_lab(t, "afp")
-    history = [lab for lab in ctx.labs("afp") if since is None or lab.date > since.date]
-    if since is not None and len(history) < len(ctx.labs("afp")):
+    series = ctx.lab_series(t, "afp")
+    history = [lab for lab in series if since is None or lab.date > since.date]
+    if since is not None and len(history) < len(series):
         t.note(
             f"AFP results up to the {since.type} of {since.date.isoformat()} reflect the removed tumour "
             "and are not part of the UNOS AFP history."
