@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import Literal
 
 from hccwatch.core.knowledge import JsonValue, Knowledge
@@ -81,15 +82,18 @@ class Finding:
         return self.values.get(key, default)
 
     def to_dict(self) -> dict[str, JsonValue]:
-        out: dict[str, JsonValue] = {"rule": self.rule, **self.values}
-        out["determined"] = self.determined
-        out["explanation"] = self.explanation
-        out["inputs"] = [i.to_dict() for i in self.inputs]
-        out["missing"] = list(self.missing)
-        out["citations"] = list(self.citations)
-        out["unverified"] = list(self.unverified)
-        out["notes"] = list(self.notes)
-        return out
+        # One literal: the value keys cannot clash with the reserved ones (checked on creation).
+        return {
+            "rule": self.rule,
+            **self.values,
+            "determined": self.determined,
+            "explanation": self.explanation,
+            "inputs": [i.to_dict() for i in self.inputs],
+            "missing": list(self.missing),
+            "citations": list(self.citations),
+            "unverified": list(self.unverified),
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -170,11 +174,7 @@ class TreatmentOption:
 
 def merge_citations(*groups: Iterable[str]) -> tuple[str, ...]:
     """Citation ids in first-seen order, without repeats."""
-    seen: dict[str, None] = {}
-    for group in groups:
-        for cid in group:
-            seen.setdefault(cid, None)
-    return tuple(seen)
+    return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
 @dataclass
