@@ -71,8 +71,8 @@ class Finding:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        clash = RESERVED_KEYS & set(self.values)
-        if clash:
+        if not RESERVED_KEYS.isdisjoint(self.values):
+            clash = RESERVED_KEYS & set(self.values)
             raise KnowledgeError(f"{self.rule}: value keys {sorted(clash)} are reserved")
 
     def __getitem__(self, key: str) -> JsonValue:
@@ -177,7 +177,7 @@ def merge_citations(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
-@dataclass
+@dataclass(slots=True)
 class Trace:
     """The notebook a rule writes in while it decides.
 
@@ -195,16 +195,20 @@ class Trace:
 
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
-        entry = self.knowledge.entry(key)
+        # Read on every rule run: the dict look-up first, the named error only on a miss.
+        entry = self.knowledge.entries.get(key) or self.knowledge.entry(key)
+        citations = self._citations
         for cid in entry.citations:
-            self._citations.setdefault(cid, None)
+            citations.setdefault(cid, None)
         if not entry.verified:
             self._unverified.setdefault(key, None)
         return entry.value
 
     def num(self, key: str) -> float:
-        self.value(key)
-        return self.knowledge.number(key)
+        value = self.value(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return self.knowledge.number(key)  # raises the knowledge base's own error
+        return float(value)
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
         value = self.value(key)
