@@ -40,6 +40,7 @@ __all__ = [
     "Resolution",
     "burden_text",
     "child_pugh_grade",
+    "clear_memo",
     "deciding",
     "extrahepatic_spread",
     "flag",
@@ -107,6 +108,11 @@ def resolve_each(
 
 
 _MEMO: Memo[dict[str, Resolution[Any]]] = Memo()
+
+
+def clear_memo() -> None:
+    """Forget the memoised resolutions (for benchmarks that measure a cold start)."""
+    _MEMO.clear()
 
 
 def _resolve_each(
