@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["Memo"]
+__all__ = ["MAX_ENTRIES", "Memo"]
 
 V = TypeVar("V")
 

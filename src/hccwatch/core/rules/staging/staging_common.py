@@ -21,6 +21,7 @@ Citations: BCLC-2022, CNLC-2019, AJCC-2017 (cited by the rules that use these fa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import Any, Generic, TypeVar
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
 from hccwatch.core.knowledge import JsonValue
-from hccwatch.core.memo import Memo
+from hccwatch.core.memo import MAX_ENTRIES, Memo
 from hccwatch.core.rules.staging.tumour_burden import TumourBurden
 from hccwatch.errors import KnowledgeError
 from hccwatch.record.model import MetastaticSite
@@ -200,14 +201,23 @@ def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
     A missing entry belongs to the longest fact name it starts with, once list indices are
     dropped: ``tumors[2].size_cm`` belongs to ``tumors.size_cm`` rather than ``tumors``.
     """
+    return _deciding(t.missing, result.decisive, tuple(keys))
+
+
+@functools.lru_cache(maxsize=MAX_ENTRIES)
+def _deciding(missing: tuple[str, ...], decisive: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    # Pure in its arguments, which recur across a population: memoised.
     owner: dict[str, list[str]] = defaultdict(list)
-    for gap in t.missing:
-        bare = re.sub(r"\[\d+\]", "", gap)
+    for gap in missing:
+        bare = _INDEX.sub("", gap)
         matches = [k for k in keys if bare == k or bare.startswith((f"{k} ", f"{k}."))]
         if matches:
             owner[max(matches, key=len)].append(gap)
-    names = [gap for key in result.decisive for gap in owner.get(key, [])]
-    return words(list(dict.fromkeys(names or t.missing)), "and")
+    names = [gap for key in decisive for gap in owner.get(key, [])]
+    return words(list(dict.fromkeys(names or missing)), "and")
+
+
+_INDEX = re.compile(r"\[\d+\]")
 
 
 def flag(t: Trace, name: str, value: bool | None) -> tuple[bool, ...]:
