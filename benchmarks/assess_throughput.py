@@ -10,9 +10,10 @@ Single process, single core. For each data set it times, per record:
 
 Each figure is the best of ``--repeat`` passes over the whole set, in processor time of this
 process (``--clock wall`` for elapsed time): the development machine is shared, and processor
-time leaves out the time other processes hold the core. Before each pass the staging resolver forgets
-the fact patterns it has memoised, so a pass is a cold start; ``--warm`` keeps them, as a
-long-running service would. The knowledge base is loaded once, before timing.
+time leaves out the time other processes hold the core. Before each pass the core forgets what
+it has memoised (staging resolutions, transplant findings per fact pattern), so a pass is a
+cold start over its data set; ``--warm`` keeps them, as a long-running service would. The
+knowledge base is loaded once, before timing.
 
 Data sets: the seeded generated records of the regression corpus (sparse, labs-only, fully
 documented, ten years of follow-up), the example records, and when ``../shared`` is beside the
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from hccwatch import assess, default_knowledge, parse_record
-from hccwatch.core.rules.staging.staging_common import clear_memo
+from hccwatch.core.memo import clear_all
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -89,16 +90,16 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=7, help="passes per data set (the best counts)")
     parser.add_argument(
-        "--warm", action="store_true", help="keep memoised staging resolutions between passes"
+        "--warm", action="store_true", help="keep memoised resolutions and findings between passes"
     )
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="processor or elapsed time")
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     default_knowledge()  # load once, as a long-running service would
-    before = (lambda: None) if args.warm else clear_memo
+    before = (lambda: None) if args.warm else clear_all
     memo = "warm" if args.warm else "cold"
-    print(f"ms per record, best of {args.repeat} passes, {args.clock} time, {memo} staging memo\n")
+    print(f"ms per record, best of {args.repeat} passes, {args.clock} time, {memo} memos\n")
     print(_row(["data set", "records", "decode", "validate", "assess", "records/s",
                 "/decode", "/validate", "goal", ""]))  # fmt: skip
     for name, raw, goal in _data_sets():

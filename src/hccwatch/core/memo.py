@@ -8,16 +8,27 @@ memo only stores what a pure function returned for the same hashable key.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["MAX_ENTRIES", "Memo"]
+__all__ = ["MAX_ENTRIES", "MAX_FINDINGS", "Memo", "clear_all"]
 
 V = TypeVar("V")
 
-# Entries kept per memo. Far above the distinct patterns of a real cohort (a few hundred), and a
-# few megabytes at most; when full, the oldest entry is dropped.
+# Entries kept per memo, far above the distinct fact patterns of a real cohort (a few hundred);
+# when full, the oldest entry is dropped. Small values (a staging resolution, under 1 KB): about
+# 4 MB at most. Whole findings (a dozen transplant findings, up to about 20 KB): about 10 MB.
 MAX_ENTRIES = 4096
+MAX_FINDINGS = 512
+
+_ALL: weakref.WeakSet[Memo[Any]] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Empty every memo (for benchmarks that measure a cold start)."""
+    for memo in list(_ALL):
+        memo.clear()
 
 
 class Memo(Generic[V]):
@@ -27,13 +38,19 @@ class Memo(Generic[V]):
         self._max = max_entries
         self._values: dict[Hashable, V] = {}
         self._lock = threading.Lock()
+        _ALL.add(self)
 
     def get(self, key: Hashable, compute: Callable[[], V]) -> V:
-        """The value stored for ``key``, computing and storing it first if needed."""
+        """The value stored for ``key``, computing and storing it first if needed.
+
+        A key that cannot be hashed (a fact holding a list) is computed and not stored.
+        """
         try:
             return self._values[key]
         except KeyError:
             pass
+        except TypeError:
+            return compute()
         value = compute()
         with self._lock:
             if len(self._values) >= self._max:

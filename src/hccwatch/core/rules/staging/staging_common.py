@@ -41,7 +41,6 @@ __all__ = [
     "Resolution",
     "burden_text",
     "child_pugh_grade",
-    "clear_memo",
     "deciding",
     "extrahepatic_spread",
     "flag",
@@ -100,20 +99,11 @@ def resolve_each(
     """:func:`resolve` for several decisions over the same facts (memoised together under ``key``)."""
     if key is None:
         return _resolve_each(domains, deciders)
-    try:
-        pattern = (key, tuple(domains), tuple(tuple(values) for values in domains.values()))
-        hash(pattern)
-    except TypeError:  # an unhashable fact value: resolve without the memo
-        return _resolve_each(domains, deciders)
+    pattern = (key, tuple(domains), tuple(tuple(values) for values in domains.values()))
     return dict(_MEMO.get(pattern, lambda: _resolve_each(domains, deciders)))
 
 
 _MEMO: Memo[dict[str, Resolution[Any]]] = Memo()
-
-
-def clear_memo() -> None:
-    """Forget the memoised resolutions (for benchmarks that measure a cold start)."""
-    _MEMO.clear()
 
 
 def _resolve_each(

@@ -19,11 +19,12 @@ unos_afp_exception (``unos``). Rule ids are ``transplant.<key>``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Hashable
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding
 from hccwatch.core.knowledge import Knowledge
-from hccwatch.core.memo import Memo
+from hccwatch.core.memo import MAX_FINDINGS, Memo
 from hccwatch.core.rules.transplant._decide import Facts, read_facts
 from hccwatch.core.rules.transplant.biology import afp_model, five_five_500, hangzhou, kyoto, metroticket_2
 from hccwatch.core.rules.transplant.morphology import size_criterion, up_to_seven
@@ -35,7 +36,17 @@ __all__ = ["transplant_criteria"]
 def transplant_criteria(ctx: Context) -> dict[str, Finding]:
     """Every transplant criterion for ``ctx.record`` on ``ctx.as_of``, keyed as in the contract."""
     facts = read_facts(ctx)
-    size = _size_only(ctx, facts)
+    rec = ctx.record
+    # Everything the criteria read besides the shared facts: the markers, the grade, infiltrative
+    # growth (UNOS downstaging), the treatments (UNOS AFP rule) and the date. The same few
+    # combinations recur across a population (a labs-only record has none of them).
+    markers = tuple(lab for lab in rec.labs if lab.test in _MARKERS)
+    reads = (ctx.as_of, rec.histologic_grade, rec.infiltrative, rec.dcp_mau_ml, markers, rec.treatments)
+    return _copies(_memoised(_ALL, ctx, (repr(facts), reads), lambda: _all(ctx, facts)))
+
+
+def _all(ctx: Context, facts: Facts) -> dict[str, Finding]:
+    size = _memoised(_SIZE_ONLY, ctx, repr(facts), lambda: _size_only(ctx, facts))
     return {
         "milan": size["milan"],
         "ucsf": size["ucsf"],
@@ -52,20 +63,32 @@ def transplant_criteria(ctx: Context) -> dict[str, Finding]:
     }
 
 
-# The size-only criteria are a function of the shared facts and the knowledge base alone, and a
-# population repeats a few burdens (every labs-only record has the same unknown one).
-_SIZE_ONLY: Memo[tuple[Knowledge, dict[str, Finding]]] = Memo()
-
-
 def _size_only(ctx: Context, facts: Facts) -> dict[str, Finding]:
-    def compute() -> tuple[Knowledge, dict[str, Finding]]:
-        found = {key: size_criterion(ctx, facts, key) for key in ("milan", "ucsf", "fudan", "asan")}
-        return ctx.knowledge, {**found, "up_to_seven": up_to_seven(ctx, facts)}
+    found = {key: size_criterion(ctx, facts, key) for key in ("milan", "ucsf", "fudan", "asan")}
+    return {**found, "up_to_seven": up_to_seven(ctx, facts)}
 
-    # repr names every field of the (immutable) facts; the knowledge base is told apart by
-    # identity, checked on a hit because an id can be reused once its object is gone.
-    knowledge, found = _SIZE_ONLY.get((id(ctx.knowledge), repr(facts)), compute)
-    if knowledge is not ctx.knowledge:
-        knowledge, found = compute()
+
+# The criteria are pure in what they read (the size-only ones in the shared facts alone), so
+# their findings are kept per combination, in two memos (whole and size-only).
+_MARKERS = frozenset({"afp", "dcp"})
+_Memo = Memo[tuple[Knowledge, dict[str, Finding]]]
+_ALL: _Memo = Memo(MAX_FINDINGS)
+_SIZE_ONLY: _Memo = Memo(MAX_FINDINGS)
+
+
+def _memoised(
+    memo: _Memo, ctx: Context, key: Hashable, compute: Callable[[], dict[str, Finding]]
+) -> dict[str, Finding]:
+    """``compute()``, or what it gave before for ``key`` with the same knowledge base.
+
+    ``key`` is built from ``repr`` of immutable facts (it names every field) and frozen record
+    parts. The knowledge base is told apart by identity, checked on a hit because an id can be
+    reused once its object is gone.
+    """
+    knowledge, found = memo.get((id(ctx.knowledge), key), lambda: (ctx.knowledge, compute()))
+    return found if knowledge is ctx.knowledge else compute()
+
+
+def _copies(found: dict[str, Finding]) -> dict[str, Finding]:
     # Fresh value dicts: a caller may change what it receives.
     return {key: dataclasses.replace(f, values=dict(f.values)) for key, f in found.items()}
