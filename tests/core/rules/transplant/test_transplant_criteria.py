@@ -128,8 +128,9 @@ def test_memoised_findings_are_the_findings(as_of: dt.date) -> None:
         assert fresh == memoised == warm[raw["id"]], raw["id"]
 
 
-def test_memoised_findings_are_copies() -> None:
-    ctx = context(parse_record({"id": "t", "labs": labs(bilirubin=1.0)}))
+@pytest.mark.parametrize("lab", [{"bilirubin": 1.0}, {"afp": 10.0}], ids=["memoised", "size-only memoised"])
+def test_memoised_findings_are_copies(lab: dict[str, float]) -> None:
+    ctx = context(parse_record({"id": "t", "labs": labs(**lab)}))
     first = transplant_criteria(ctx)
     first["milan"].values["within"] = True  # type: ignore[index]
     assert transplant_criteria(ctx)["milan"]["within"] is None

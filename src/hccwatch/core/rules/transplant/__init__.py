@@ -18,7 +18,6 @@ unos_afp_exception (``unos``). Rule ids are ``transplant.<key>``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Hashable
 
 from hccwatch.core.context import Context
@@ -37,16 +36,20 @@ def transplant_criteria(ctx: Context) -> dict[str, Finding]:
     """Every transplant criterion for ``ctx.record`` on ``ctx.as_of``, keyed as in the contract."""
     facts = read_facts(ctx)
     rec = ctx.record
-    # Everything the criteria read besides the shared facts: the markers, the grade, infiltrative
-    # growth (UNOS downstaging), the treatments (UNOS AFP rule) and the date. The same few
-    # combinations recur across a population (a labs-only record has none of them).
-    markers = tuple(lab for lab in rec.labs if lab.test in _MARKERS)
-    reads = (ctx.as_of, rec.histologic_grade, rec.infiltrative, rec.dcp_mau_ml, markers, rec.treatments)
-    return _copies(_memoised(_ALL, ctx, (repr(facts), reads), lambda: _all(ctx, facts)))
+    if rec.treatments or any(lab.test in _MARKERS for lab in rec.labs):
+        # A patient's own marker history and treatments seldom recur: a memo would only cost.
+        return _all(ctx, facts, copy=True)
+    # Everything else the criteria read besides the shared facts: grade, infiltrative growth
+    # (UNOS downstaging), DCP, the date. The same few combinations recur across a population.
+    reads = (ctx.as_of, rec.histologic_grade, rec.infiltrative, rec.dcp_mau_ml)
+    found = _memoised(_ALL, ctx, (repr(facts), reads), lambda: _all(ctx, facts, copy=False))
+    return {key: _copy(f) for key, f in found.items()}
 
 
-def _all(ctx: Context, facts: Facts) -> dict[str, Finding]:
+def _all(ctx: Context, facts: Facts, *, copy: bool) -> dict[str, Finding]:
     size = _memoised(_SIZE_ONLY, ctx, repr(facts), lambda: _size_only(ctx, facts))
+    if copy:
+        size = {key: _copy(f) for key, f in size.items()}
     return {
         "milan": size["milan"],
         "ucsf": size["ucsf"],
@@ -89,6 +92,16 @@ def _memoised(
     return found if knowledge is ctx.knowledge else compute()
 
 
-def _copies(found: dict[str, Finding]) -> dict[str, Finding]:
-    # Fresh value dicts: a caller may change what it receives.
-    return {key: dataclasses.replace(f, values=dict(f.values)) for key, f in found.items()}
+def _copy(f: Finding) -> Finding:
+    """A memoised finding with its own values dict: a caller may change what it receives."""
+    return Finding(
+        f.rule,
+        dict(f.values),
+        f.determined,
+        f.explanation,
+        f.inputs,
+        f.missing,
+        f.citations,
+        f.unverified,
+        f.notes,
+    )
