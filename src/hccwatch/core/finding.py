@@ -81,6 +81,20 @@ class Finding:
     def get(self, key: str, default: JsonValue = None) -> JsonValue:
         return self.values.get(key, default)
 
+    def detached(self) -> Finding:
+        """The same finding with its own values dict (for handing out a memoised finding)."""
+        return Finding(
+            self.rule,
+            dict(self.values),
+            self.determined,
+            self.explanation,
+            self.inputs,
+            self.missing,
+            self.citations,
+            self.unverified,
+            self.notes,
+        )
+
     def to_dict(self) -> dict[str, JsonValue]:
         # One literal: the value keys cannot clash with the reserved ones (checked on creation).
         return {

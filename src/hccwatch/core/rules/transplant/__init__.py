@@ -43,13 +43,13 @@ def transplant_criteria(ctx: Context) -> dict[str, Finding]:
     # (UNOS downstaging), DCP, the date. The same few combinations recur across a population.
     reads = (ctx.as_of, rec.histologic_grade, rec.infiltrative, rec.dcp_mau_ml)
     found = _memoised(_ALL, ctx, (repr(facts), reads), lambda: _all(ctx, facts, copy=False))
-    return {key: _copy(f) for key, f in found.items()}
+    return {key: f.detached() for key, f in found.items()}
 
 
 def _all(ctx: Context, facts: Facts, *, copy: bool) -> dict[str, Finding]:
     size = _memoised(_SIZE_ONLY, ctx, repr(facts), lambda: _size_only(ctx, facts))
     if copy:
-        size = {key: _copy(f) for key, f in size.items()}
+        size = {key: f.detached() for key, f in size.items()}
     return {
         "milan": size["milan"],
         "ucsf": size["ucsf"],
@@ -90,18 +90,3 @@ def _memoised(
     """
     knowledge, found = memo.get((id(ctx.knowledge), key), lambda: (ctx.knowledge, compute()))
     return found if knowledge is ctx.knowledge else compute()
-
-
-def _copy(f: Finding) -> Finding:
-    """A memoised finding with its own values dict: a caller may change what it receives."""
-    return Finding(
-        f.rule,
-        dict(f.values),
-        f.determined,
-        f.explanation,
-        f.inputs,
-        f.missing,
-        f.citations,
-        f.unverified,
-        f.notes,
-    )
