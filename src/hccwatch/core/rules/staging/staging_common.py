@@ -87,6 +87,9 @@ def resolve(
     appear when the combinations are taken in order (the first fact varying slowest, each
     fact's values in their order). ``key``, when given, names ``decide`` and everything it
     depends on besides the facts (its thresholds): the resolution is then memoised.
+
+    ``decide`` must be pure and read facts as ``s[name]`` (not ``s.get``): that read is how the
+    resolver learns which unknowns the rule depends on.
     """
     return resolve_each(domains, {"": decide}, key=key)[""]
 
