@@ -37,24 +37,22 @@ CODE_HOSTS = frozenset({"github.com"})
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
-    "AJCC-2017": "the AJCC manual is a book (Springer, 2017) without an open chapter page; DOI not yet found",
     "BALL-1992": "shared source of the surveillance pass (knowledge-b)",
     "BMJBP-HCC": "secondary clinical summary (knowledge-b)",
-    "CCJM-CHILD-PUGH": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary)",
-    "CKM-2023-MELD3": "modelling archetype reproducing Kim 2021 (KIM-2021 is the primary)",
-    "CNLC-2019": "Chinese national standard, read only as transcribed; official address not yet found",
-    "FAN-2009": "DOI not yet looked up",
+    "CCJM-CHILD-PUGH": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary); article DOI not found",
+    "CKM-2023-MELD3": "secondary clinical model restating Kim 2021 (KIM-2021 is the primary); it has no DOI",
+    "FAN-2009": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
     "GIARD-2018": "shared source of the AFP pass (knowledge-b)",
-    "LEE-2008": "DOI not yet looked up",
-    "MSD-2023-CTP": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary)",
+    "LEE-2008": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "MSD-2023-CTP": "secondary manual table reproducing Pugh 1973 (PUGH-1973 is the primary); it has no DOI",
     "OKEN-1982": "shared source (knowledge-b)",
     "POON-2000": "shared source of the recurrence pass (knowledge-b)",
-    "SHIMAMURA-2019": "DOI not yet looked up",
+    "SHIMAMURA-2019": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
     "SINGAL-2022": "shared source of the surveillance pass (knowledge-b)",
-    "TAKADA-2007": "DOI not yet looked up",
-    "WALD-2013": "DOI not yet looked up",
+    "TAKADA-2007": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "WALD-2013": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
     "WANG-2018": "shared source of the metastasis pass (knowledge-b)",
-    "ZHENG-2008": "DOI not yet looked up",
+    "ZHENG-2008": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
 }
 
 
