@@ -34,25 +34,27 @@ OFFICIAL_HOSTS = frozenset(
 # Software is identified by its repository.
 CODE_HOSTS = frozenset({"github.com"})
 
+NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never written from memory"
+
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
     "BALL-1992": "shared source of the surveillance pass (knowledge-b)",
     "BMJBP-HCC": "secondary clinical summary (knowledge-b)",
-    "CCJM-CHILD-PUGH": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary); article DOI not found",
+    "CCJM-CHILD-PUGH": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary); no DOI found",
     "CKM-2023-MELD3": "secondary clinical model restating Kim 2021 (KIM-2021 is the primary); it has no DOI",
-    "FAN-2009": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "FAN-2009": NOT_FOUND,
     "GIARD-2018": "shared source of the AFP pass (knowledge-b)",
-    "LEE-2008": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "LEE-2008": NOT_FOUND,
     "MSD-2023-CTP": "secondary manual table reproducing Pugh 1973 (PUGH-1973 is the primary); it has no DOI",
     "OKEN-1982": "shared source (knowledge-b)",
     "POON-2000": "shared source of the recurrence pass (knowledge-b)",
-    "SHIMAMURA-2019": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "SHIMAMURA-2019": NOT_FOUND,
     "SINGAL-2022": "shared source of the surveillance pass (knowledge-b)",
-    "TAKADA-2007": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
-    "WALD-2013": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "TAKADA-2007": NOT_FOUND,
+    "WALD-2013": NOT_FOUND,
     "WANG-2018": "shared source of the metastasis pass (knowledge-b)",
-    "ZHENG-2008": "DOI or PMID not found in the stored sources (title searched); not to be written from memory",
+    "ZHENG-2008": NOT_FOUND,
 }
 
 
