@@ -101,7 +101,11 @@ def test_html_sheet_is_printable_and_has_boxes_for_every_entry() -> None:
     policy = kr.status_counts(k)["policy"]
     assert re.search(rf"<h2>Project choices \({policy}\)", page)
     for cid, c in k.citations.items():
-        assert f"<b>{html.escape(cid)}</b>" in page, c
+        assert f'<li id="cite-{html.escape(cid)}"><b>{html.escape(cid)}</b>' in page, c
+    # Every source named in a row links to its bibliography item.
+    for e in k.entries.values():
+        for cid in e.citations:
+            assert f'<a href="#cite-{html.escape(cid)}">' in page, (e.key, cid)
 
 
 def test_html_escapes_what_it_prints() -> None:

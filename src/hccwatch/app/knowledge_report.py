@@ -172,11 +172,13 @@ h1 { font-size: 15pt; margin: 0 0 .3em; }
 h2 { font-size: 12pt; margin: 1.4em 0 .4em; }
 p.lead, p.sign { margin: .2em 0 .8em; }
 table { border-collapse: collapse; width: 100%; }
+table.sheet { table-layout: fixed; }
 th, td { border: 1px solid #888; padding: 3px 5px; vertical-align: top; text-align: left; }
 th { background: #eee; }
 td.value { font-family: ui-monospace, monospace; font-size: 8.5pt; word-break: break-word; }
-td.key { font-family: ui-monospace, monospace; font-size: 8.5pt; white-space: nowrap; }
-td.box { width: 4.5em; }
+td.key { font-family: ui-monospace, monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
+td.source a { color: inherit; }
+td.box { font-size: 8pt; }
 td.status-unverified { background: #fde2e2; }
 td.status-secondary { background: #fff3cd; }
 td.status-policy { background: #e2ecfd; }
@@ -197,14 +199,20 @@ td.small, td.source { font-size: 8.5pt; }
 _BOXES = "&#9744;&nbsp;agree<br>&#9744;&nbsp;disagree"
 
 
-def _table(rows: list[dict[str, str]]) -> list[str]:
+_WIDTHS = (13, 16, 5, 7, 10, 15, 20, 4, 4, 6)
+
+
+def _table(rows: list[dict[str, str]], sources: dict[str, str]) -> list[str]:
     head = (
         "<tr><th>Key</th><th>Value</th><th>Unit</th><th>Status</th><th>Source</th><th>Locator</th>"
         "<th>Note</th><th>Initials</th><th>Date</th><th>Agree?</th></tr>"
     )
-    out = ["<table>", f"<thead>{head}</thead>", "<tbody>"]
+    cols = "".join(f'<col style="width:{w}%">' for w in _WIDTHS)
+    out = ['<table class="sheet">', f"<colgroup>{cols}</colgroup>", f"<thead>{head}</thead>", "<tbody>"]
     for r in rows:
         esc = {name: html.escape(text) for name, text in r.items()}
+        # The cell names the citation ids, linked to the bibliography at the end of the sheet.
+        esc["source"] = sources[r["key"]]
         out.append(
             f'<tr id="{esc["key"]}"><td class="key">{esc["key"]}</td><td class="value">{esc["value"]}</td>'
             f'<td class="small">{esc["unit"]}</td>'
@@ -220,6 +228,10 @@ def _table(rows: list[dict[str, str]]) -> list[str]:
 def review_html(k: Knowledge) -> str:
     """A printable review sheet: every entry with blank initials, date and agree boxes."""
     rows = _sheet_rows(k)
+    sources = {
+        e.key: ", ".join(f'<a href="#cite-{html.escape(c)}">{html.escape(c)}</a>' for c in e.citations)
+        for e in k.entries.values()
+    }
     sourced = [r for r in rows if r["status"] != "policy"]
     ours = [r for r in rows if r["status"] == "policy"]
     counts = status_counts(k)
@@ -244,13 +256,13 @@ def review_html(k: Knowledge) -> str:
         + "".join(f"<td>{counts[s]}</td>" for s in ENTRY_STATUSES)
         + f"<td>{len(k.citations)}</td></tr></table>",
         f"<h2>Sourced entries ({len(sourced)})</h2>",
-        *_table(sourced),
+        *_table(sourced, sources),
         f"<h2>Project choices ({len(ours)}): hccwatch's own numbers, each with its reason</h2>",
-        *_table(ours),
+        *_table(ours, sources),
         f"<h2>Citations ({len(k.citations)})</h2>",
         "<ul>",
         *(
-            f"<li><b>{html.escape(cid)}</b>: {html.escape(c.short())}"
+            f'<li id="cite-{html.escape(cid)}"><b>{html.escape(cid)}</b>: {html.escape(c.short())}'
             + (f" <i>({html.escape(c.note)})</i>" if c.note else "")
             + "</li>"
             for cid, c in sorted(k.citations.items())
