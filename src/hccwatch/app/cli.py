@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import click
 
 from hccwatch.api import assess
+from hccwatch.app import knowledge_report
 from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
@@ -212,30 +213,24 @@ def schema() -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "html"]),
+    default="text",
+    show_default=True,
+    help="text: counts and what is left to check; json: every entry; csv/html: a review sheet.",
+)
 def knowledge(fmt: str) -> None:
-    """List the knowledge version, every citation and every unverified entry (for reviewers)."""
+    """Counts by review status and the entries to check; csv and html give a sign-off sheet."""
     k = default_knowledge()
-    unverified = [e for e in sorted(k.entries.values(), key=lambda e: e.key) if not e.verified]
-    if fmt == "json":
-        data = {
-            "knowledge_version": k.version,
-            "citations": {cid: c.to_dict() for cid, c in sorted(k.citations.items())},
-            "unverified": [
-                {"key": e.key, "citations": list(e.citations), "locator": e.locator, "note": e.note}
-                for e in unverified
-            ],
-        }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"hccwatch knowledge {k.version}: {len(k.entries)} entries, {len(k.citations)} citations")
-    click.echo(f"\nCitations ({len(k.citations)}):")
-    for cid, c in sorted(k.citations.items()):
-        click.echo(f"  {cid}: {c.short()}")
-    click.echo(f"\nUnverified entries ({len(unverified)}), to check against the primary source:")
-    for e in unverified:
-        note = f" ({e.note})" if e.note else ""
-        click.echo(f"  {e.key}: {', '.join(e.citations)}, {e.locator}{note}")
+    render = {
+        "text": knowledge_report.summary_text,
+        "json": knowledge_report.summary_json,
+        "csv": knowledge_report.review_csv,
+        "html": knowledge_report.review_html,
+    }[fmt]
+    click.echo(render(k), nl=False)
 
 
 if __name__ == "__main__":
