@@ -64,6 +64,9 @@ def test_each_status_carries_what_a_reviewer_needs(entry: Entry) -> None:
         ("metastasis.urgency.soon", "within about 2 weeks", "within 2 weeks"),
         # NICE QS56 statement 3: whole-spine MRI "within 24 hours of the suspected diagnosis".
         ("metastasis.red_flags.mscc.mri_within_hours", 24, "within 24 hours"),
+        # Shirabe 1997 abstract: AFP "did not decrease to <20 ng/ml" within 3 months (exclusive).
+        ("afp.normalisation.normal_below_ng_ml", 20, "decrease to <20 ng/ml"),
+        ("afp.normalisation.assess_after_days", 90, "within 3 months after surgery"),
         # Wang 2018 abstract: "disease-free interval (DFI) < 12 months (HR = 2.421 ...)".
         ("options.metastasectomy.dfi_min_months", 12, "< 12 months"),
     ],

@@ -217,9 +217,8 @@ def test_falling_but_not_normalised_is_its_own_alert_with_workup() -> None:
     assert alert["id"] == "afp_not_normalised" and alert["urgency"] == "soon"
     assert "residual or hidden disease" in alert["detail"] and "2025-09-08" in alert["detail"]
     assert {"SHIRABE-1997", "ALLARD-2014"} <= set(alert["citations"])
-    # The 20 ng/mL normal is not yet re-read in the primary; the 7-day half-life is a project choice.
-    assert "afp.normalisation.normal_below_ng_ml" in alert["unverified"]
-    assert "afp.half_life_days" not in alert["unverified"]
+    # The 20 ng/mL normal is verified (Shirabe 1997) and the 7-day half-life a project choice (issue 11).
+    assert not {"afp.normalisation.normal_below_ng_ml", "afp.half_life_days"} & set(alert["unverified"])
     assert {w["test"]: w["urgency"] for w in out["workup"]} == {
         "liver_multiphase_ct_or_mri": "soon",
         "chest_ct": "soon",
