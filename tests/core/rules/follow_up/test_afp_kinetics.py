@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hccwatch import parse_record
+from hccwatch import default_knowledge, parse_record
 from hccwatch.core.rules.follow_up.afp_kinetics import afp_kinetics, least_squares_slope
 from strategies import records
 from support import context, record
@@ -63,7 +63,8 @@ def test_trend(points: tuple[tuple[str, float], ...], trend: str) -> None:
     assert f["trend"] == trend
     assert f["values_used"] == 3
     assert "TURSHUDZHYAN-2022" in f.citations
-    assert "afp.rising_slope_ng_ml_per_month" in f.unverified  # derived in LT candidates (Giard 2018)
+    # Verified against Giard 2018 (issue 11); it was derived in LT candidates, which the note says.
+    assert "GIARD-2018" in f.citations and "afp.rising_slope_ng_ml_per_month" not in f.unverified
 
 
 def test_slope_is_least_squares_in_ng_ml_per_month() -> None:
@@ -227,9 +228,10 @@ def test_issue_series_6_15_48_in_eight_months_is_rising() -> None:
     assert f["ratio_to_nadir"] == pytest.approx(8.0)
     assert f["doubling_time_months"] == pytest.approx(2.7, abs=0.1)
     assert "rising by: the last 2 results at least 2 times the nadir" in f.explanation
-    # Which thresholds are a project choice or unchecked is said, not hidden.
-    flagged = {"afp.rise.nadir_multiple", "afp.rise.doubling_time_months", "afp.upper_limit_normal_ng_ml"}
-    assert flagged <= set(f.unverified)
+    # These thresholds are project choices (issue 11: status "policy", each saying why), not unchecked.
+    chosen = {"afp.rise.nadir_multiple", "afp.rise.doubling_time_months", "afp.upper_limit_normal_ng_ml"}
+    assert {default_knowledge().entries[key].status for key in chosen} == {"policy"}
+    assert not chosen & set(f.unverified)
     assert {"KIM-2016", "SHEU-1985", "BALL-1992"} <= set(f.citations)
 
 

@@ -217,7 +217,8 @@ def test_falling_but_not_normalised_is_its_own_alert_with_workup() -> None:
     assert alert["id"] == "afp_not_normalised" and alert["urgency"] == "soon"
     assert "residual or hidden disease" in alert["detail"] and "2025-09-08" in alert["detail"]
     assert {"SHIRABE-1997", "ALLARD-2014"} <= set(alert["citations"])
-    assert {"afp.normalisation.normal_below_ng_ml", "afp.half_life_days"} <= set(alert["unverified"])
+    # The 20 ng/mL normal is verified (Shirabe 1997) and the 7-day half-life a project choice (issue 11).
+    assert not {"afp.normalisation.normal_below_ng_ml", "afp.half_life_days"} & set(alert["unverified"])
     assert {w["test"]: w["urgency"] for w in out["workup"]} == {
         "liver_multiphase_ct_or_mri": "soon",
         "chest_ct": "soon",
@@ -261,12 +262,13 @@ def test_the_rise_alert_carries_the_knowledge_of_the_criteria_that_fired() -> No
         ],
     }
     [alert] = [a for a in assess(rec, as_of="2026-11-24").alerts if a.id == "afp_rise"]
-    assert {
+    # The criteria that fired are project choices (status "policy", issue 11), so none is unverified.
+    assert not {
         "afp.rise.nadir_multiple",
         "afp.rise.doubling_time_months",
         "afp.upper_limit_normal_ng_ml",
-    } <= set(alert.unverified)
-    assert "afp.rising_slope_ng_ml_per_month" not in alert.unverified
+        "afp.rising_slope_ng_ml_per_month",
+    } & set(alert.unverified)
     assert {"KIM-2016", "SHEU-1985", "BALL-1992"} <= set(alert.citations)
 
 
@@ -283,7 +285,9 @@ def test_a_sub_centimetre_liver_lesion_is_a_routine_prompt_to_re_image_not_a_new
     assert s.urgency == "routine" and s.sites == ("liver",)
     assert [(r.test, r.urgency) for r in s.tests] == [("liver_multiphase_ct_or_mri", "routine")]
     assert any("under 1 cm cannot be diagnosed" in r and "3-6 months" in r for r in s.reasons)
-    assert "AASLD-2010" in s.citations and "recurrence.confirmed_lesion_min_cm" in s.unverified
+    # The 1 cm floor is a project choice by analogy with AASLD 2010 (status "policy", issue 11).
+    assert {"AASLD-2010", "HCCWATCH-POLICY"} <= set(s.citations)
+    assert "recurrence.confirmed_lesion_min_cm" not in s.unverified
 
 
 def test_a_sub_centimetre_liver_lesion_beside_a_lung_nodule_is_still_a_new_lesion() -> None:

@@ -116,7 +116,9 @@ def test_clear_cases(case: dict[str, Any], favours: str, weights: tuple[float, f
     assert f["favours"] == favours and f.determined and not f.missing
     assert f["weights"] == {IM: weights[0], DE_NOVO: weights[1]}
     assert f["decision_margin"] == 2 and f["unknown_clues"] == []
-    assert "recurrence.clue.large_primary" in f.unverified or "recurrence.clue.small_primary" in f.unverified
+    # Clue weights are project choices (status "policy", issue 11): cited, not flagged as unchecked.
+    assert not {"recurrence.clue.large_primary", "recurrence.clue.small_primary"} & set(f.unverified)
+    assert "HCCWATCH-POLICY" in f.citations
     assert "HAO-2017" in f.citations
 
 

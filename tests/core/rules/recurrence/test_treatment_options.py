@@ -91,7 +91,8 @@ def test_oligometastatic_lung_after_resection_with_dfi_20_months_is_a_candidate(
     m = options(**oligo_lung("2024-09-10"))["metastasectomy"]
     assert m.status == "candidate", m.reasons
     assert any("disease-free interval 20 months" in r for r in m.reasons)
-    assert "WANG-2018" in m.citations and "options.metastasectomy.dfi_min_months" in m.unverified
+    # Wang 2018 abstract: DFI < 12 months HR 2.421, verified in issue 11.
+    assert "WANG-2018" in m.citations and "options.metastasectomy.dfi_min_months" not in m.unverified
 
 
 def test_dfi_8_months_is_not_a_candidate() -> None:
