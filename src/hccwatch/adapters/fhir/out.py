@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.finding import Alert, Finding, InputUsed, WorkupItem
@@ -32,7 +32,9 @@ from hccwatch.report.labels import labels
 from hccwatch.version import __version__
 
 __all__ = [
+    "alert_assumptions",
     "assessment_bundle",
+    "assumptions_of",
     "fact_text",
     "patient_reference",
     "stable_uuid",
@@ -86,6 +88,42 @@ def fact_text(fact: InputUsed) -> str:
     return text
 
 
+def assumptions_of(source: object) -> list[tuple[str | None, str]]:
+    """The stated assumptions a finding, alert or assessment carries, as (field, sentence).
+
+    The record reader may conclude "none recorded, so no" where the EHR is the record of truth
+    (dialysis in the last week, say); each such conclusion travels as an assumption with a field,
+    a value and a reason, and whatever used it must show it. Objects without any give ``[]``.
+    """
+    out: list[tuple[str | None, str]] = []
+    for item in getattr(source, "assumptions", None) or ():
+
+        def part(name: str, item: object = item) -> object:
+            return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+        field, value, reason = part("field"), part("value"), part("reason")
+        text = f"{field} = {_value_text(cast(JsonValue, value))}" if field is not None else str(item)
+        if reason:
+            text += f": {reason}"
+        out.append((None if field is None else str(field), text))
+    return out
+
+
+def alert_assumptions(assessment: Assessment, alerts: Sequence[Alert]) -> list[str]:
+    """The stated assumptions behind some alerts: their own, and any (on a finding or on the
+    assessment) that names a fact one of them used; an assumption without a field shows always."""
+    facts = {f.name for a in alerts for f in a.facts}
+    found: dict[str, None] = {}
+    for alert in alerts:
+        for _, text in assumptions_of(alert):
+            found.setdefault(text, None)
+    for source in [*assessment.findings(), assessment]:
+        for field, text in assumptions_of(source):
+            if field is None or field in facts:
+                found.setdefault(text, None)
+    return list(found)
+
+
 def _value_text(value: JsonValue) -> str:
     if isinstance(value, dict):
         parts = [f"{k} {_value_text(v)}" for k, v in value.items() if v is not None]
@@ -113,18 +151,23 @@ def _project_coding(knowledge: Knowledge, kind: str, code: str, display: str) ->
     return {"system": f"{_systems(knowledge)['project']}:{kind}", "code": code, "display": display}
 
 
-def _order_concept(knowledge: Knowledge, test: str) -> dict[str, Any]:
-    """The code of a proposed test: LOINC where the code table has one, always the project code."""
+def _order_concept(knowledge: Knowledge, test: str) -> tuple[dict[str, Any], list[str]]:
+    """The code of a proposed test (LOINC where the code table has one, always the project code),
+    and the code-table entries it relied on that are not yet verified."""
     display = labels().title(test)
     codings: list[dict[str, Any]] = []
+    unverified: list[str] = []
     key = f"fhir_out.order_codes.{test}"
     if key in knowledge.entries:
-        row = _str_table(knowledge.entry(key).value)
+        entry = knowledge.entry(key)
+        row = _str_table(entry.value)
         codings.append(
             {"system": _systems(knowledge)["loinc"], "code": row["code"], "display": row["display"]}
         )
+        if not entry.verified:
+            unverified.append(key)
     codings.append(_project_coding(knowledge, "order", test, display))
-    return {"coding": codings, "text": display}
+    return {"coding": codings, "text": display}, unverified
 
 
 def _urgency_map(knowledge: Knowledge, key: str) -> dict[str, str]:
@@ -146,6 +189,7 @@ def workup_service_request(
     the resources (DetectedIssues) that gave rise to it.
     """
     k = knowledge or default_knowledge()
+    concept, unverified_codes = _order_concept(k, item.test)
     out: dict[str, Any] = {"resourceType": "ServiceRequest"}
     if resource_id is not None:
         out["id"] = resource_id
@@ -153,7 +197,7 @@ def workup_service_request(
         "status": "draft",
         "intent": "proposal",
         "priority": _urgency_map(k, "fhir_out.service_request_priority")[item.urgency],
-        "code": _order_concept(k, item.test),
+        "code": concept,
         "subject": {"reference": patient_ref},
     }
     if authored_on is not None:
@@ -166,8 +210,9 @@ def workup_service_request(
         notes.append(f"Proposed rather than {labels().key(item.instead_of)}.")
     if item.citations:
         notes.append(f"Sources: {', '.join(item.citations)}.")
-    if item.unverified:
-        notes.append(f"Relies on knowledge not yet verified: {', '.join(item.unverified)}.")
+    unverified = [*item.unverified, *unverified_codes]
+    if unverified:
+        notes.append(f"Relies on knowledge not yet verified: {', '.join(unverified)}.")
     out["note"] = [{"text": " ".join(notes)}]
     return out
 
@@ -189,8 +234,10 @@ def _alert_issue(
     link = _first_link(k, alert.citations)
     if link is not None:
         out["reference"] = link
-    if alert.facts:
-        out["evidence"] = [{"code": [{"text": fact_text(f)} for f in alert.facts]}]
+    evidence = [fact_text(f) for f in alert.facts]
+    evidence += [f"Stated assumption: {text}" for text in alert_assumptions(assessment, [alert])]
+    if evidence:
+        out["evidence"] = [{"code": [{"text": text} for text in evidence]}]
     if alert.actions:
         out["mitigation"] = [{"action": {"text": action}} for action in alert.actions]
     return out
@@ -243,6 +290,9 @@ def _score_observation(
     notes = [finding.explanation]
     if finding.inputs:
         notes.append("Facts used: " + "; ".join(fact_text(i) for i in finding.inputs) + ".")
+    assumed = [text for _, text in assumptions_of(finding)]
+    if assumed:
+        notes.append("Stated assumptions: " + "; ".join(assumed) + ".")
     if finding.citations:
         notes.append(f"Sources: {', '.join(finding.citations)}.")
     if finding.unverified:
