@@ -51,7 +51,7 @@ def test_every_example_bundle_validates(path: Path) -> None:
     assert len(_resources(bundle, "RiskAssessment")) == 1
     assert len(_resources(bundle, "DetectedIssue")) == len(a.alerts)
     assert len(_resources(bundle, "ServiceRequest")) == len(a.workup)
-    assert len(_resources(bundle, "Observation")) == len(a.scores)
+    assert len(_resources(bundle, "Observation")) == len(a.scores) + len(a.staging)
     ids = [e["resource"]["id"] for e in bundle["entry"]]
     assert len(set(ids)) == len(ids)
 
@@ -121,6 +121,19 @@ def test_child_pugh_points_and_class() -> None:
     assert obs["child_pugh"]["valueInteger"] == 5
     assert obs["child_pugh"]["component"][0]["valueString"] == "A"
     assert obs["meld_3"]["valueInteger"] == a.scores["meld_3"]["value"]
+
+
+def test_stages_are_observations_too() -> None:
+    a = assess(
+        json.loads((EXAMPLES / "article-woman-back-pain.json").read_text(encoding="utf-8")), as_of=AS_OF
+    )
+    obs = {o["code"]["coding"][0]["code"]: o for o in _resources(assessment_bundle(a), "Observation")}
+    assert obs["cnlc"]["valueCodeableConcept"] == {"text": "Ia"}
+    assert obs["ajcc"]["valueCodeableConcept"] == {"text": "II"}
+    assert [c["valueString"] for c in obs["ajcc"]["component"]] == ["T2", "N0", "M0"]
+    # BCLC needs to know whether ECOG 1 is cancer-related: no stage, and the gap is named.
+    assert "valueCodeableConcept" not in obs["bclc"]
+    assert "ecog_cancer_related" in obs["bclc"]["dataAbsentReason"]["text"]
 
 
 def test_service_request_on_its_own() -> None:

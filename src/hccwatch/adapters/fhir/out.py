@@ -53,6 +53,7 @@ _SCORE_VALUE = {
     "albi": "score",
 }
 _SCORE_PARTS = {"child_pugh": ("class",), "albi": ("grade",)}
+_STAGE_PARTS = {"ajcc": ("t", "n", "m")}
 
 
 def stable_uuid(assessment: Assessment, *item: str) -> str:
@@ -251,21 +252,27 @@ def _first_link(knowledge: Knowledge, citation_ids: Iterable[str]) -> str | None
     return None
 
 
-def _score_observation(
-    assessment: Assessment, key: str, finding: Finding, resource_id: str, patient: dict[str, Any]
+def _observation(
+    assessment: Assessment, kind: str, key: str, finding: Finding, resource_id: str, patient: dict[str, Any]
 ) -> dict[str, Any]:
+    """A score (kind "score") or a stage (kind "stage") as an Observation on ``as_of``."""
     k = assessment.knowledge
-    display = _str_table(k.entry("fhir_out.scores").value).get(key, labels().key(key))
+    table = "fhir_out.scores" if kind == "score" else "fhir_out.stages"
+    display = _str_table(k.entry(table).value).get(key, labels().key(key))
     out: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id,
         "status": "final",
-        "code": {"coding": [_project_coding(k, "score", key, display)], "text": display},
+        "code": {"coding": [_project_coding(k, kind, key, display)], "text": display},
         "subject": patient,
         "effectiveDateTime": assessment.as_of.isoformat(),
     }
-    value = finding.get(_SCORE_VALUE.get(key, "value"))
-    if finding.determined and isinstance(value, int) and not isinstance(value, bool):
+    value_key = _SCORE_VALUE.get(key, "value") if kind == "score" else "stage"
+    parts = _SCORE_PARTS.get(key, ()) if kind == "score" else _STAGE_PARTS.get(key, ())
+    value = finding.get(value_key)
+    if finding.determined and isinstance(value, str) and value:
+        out["valueCodeableConcept"] = {"text": value}
+    elif finding.determined and isinstance(value, int) and not isinstance(value, bool):
         out["valueInteger"] = value
     elif finding.determined and isinstance(value, float):
         out["valueQuantity"] = {
@@ -283,7 +290,7 @@ def _score_observation(
             "text": f"cannot determine: missing {gaps}",
         }
     if finding.determined:
-        components = [_component(k, key, part, finding.get(part)) for part in _SCORE_PARTS.get(key, ())]
+        components = [_component(k, kind, key, part, finding.get(part)) for part in parts]
         out["component"] = [c for c in components if c is not None] or None
         if out["component"] is None:
             del out["component"]
@@ -301,9 +308,11 @@ def _score_observation(
     return out
 
 
-def _component(knowledge: Knowledge, key: str, part: str, value: JsonValue) -> dict[str, Any] | None:
-    display = f"{labels().key(key)} {part}"
-    code = {"coding": [_project_coding(knowledge, "score", f"{key}.{part}", display)], "text": display}
+def _component(
+    knowledge: Knowledge, kind: str, key: str, part: str, value: JsonValue
+) -> dict[str, Any] | None:
+    display = f"{labels().key(key)} {part.upper() if len(part) == 1 else part}"
+    code = {"coding": [_project_coding(knowledge, kind, f"{key}.{part}", display)], "text": display}
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -384,7 +393,11 @@ def assessment_bundle(assessment: Assessment) -> dict[str, Any]:
     score_refs: list[str] = []
     for key, finding in assessment.scores.items():
         rid = stable_uuid(assessment, "score", key)
-        entries.append((rid, _score_observation(assessment, key, finding, rid, patient)))
+        entries.append((rid, _observation(assessment, "score", key, finding, rid, patient)))
+        score_refs.append(f"urn:uuid:{rid}")
+    for key, finding in assessment.staging.items():
+        rid = stable_uuid(assessment, "stage", key)
+        entries.append((rid, _observation(assessment, "stage", key, finding, rid, patient)))
         score_refs.append(f"urn:uuid:{rid}")
 
     issue_refs: dict[str, str] = {}
