@@ -111,13 +111,17 @@ def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[Wor
 
 
 def _summary(level: str, alerts: Sequence[Alert], items: Sequence[WorkupItem]) -> str:
-    if alerts:
-        text = alerts[0].title
-        if len(alerts) > 1:
-            more = len(alerts) - 1
-            text += f" (and {more} more {level} finding{'' if more == 1 else 's'})"
-    else:
-        text = "Consider ordering " + ", ".join(labels().key(w.test) for w in items)
+    """The first alert, how many more share the card, and the tests proposed: what a clinician
+    glancing at the panel needs to decide whether to open the card."""
+    tests = ", ".join(labels().key(w.test) for w in items)
+    if not alerts:
+        return _shorten(f"Consider {tests}")
+    text = alerts[0].title
+    if len(alerts) > 1:
+        more = len(alerts) - 1
+        text += f" (and {more} more {level} finding{'' if more == 1 else 's'})"
+    if tests:
+        text += f": consider {tests}"
     return _shorten(text)
 
 
