@@ -94,7 +94,9 @@ def _alert_markdown(alert: Alert) -> list[str]:
     return lines
 
 
-def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[WorkupItem]) -> str:
+def _detail(
+    assessment: Assessment, alerts: Sequence[Alert], items: Sequence[WorkupItem], given: Sequence[object]
+) -> str:
     lines: list[str] = []
     for alert in alerts:
         lines += [*_alert_markdown(alert), ""]
@@ -102,7 +104,7 @@ def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[Wor
         lines += ["Proposed tests:"]
         lines += [f"- **{_md(labels().title(w.test))}**: {_md(w.reason)}" for w in items]
         lines += [""]
-    assumed = alert_assumptions(assessment, alerts)
+    assumed = alert_assumptions(assessment, alerts, given)
     if assumed:
         lines += ["Stated assumptions (concluded by the record reader, not recorded):"]
         lines += [f"- {_md(a)}" for a in assumed]
@@ -165,9 +167,16 @@ def _link(patient_link: str) -> dict[str, Any]:
     }
 
 
-def cards(assessment: Assessment, *, patient_link: str | None = None) -> list[dict[str, Any]]:
-    """CDS Hooks 2.0 cards for an assessment (see the module docstring); ``[]`` when quiet."""
+def cards(
+    assessment: Assessment, *, patient_link: str | None = None, assumptions: Iterable[object] = ()
+) -> list[dict[str, Any]]:
+    """CDS Hooks 2.0 cards for an assessment (see the module docstring); ``[]`` when quiet.
+
+    ``assumptions`` are the record reader's stated assumptions (``FhirReading.assumptions``):
+    a card shows those whose field one of its alerts used.
+    """
     k = assessment.knowledge
+    given = list(assumptions)
     indicators = _indicators(k)
     link = None if patient_link is None else _link(patient_link)
     patient_ref = str(patient_reference(assessment.record_id, k).get("reference", "Patient"))
@@ -182,7 +191,7 @@ def cards(assessment: Assessment, *, patient_link: str | None = None) -> list[di
             "uuid": stable_uuid(assessment, "cds-card", level),
             "summary": _summary(level, alerts, items),
             "indicator": indicator,
-            "detail": _detail(assessment, alerts, items),
+            "detail": _detail(assessment, alerts, items, given),
             "source": _source(
                 k, [c for a in alerts for c in a.citations] + [c for w in items for c in w.citations]
             ),

@@ -33,11 +33,13 @@ from hccwatch.version import __version__
 
 __all__ = [
     "alert_assumptions",
+    "all_assumptions",
     "assessment_bundle",
     "assumptions_of",
     "fact_text",
     "patient_reference",
     "stable_uuid",
+    "stated_assumptions",
     "workup_service_request",
 ]
 
@@ -89,6 +91,19 @@ def fact_text(fact: InputUsed) -> str:
     return text
 
 
+def _assumption(item: object) -> tuple[str | None, str]:
+    """(field, sentence) of one stated assumption: a mapping or an object with field/value/reason."""
+
+    def part(name: str) -> object:
+        return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+    field, value, reason = part("field"), part("value"), part("reason")
+    text = f"{field} = {_value_text(cast(JsonValue, value))}" if field is not None else str(item)
+    if reason:
+        text += f": {reason}"
+    return (None if field is None else str(field), text)
+
+
 def assumptions_of(source: object) -> list[tuple[str | None, str]]:
     """The stated assumptions a finding, alert or assessment carries, as (field, sentence).
 
@@ -96,33 +111,43 @@ def assumptions_of(source: object) -> list[tuple[str | None, str]]:
     (dialysis in the last week, say); each such conclusion travels as an assumption with a field,
     a value and a reason, and whatever used it must show it. Objects without any give ``[]``.
     """
-    out: list[tuple[str | None, str]] = []
-    for item in getattr(source, "assumptions", None) or ():
-
-        def part(name: str, item: object = item) -> object:
-            return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-
-        field, value, reason = part("field"), part("value"), part("reason")
-        text = f"{field} = {_value_text(cast(JsonValue, value))}" if field is not None else str(item)
-        if reason:
-            text += f": {reason}"
-        out.append((None if field is None else str(field), text))
-    return out
+    return [_assumption(item) for item in getattr(source, "assumptions", None) or ()]
 
 
-def alert_assumptions(assessment: Assessment, alerts: Sequence[Alert]) -> list[str]:
-    """The stated assumptions behind some alerts: their own, and any (on a finding or on the
-    assessment) that names a fact one of them used; an assumption without a field shows always."""
-    facts = {f.name for a in alerts for f in a.facts}
+def stated_assumptions(
+    assessment: Assessment, names: Iterable[str], own: Iterable[object] = (), given: Iterable[object] = ()
+) -> list[str]:
+    """The stated assumptions behind something that used the facts ``names``: those ``own``
+    sources carry, and those (given by the caller, or on any finding or the assessment) whose
+    field is one of ``names``; an assumption without a field shows everywhere."""
+    used = set(names)
     found: dict[str, None] = {}
-    for alert in alerts:
-        for _, text in assumptions_of(alert):
+    for source in own:
+        for _, text in assumptions_of(source):
             found.setdefault(text, None)
+    candidates = [_assumption(item) for item in given]
     for source in [*assessment.findings(), assessment]:
-        for field, text in assumptions_of(source):
-            if field is None or field in facts:
-                found.setdefault(text, None)
+        candidates += assumptions_of(source)
+    for field, text in candidates:
+        if field is None or field in used:
+            found.setdefault(text, None)
     return list(found)
+
+
+def all_assumptions(assessment: Assessment, given: Iterable[object] = ()) -> list[str]:
+    """Every stated assumption, once: those given and those any finding or alert carries."""
+    found: dict[str, None] = {}
+    sources: list[object] = [*assessment.findings(), *assessment.alerts, assessment]
+    for field_text in [_assumption(item) for item in given] + [a for s in sources for a in assumptions_of(s)]:
+        found.setdefault(field_text[1], None)
+    return list(found)
+
+
+def alert_assumptions(
+    assessment: Assessment, alerts: Sequence[Alert], given: Iterable[object] = ()
+) -> list[str]:
+    """The stated assumptions behind some alerts (see :func:`stated_assumptions`)."""
+    return stated_assumptions(assessment, [f.name for a in alerts for f in a.facts], own=alerts, given=given)
 
 
 def _value_text(value: JsonValue) -> str:
@@ -219,7 +244,11 @@ def workup_service_request(
 
 
 def _alert_issue(
-    assessment: Assessment, alert: Alert, resource_id: str, patient: dict[str, Any]
+    assessment: Assessment,
+    alert: Alert,
+    resource_id: str,
+    patient: dict[str, Any],
+    given: Sequence[object],
 ) -> dict[str, Any]:
     k = assessment.knowledge
     out: dict[str, Any] = {
@@ -236,7 +265,7 @@ def _alert_issue(
     if link is not None:
         out["reference"] = link
     evidence = [fact_text(f) for f in alert.facts]
-    evidence += [f"Stated assumption: {text}" for text in alert_assumptions(assessment, [alert])]
+    evidence += [f"Stated assumption: {text}" for text in alert_assumptions(assessment, [alert], given)]
     if evidence:
         out["evidence"] = [{"code": [{"text": text} for text in evidence]}]
     if alert.actions:
@@ -253,7 +282,13 @@ def _first_link(knowledge: Knowledge, citation_ids: Iterable[str]) -> str | None
 
 
 def _observation(
-    assessment: Assessment, kind: str, key: str, finding: Finding, resource_id: str, patient: dict[str, Any]
+    assessment: Assessment,
+    kind: str,
+    key: str,
+    finding: Finding,
+    resource_id: str,
+    patient: dict[str, Any],
+    given: Sequence[object],
 ) -> dict[str, Any]:
     """A score (kind "score") or a stage (kind "stage") as an Observation on ``as_of``."""
     k = assessment.knowledge
@@ -297,7 +332,7 @@ def _observation(
     notes = [finding.explanation]
     if finding.inputs:
         notes.append("Facts used: " + "; ".join(fact_text(i) for i in finding.inputs) + ".")
-    assumed = [text for _, text in assumptions_of(finding)]
+    assumed = stated_assumptions(assessment, [i.name for i in finding.inputs], own=[finding], given=given)
     if assumed:
         notes.append("Stated assumptions: " + "; ".join(assumed) + ".")
     if finding.citations:
@@ -352,10 +387,17 @@ def _predictions(assessment: Assessment) -> list[dict[str, Any]]:
 
 
 def _risk_assessment(
-    assessment: Assessment, resource_id: str, patient: dict[str, Any], basis: list[str]
+    assessment: Assessment,
+    resource_id: str,
+    patient: dict[str, Any],
+    basis: list[str],
+    given: Sequence[object],
 ) -> dict[str, Any]:
     k = assessment.knowledge
     notes = [assessment.disclaimer, assessment.metastasis.explanation, assessment.recurrence.explanation]
+    assumed = all_assumptions(assessment, given)
+    if assumed:
+        notes.append("Stated assumptions of the record reader: " + "; ".join(assumed) + ".")
     notes += [f"[{cid}] {k.citation(cid).short()}" for cid in assessment.cited()]
     unverified = assessment.unverified()
     if unverified:
@@ -384,26 +426,32 @@ def _risk_assessment(
     return out
 
 
-def assessment_bundle(assessment: Assessment) -> dict[str, Any]:
-    """The assessment as a FHIR R4 Bundle of type ``collection`` (see the module docstring)."""
+def assessment_bundle(assessment: Assessment, *, assumptions: Iterable[object] = ()) -> dict[str, Any]:
+    """The assessment as a FHIR R4 Bundle of type ``collection`` (see the module docstring).
+
+    ``assumptions`` are the record reader's stated assumptions (``FhirReading.assumptions``, or
+    ``record["assumptions"]``): each is shown on every resource that used its field, and all of
+    them once on the RiskAssessment.
+    """
     k = assessment.knowledge
+    given = list(assumptions)
     patient = patient_reference(assessment.record_id, k)
     entries: list[tuple[str, dict[str, Any]]] = []
 
     score_refs: list[str] = []
     for key, finding in assessment.scores.items():
         rid = stable_uuid(assessment, "score", key)
-        entries.append((rid, _observation(assessment, "score", key, finding, rid, patient)))
+        entries.append((rid, _observation(assessment, "score", key, finding, rid, patient, given)))
         score_refs.append(f"urn:uuid:{rid}")
     for key, finding in assessment.staging.items():
         rid = stable_uuid(assessment, "stage", key)
-        entries.append((rid, _observation(assessment, "stage", key, finding, rid, patient)))
+        entries.append((rid, _observation(assessment, "stage", key, finding, rid, patient, given)))
         score_refs.append(f"urn:uuid:{rid}")
 
     issue_refs: dict[str, str] = {}
     for alert in assessment.alerts:
         rid = stable_uuid(assessment, "alert", alert.id)
-        entries.append((rid, _alert_issue(assessment, alert, rid, patient)))
+        entries.append((rid, _alert_issue(assessment, alert, rid, patient, given)))
         issue_refs[alert.id] = f"urn:uuid:{rid}"
 
     # A record id that is no FHIR id is referred to by identifier (the subject is replaced below).
@@ -424,7 +472,7 @@ def assessment_bundle(assessment: Assessment) -> dict[str, Any]:
         entries.append((rid, request))
 
     rid = stable_uuid(assessment, "risk-assessment")
-    risk = _risk_assessment(assessment, rid, patient, [*score_refs, *issue_refs.values()])
+    risk = _risk_assessment(assessment, rid, patient, [*score_refs, *issue_refs.values()], given)
     entries.insert(0, (rid, risk))
     return {
         "resourceType": "Bundle",
