@@ -50,3 +50,13 @@ def test_quiet_man_from_his_ehr_bundle_gets_no_card() -> None:
     a = assess(reading.record, as_of=AS_OF)
     assert cards(a, assumptions=reading.assumptions) == []
     Bundle.model_validate(assessment_bundle(a, assumptions=reading.assumptions))
+
+
+def test_findings_carry_their_assumptions_into_the_bundle_without_being_told() -> None:
+    reading = _read("woman-back-pain-leg-numbness.bundle.json")
+    bundle = assessment_bundle(assess(reading.record, as_of=AS_OF))
+    meld = next(o for o in _resources(bundle, "Observation") if o["code"]["coding"][0]["code"] == "meld")
+    notes = " ".join(n["text"] for n in meld["note"])
+    assert all(f"{x.field} = no: {x.reason}" in notes for x in reading.assumptions)
+    albi = next(o for o in _resources(bundle, "Observation") if o["code"]["coding"][0]["code"] == "albi")
+    assert "Stated assumptions" not in " ".join(n["text"] for n in albi["note"])
