@@ -29,6 +29,14 @@ OFFICIAL_HOSTS = frozenset(
         "www.who.int",
         "www.nhc.gov.cn",
         "www.facs.org",
+        # Terminology and interoperability standards, at their issuing bodies.
+        "loinc.org",
+        "browser.ihtsdotools.org",
+        "icd.who.int",
+        "www.iacr.com.fr",
+        "hl7.org",
+        "cds-hooks.hl7.org",
+        "dicom.nema.org",
     }
 )
 # Software is identified by its repository.
