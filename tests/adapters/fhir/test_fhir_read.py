@@ -516,3 +516,21 @@ def test_reading_does_not_change_its_input() -> None:
     before = copy.deepcopy(bundle)
     read_fhir(bundle, as_of=AS_OF)
     assert bundle == before
+
+
+def test_a_contained_medication_is_followed() -> None:
+    request = {
+        "resourceType": "MedicationRequest",
+        "id": "r",
+        "status": "active",
+        "intent": "order",
+        "subject": SUBJECT,
+        "contained": [
+            {"resourceType": "Medication", "id": "med", "code": {"text": "SORAfenib 200 mg tablet"}}
+        ],
+        "medicationReference": {"reference": "#med"},
+        "authoredOn": "2026-04-01",
+    }
+    assert _read(request).record["treatments"] == [
+        {"type": "systemic", "date": "2026-04-01", "agent": "sorafenib"}
+    ]

@@ -170,6 +170,7 @@ class MedicationUse(_S):
     intent: str | None = None
     medicationCodeableConcept: CodeableConcept | None = None
     medicationReference: Reference | None = None
+    contained: list[Any] | None = None
     subject: Reference | None = None
     authoredOn: str | None = None
     effectiveDateTime: str | None = None

@@ -266,6 +266,14 @@ def _prefix_match(code: str, table: Mapping[str, str]) -> str | None:
     return None if best is None else table[best]
 
 
+def _contained(contained: list[Any] | None, rid: str) -> Mapping[str, Any] | None:
+    """A Medication contained in the resource (``#id`` references, as Epic writes them)."""
+    for r in contained or []:
+        if isinstance(r, Mapping) and r.get("resourceType") == "Medication" and r.get("id") == rid:
+            return r
+    return None
+
+
 def _status(cc: fhir.CodeableConcept | None) -> str | None:
     codes = _codes(cc)
     return codes[0] if codes else None
@@ -749,7 +757,8 @@ class _Reader:
     def _medication_names(self, m: fhir.MedicationUse) -> list[str]:
         concept = m.medicationCodeableConcept
         if concept is None and m.medicationReference is not None and m.medicationReference.reference:
-            raw = self.shared.get(m.medicationReference.reference)
+            ref = m.medicationReference.reference
+            raw = self.shared.get(ref) if not ref.startswith("#") else _contained(m.contained, ref[1:])
             if raw is not None:
                 try:
                     concept = fhir.convert(raw, fhir.Medication).code
