@@ -534,3 +534,17 @@ def test_a_contained_medication_is_followed() -> None:
     assert _read(request).record["treatments"] == [
         {"type": "systemic", "date": "2026-04-01", "agent": "sorafenib"}
     ]
+
+
+def test_hcc_by_mcode_morphology_extension_and_dotless_icd10() -> None:
+    morphology = {
+        "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "25370001"}]},
+    }
+    weird = {"url": "http://example.org/epic-extension", "valueCodeableConcept": "not a concept"}
+    primary = _condition(SCT, "363349007", extension=[weird, morphology])  # malignant tumour of liver
+    for resource in (primary, _condition("http://hl7.org/fhir/sid/icd-10", "C220")):
+        reading = read_resources([PATIENT, resource], as_of=AS_OF)
+        assert not any("no hepatocellular" in w.message for w in reading.warnings)
+    dotless = read_resources([PATIENT, HCC, _condition(ICD10, "C7951", "bone")], as_of=AS_OF)
+    assert dotless.record["metastatic_sites"] == [{"site": "bone"}]

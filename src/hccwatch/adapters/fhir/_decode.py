@@ -89,6 +89,8 @@ class Condition(_S):
     onsetPeriod: Period | None = None
     abatementDateTime: str | None = None
     recordedDate: str | None = None
+    # Kept raw: extensions of any shape must not fail the Condition (each is read on its own).
+    extension: list[Any] | None = None
 
 
 class Component(_S):

@@ -52,6 +52,7 @@ _ICD10_SYSTEMS = frozenset(
     }
 )
 _SECONDARY_PROFILE = "mcode-secondary-cancer-condition"
+_MORPHOLOGY = "mcode-histology-morphology-behavior"
 # Statuses that say the resource is void or did not happen.
 _VOID = frozenset({"entered-in-error", "cancelled", "not-done", "refuted", "unknown"})
 _MED_VOID = frozenset({"entered-in-error", "cancelled", "draft", "not-taken", "not-done", "unknown"})
@@ -253,6 +254,12 @@ def _is_icd10(system: str | None) -> bool:
     return system is not None and (system in _ICD10_SYSTEMS or "icd-10" in system.lower())
 
 
+def _icd10(code: str) -> str:
+    """ICD-10 with its dot (some exports write C220 for C22.0)."""
+    code = code.strip().upper()
+    return code[:3] + "." + code[3:] if len(code) > 3 and "." not in code else code  # noqa: PLR2004
+
+
 def _is_icdo3(system: str | None) -> bool:
     return system is not None and ("icd-o" in system.lower() or system == "urn:oid:2.16.840.1.113883.6.43.1")
 
@@ -394,10 +401,14 @@ class _Reader:
             _SECONDARY_PROFILE in p for p in (c.meta.profile or [])
         )
         understood = False
+        if self._hcc_morphology(c.extension):
+            self.hcc_found = True
         for coding in codings:
             code, system = coding.code, coding.system
             if code is None:
                 continue
+            if _is_icd10(system):
+                code = _icd10(code)
             if code in k.not_hcc or (_is_icd10(system) and code.upper().startswith("C78.7")):
                 why = k.not_hcc.get(code) or k.not_hcc.get("C78.7", "")
                 self.warn(origin, f"{code}: {why}; not read as HCC nor as an extrahepatic site")
@@ -436,6 +447,20 @@ class _Reader:
                 self.hcc_found = True
                 understood = True
         _ = understood  # conditions the record does not hold (hypertension...) are simply not read
+
+    def _hcc_morphology(self, extensions: list[Any] | None) -> bool:
+        """mCODE's histology-morphology-behavior extension naming HCC (SNOMED or ICD-O-3)."""
+        for ext in extensions or []:
+            if not isinstance(ext, Mapping) or not str(ext.get("url", "")).endswith(_MORPHOLOGY):
+                continue
+            try:
+                concept = fhir.convert(ext.get("valueCodeableConcept"), fhir.CodeableConcept)
+            except msgspec.ValidationError:
+                continue
+            for coding in _codings(concept):
+                if coding.code in self.codes.hcc_snomed or coding.code in self.codes.hcc_icdo3:
+                    return True
+        return False
 
     def _body_site(self, sites: list[fhir.CodeableConcept] | None) -> str | None:
         for cc in sites or []:
