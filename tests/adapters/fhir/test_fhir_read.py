@@ -548,3 +548,13 @@ def test_hcc_by_mcode_morphology_extension_and_dotless_icd10() -> None:
         assert not any("no hepatocellular" in w.message for w in reading.warnings)
     dotless = read_resources([PATIENT, HCC, _condition(ICD10, "C7951", "bone")], as_of=AS_OF)
     assert dotless.record["metastatic_sites"] == [{"site": "bone"}]
+
+
+def test_a_known_patient_id_reads_even_an_empty_prefetch_and_leaves_others_out() -> None:
+    empty = read_resources([None, {"resourceType": "OperationOutcome"}], as_of=AS_OF, patient_id="p9")
+    assert empty.record["id"] == "p9"
+    assert "labs" not in empty.record
+    other = {**_lab("1834-1", 9, "ng/mL"), "subject": {"reference": "Patient/p2"}}
+    reading = read_fhir([PATIENT, _lab("1975-2", 1.0, "mg/dL"), other], as_of=AS_OF, patient_id="p1")
+    assert [lab["test"] for lab in reading.record["labs"]] == ["bilirubin"]
+    assert any("1 resource(s) of other patients left out" in w.message for w in reading.warnings)

@@ -1034,15 +1034,29 @@ def _has(record: Mapping[str, Any], path: str) -> bool:
     return True
 
 
-def _single(pool: _Pool) -> str:
+def _one(
+    pool: _Pool, patient_id: str | None, as_of: dt.date | None, knowledge: Knowledge | None
+) -> FhirReading:
     ids = sorted(set(pool.patients) | set(pool.by_patient))
+    if patient_id is not None:
+        # The caller knows the patient (a CDS Hooks context): resources of others are left out.
+        others = sum(len(pool.by_patient[pid]) for pid in ids if pid != patient_id)
+        extra = pool.unattached if set(ids) <= {patient_id} else []
+        reading = _reading(patient_id, pool.by_patient.get(patient_id, []) + extra, pool, as_of, knowledge)
+        if others:
+            warning = MappingWarning(
+                f"Patient/{patient_id[:_MAX_ID]}", f"{others} resource(s) of other patients left out"
+            )
+            return FhirReading(reading.record, (*reading.warnings, warning), reading.assumptions)
+        return reading
     if not ids:
         problem = "no patient found (no Patient resource and no resource whose subject is a Patient)"
         raise InvalidRecordError(problem, problems=[problem])
     if len(ids) > 1:
         problem = f"{len(ids)} patients found; read them with read_fhir_by_patient"
         raise InvalidRecordError(problem, problems=[problem])
-    return ids[0]
+    pid = ids[0]
+    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
 
 
 def read_resources(
@@ -1050,30 +1064,37 @@ def read_resources(
     *,
     as_of: dt.date | None = None,
     knowledge: Knowledge | None = None,
+    patient_id: str | None = None,
 ) -> FhirReading:
-    """The patient record of one patient's resources (Bundles among them are opened).
+    """The patient record of one patient's resources (Bundles among them are opened; ``None``
+    and anything that is not a resource, such as an absent prefetch, are skipped).
 
     ``as_of`` is the day "the past week" ends on for the dialysis assumptions (default today).
+    ``patient_id`` names the patient when the caller knows it (a CDS Hooks ``context.patientId``):
+    then even no resource at all gives a (nearly empty) record, and other patients' are left out.
 
     Raises:
-        InvalidRecordError: no patient, or more than one, can be found.
+        InvalidRecordError: without ``patient_id``, no patient or more than one can be found.
     """
-    pool = _pool(item for r in resources for item in _items(r))
-    pid = _single(pool)
-    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
+    return _one(_pool(item for r in resources for item in _items(r)), patient_id, as_of, knowledge)
 
 
 def read_fhir(
-    data: object, *, as_of: dt.date | None = None, knowledge: Knowledge | None = None
+    data: object,
+    *,
+    as_of: dt.date | None = None,
+    knowledge: Knowledge | None = None,
+    patient_id: str | None = None,
 ) -> FhirReading:
     """The patient record in a Bundle, a single resource, or a list of resources (or their JSON).
 
+    ``as_of`` and ``patient_id`` as for :func:`read_resources`.
+
     Raises:
-        InvalidRecordError: no patient, or more than one, can be found (or the text is not JSON).
+        InvalidRecordError: without ``patient_id``, no patient or more than one can be found; or
+            the text is not JSON.
     """
-    pool = _pool(_items(data))
-    pid = _single(pool)
-    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
+    return _one(_pool(_items(data)), patient_id, as_of, knowledge)
 
 
 def read_fhir_by_patient(
