@@ -58,3 +58,28 @@ def test_an_assumption_must_name_a_field_and_agree_with_it(
 ) -> None:
     with pytest.raises(InvalidRecordError, match=problem):
         record(liver={"dialysis_twice_past_week": False}, assumptions=[assumption])
+
+
+def test_memoised_findings_never_carry_another_records_assumptions() -> None:
+    # Staging and transplant findings are memoised across records with the same facts: the assumptions join
+    # the key, so a record with an assumption and one without never share a finding.
+    facts = {
+        "ecog": 0,
+        "infiltrative": False,
+        "tumors": [{"size_cm": 2.0}],
+        "tumors_assessed_on": "2026-10-01",
+    }
+    plain = _record(**facts)
+    assumed = _record(
+        **facts,
+        assumptions=[
+            {"field": "ecog", "value": 0, "reason": REASON},
+            {"field": "infiltrative", "value": False, "reason": REASON},
+        ],
+        id="u",
+    )
+    for rec, expected in ((plain, [[], []]), (assumed, [["ecog"], ["infiltrative"]]), (plain, [[], []])):
+        out = assess(rec, as_of=AS_OF).to_dict()
+        staging = {a["field"] for f in out["staging"].values() for a in f["assumptions"]}
+        transplant = {a["field"] for f in out["transplant"].values() for a in f["assumptions"]}
+        assert [sorted(staging), sorted(transplant)] == expected

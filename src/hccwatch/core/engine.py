@@ -118,7 +118,9 @@ def _staging(ctx: Context, cp: Finding) -> dict[str, Finding]:
     grade = (cp.get("class"), cp.get("points"), type(cp.get("points")), cp.missing)
     fields = tuple(getattr(ctx.record, name) for name in STAGING_FIELDS)
     # The knowledge base is told apart by identity, checked on a hit (an id can be reused).
-    knowledge, found = _STAGING.get((id(ctx.knowledge), ctx.as_of, grade, fields), compute)
+    # The record's stated assumptions join the key: a finding shows the assumptions it used.
+    key = (id(ctx.knowledge), ctx.as_of, grade, fields, ctx.record.assumptions)
+    knowledge, found = _STAGING.get(key, compute)
     if knowledge is not ctx.knowledge:
         knowledge, found = compute()
     return {key: f.detached() for key, f in found.items()}

@@ -89,6 +89,8 @@ class Condition(_S):
     onsetPeriod: Period | None = None
     abatementDateTime: str | None = None
     recordedDate: str | None = None
+    # Kept raw: extensions of any shape must not fail the Condition (each is read on its own).
+    extension: list[Any] | None = None
 
 
 class Component(_S):
@@ -170,6 +172,7 @@ class MedicationUse(_S):
     intent: str | None = None
     medicationCodeableConcept: CodeableConcept | None = None
     medicationReference: Reference | None = None
+    contained: list[Any] | None = None
     subject: Reference | None = None
     authoredOn: str | None = None
     effectiveDateTime: str | None = None

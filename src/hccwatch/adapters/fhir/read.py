@@ -52,6 +52,7 @@ _ICD10_SYSTEMS = frozenset(
     }
 )
 _SECONDARY_PROFILE = "mcode-secondary-cancer-condition"
+_MORPHOLOGY = "mcode-histology-morphology-behavior"
 # Statuses that say the resource is void or did not happen.
 _VOID = frozenset({"entered-in-error", "cancelled", "not-done", "refuted", "unknown"})
 _MED_VOID = frozenset({"entered-in-error", "cancelled", "draft", "not-taken", "not-done", "unknown"})
@@ -253,6 +254,12 @@ def _is_icd10(system: str | None) -> bool:
     return system is not None and (system in _ICD10_SYSTEMS or "icd-10" in system.lower())
 
 
+def _icd10(code: str) -> str:
+    """ICD-10 with its dot (some exports write C220 for C22.0)."""
+    code = code.strip().upper()
+    return code[:3] + "." + code[3:] if len(code) > 3 and "." not in code else code  # noqa: PLR2004
+
+
 def _is_icdo3(system: str | None) -> bool:
     return system is not None and ("icd-o" in system.lower() or system == "urn:oid:2.16.840.1.113883.6.43.1")
 
@@ -264,6 +271,14 @@ def _prefix_match(code: str, table: Mapping[str, str]) -> str | None:
         if code.upper().startswith(key.upper()) and (best is None or len(key) > len(best)):
             best = key
     return None if best is None else table[best]
+
+
+def _contained(contained: list[Any] | None, rid: str) -> Mapping[str, Any] | None:
+    """A Medication contained in the resource (``#id`` references, as Epic writes them)."""
+    for r in contained or []:
+        if isinstance(r, Mapping) and r.get("resourceType") == "Medication" and r.get("id") == rid:
+            return r
+    return None
 
 
 def _status(cc: fhir.CodeableConcept | None) -> str | None:
@@ -386,10 +401,14 @@ class _Reader:
             _SECONDARY_PROFILE in p for p in (c.meta.profile or [])
         )
         understood = False
+        if self._hcc_morphology(c.extension):
+            self.hcc_found = True
         for coding in codings:
             code, system = coding.code, coding.system
             if code is None:
                 continue
+            if _is_icd10(system):
+                code = _icd10(code)
             if code in k.not_hcc or (_is_icd10(system) and code.upper().startswith("C78.7")):
                 why = k.not_hcc.get(code) or k.not_hcc.get("C78.7", "")
                 self.warn(origin, f"{code}: {why}; not read as HCC nor as an extrahepatic site")
@@ -428,6 +447,20 @@ class _Reader:
                 self.hcc_found = True
                 understood = True
         _ = understood  # conditions the record does not hold (hypertension...) are simply not read
+
+    def _hcc_morphology(self, extensions: list[Any] | None) -> bool:
+        """mCODE's histology-morphology-behavior extension naming HCC (SNOMED or ICD-O-3)."""
+        for ext in extensions or []:
+            if not isinstance(ext, Mapping) or not str(ext.get("url", "")).endswith(_MORPHOLOGY):
+                continue
+            try:
+                concept = fhir.convert(ext.get("valueCodeableConcept"), fhir.CodeableConcept)
+            except msgspec.ValidationError:
+                continue
+            for coding in _codings(concept):
+                if coding.code in self.codes.hcc_snomed or coding.code in self.codes.hcc_icdo3:
+                    return True
+        return False
 
     def _body_site(self, sites: list[fhir.CodeableConcept] | None) -> str | None:
         for cc in sites or []:
@@ -749,7 +782,8 @@ class _Reader:
     def _medication_names(self, m: fhir.MedicationUse) -> list[str]:
         concept = m.medicationCodeableConcept
         if concept is None and m.medicationReference is not None and m.medicationReference.reference:
-            raw = self.shared.get(m.medicationReference.reference)
+            ref = m.medicationReference.reference
+            raw = self.shared.get(ref) if not ref.startswith("#") else _contained(m.contained, ref[1:])
             if raw is not None:
                 try:
                     concept = fhir.convert(raw, fhir.Medication).code
@@ -1000,15 +1034,29 @@ def _has(record: Mapping[str, Any], path: str) -> bool:
     return True
 
 
-def _single(pool: _Pool) -> str:
+def _one(
+    pool: _Pool, patient_id: str | None, as_of: dt.date | None, knowledge: Knowledge | None
+) -> FhirReading:
     ids = sorted(set(pool.patients) | set(pool.by_patient))
+    if patient_id is not None:
+        # The caller knows the patient (a CDS Hooks context): resources of others are left out.
+        others = sum(len(pool.by_patient[pid]) for pid in ids if pid != patient_id)
+        extra = pool.unattached if set(ids) <= {patient_id} else []
+        reading = _reading(patient_id, pool.by_patient.get(patient_id, []) + extra, pool, as_of, knowledge)
+        if others:
+            warning = MappingWarning(
+                f"Patient/{patient_id[:_MAX_ID]}", f"{others} resource(s) of other patients left out"
+            )
+            return FhirReading(reading.record, (*reading.warnings, warning), reading.assumptions)
+        return reading
     if not ids:
         problem = "no patient found (no Patient resource and no resource whose subject is a Patient)"
         raise InvalidRecordError(problem, problems=[problem])
     if len(ids) > 1:
         problem = f"{len(ids)} patients found; read them with read_fhir_by_patient"
         raise InvalidRecordError(problem, problems=[problem])
-    return ids[0]
+    pid = ids[0]
+    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
 
 
 def read_resources(
@@ -1016,30 +1064,37 @@ def read_resources(
     *,
     as_of: dt.date | None = None,
     knowledge: Knowledge | None = None,
+    patient_id: str | None = None,
 ) -> FhirReading:
-    """The patient record of one patient's resources (Bundles among them are opened).
+    """The patient record of one patient's resources (Bundles among them are opened; ``None``
+    and anything that is not a resource, such as an absent prefetch, are skipped).
 
     ``as_of`` is the day "the past week" ends on for the dialysis assumptions (default today).
+    ``patient_id`` names the patient when the caller knows it (a CDS Hooks ``context.patientId``):
+    then even no resource at all gives a (nearly empty) record, and other patients' are left out.
 
     Raises:
-        InvalidRecordError: no patient, or more than one, can be found.
+        InvalidRecordError: without ``patient_id``, no patient or more than one can be found.
     """
-    pool = _pool(item for r in resources for item in _items(r))
-    pid = _single(pool)
-    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
+    return _one(_pool(item for r in resources for item in _items(r)), patient_id, as_of, knowledge)
 
 
 def read_fhir(
-    data: object, *, as_of: dt.date | None = None, knowledge: Knowledge | None = None
+    data: object,
+    *,
+    as_of: dt.date | None = None,
+    knowledge: Knowledge | None = None,
+    patient_id: str | None = None,
 ) -> FhirReading:
     """The patient record in a Bundle, a single resource, or a list of resources (or their JSON).
 
+    ``as_of`` and ``patient_id`` as for :func:`read_resources`.
+
     Raises:
-        InvalidRecordError: no patient, or more than one, can be found (or the text is not JSON).
+        InvalidRecordError: without ``patient_id``, no patient or more than one can be found; or
+            the text is not JSON.
     """
-    pool = _pool(_items(data))
-    pid = _single(pool)
-    return _reading(pid, pool.by_patient.get(pid, []) + pool.unattached, pool, as_of, knowledge)
+    return _one(_pool(_items(data)), patient_id, as_of, knowledge)
 
 
 def read_fhir_by_patient(

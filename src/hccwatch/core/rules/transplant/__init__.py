@@ -88,5 +88,7 @@ def _memoised(
     parts. The knowledge base is told apart by identity, checked on a hit because an id can be
     reused once its object is gone.
     """
-    knowledge, found = memo.get((id(ctx.knowledge), key), lambda: (ctx.knowledge, compute()))
+    # The record's stated assumptions join the key: a finding shows the assumptions it used.
+    full_key = (id(ctx.knowledge), key, ctx.record.assumptions)
+    knowledge, found = memo.get(full_key, lambda: (ctx.knowledge, compute()))
     return found if knowledge is ctx.knowledge else compute()
