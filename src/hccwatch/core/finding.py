@@ -209,20 +209,27 @@ class Trace:
 
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
-        # Read on every rule run: the dict look-up first, the named error only on a miss.
-        entry = self.knowledge.entries.get(key) or self.knowledge.entry(key)
-        citations = self._citations
-        for cid in entry.citations:
-            citations.setdefault(cid, None)
-        if not entry.verified:
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
+        # ``update`` keeps first-seen order, as one ``setdefault`` per citation would.
+        self._citations.update(citations)
+        if not verified:
             self._unverified.setdefault(key, None)
-        return entry.value
+        return value
 
     def num(self, key: str) -> float:
-        value = self.value(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            _, number, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
+        if number is None:
             return self.knowledge.number(key)  # raises the knowledge base's own error
-        return float(value)
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
+        return number
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
         value = self.value(key)
