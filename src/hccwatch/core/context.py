@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from itertools import groupby
+from operator import attrgetter
 
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import Knowledge
@@ -22,6 +23,10 @@ __all__ = ["Context"]
 def _same(lab: Lab) -> float:
     """The value two same-day results must share to agree (canonical unit, as the trace shows it)."""
     return round(lab.canonical.value, 6)
+
+
+_date = attrgetter("date")
+_NO_LABS: tuple[list[Lab], list[date]] = ([], [])
 
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
@@ -67,16 +72,23 @@ class Context:
                 by_test.setdefault(lab.test, []).append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
         for test, found in by_test.items():
-            found.sort(key=_lab_order)
-            out[test] = (found, [lab.date for lab in found])
+            # By date first (cheap); only a date shared by two results needs the full order.
+            found.sort(key=_date)
+            dates = [lab.date for lab in found]
+            if len(set(dates)) != len(dates):
+                found.sort(key=_lab_order)
+                dates = [lab.date for lab in found]
+            out[test] = (found, dates)
         return out
 
     @cached_property
     def _conflicts(self) -> dict[tuple[str, date], str]:
         """(test, date) -> description, where one test has different results on one date."""
         out: dict[tuple[str, date], str] = {}
-        for test, (found, _) in self._labs_by_test.items():
-            for when, same_day in groupby(found, key=lambda lab: lab.date):
+        for test, (found, dates) in self._labs_by_test.items():
+            if len(set(dates)) == len(dates):
+                continue  # one result per date: nothing can disagree
+            for when, same_day in groupby(found, key=_date):
                 values = list(dict.fromkeys(_same(lab) for lab in same_day))
                 if len(values) > 1:
                     shown = ", ".join(f"{v:g}" for v in values)
@@ -124,17 +136,19 @@ class Context:
         not current and is never used in its place.
         """
         ref = on_or_before or self.as_of
-        window = timedelta(days=trace.num(f"labs.window_days.{test}"))
-        found, dates = self._labs_by_test.get(test, ([], []))
+        window_days = trace.num(f"labs.window_days.{test}")
+        found, dates = self._labs_by_test.get(test, _NO_LABS)
         at = bisect_right(dates, ref)
         if at == 0:
             trace.need(f"labs.{test}")
             return None
         latest = found[at - 1]
-        if ref - latest.date > window:
+        # Whole days between dates: the same test as against ``timedelta(days=window_days)``.
+        if (ref - latest.date).days > window_days:
+            window = timedelta(days=window_days)
             trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
             return None
-        conflict = self.lab_conflict(test, latest.date)
+        conflict = self._conflicts.get((test, latest.date)) if self._conflicts else None
         if conflict is not None:
             trace.need(conflict)
             return None
