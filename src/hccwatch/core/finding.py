@@ -83,26 +83,32 @@ class Finding:
 
     def detached(self) -> Finding:
         """The same finding with its own values dict (for handing out a memoised finding)."""
-        return Finding(
-            self.rule,
-            dict(self.values),
-            self.determined,
-            self.explanation,
-            self.inputs,
-            self.missing,
-            self.citations,
-            self.unverified,
-            self.notes,
-        )
+        # A field-by-field copy without re-running the constructor's checks (they held for self),
+        # and it carries every field, including any added later.
+        copy = object.__new__(Finding)
+        fields = copy.__dict__
+        fields.update(self.__dict__)
+        fields["values"] = dict(self.values)
+        return copy
 
     def to_dict(self) -> dict[str, JsonValue]:
         # One literal: the value keys cannot clash with the reserved ones (checked on creation).
+        # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
+        # each, and an assessment some sixty.
         return {
             "rule": self.rule,
             **self.values,
             "determined": self.determined,
             "explanation": self.explanation,
-            "inputs": [i.to_dict() for i in self.inputs],
+            "inputs": [
+                {
+                    "name": i.name,
+                    "value": i.value,
+                    "unit": i.unit,
+                    "date": None if i.date is None else i.date.isoformat(),
+                }
+                for i in self.inputs
+            ],
             "missing": list(self.missing),
             "citations": list(self.citations),
             "unverified": list(self.unverified),
@@ -245,8 +251,10 @@ class Trace:
 
     def cite(self, *citation_ids: str) -> None:
         """Cite a source for reasoning that is not a number (a definition, a rule of thumb)."""
+        known = self.knowledge.citations
         for cid in citation_ids:
-            self.knowledge.citation(cid)
+            if cid not in known:
+                self.knowledge.citation(cid)  # raises the knowledge base's own error
             self._citations.setdefault(cid, None)
 
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
