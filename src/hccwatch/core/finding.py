@@ -238,15 +238,28 @@ class Trace:
         return number
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
-        value = self.value(key)
+        # The read of ``value`` inline: rules read about fifty tables and lists per assessment.
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, dict):
             raise KnowledgeError(f"knowledge entry {key!r} is not a table")
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
         return value
 
     def items(self, key: str) -> list[JsonValue]:
-        value = self.value(key)
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, list):
             raise KnowledgeError(f"knowledge entry {key!r} is not a list")
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
         return value
 
     def cite(self, *citation_ids: str) -> None:
@@ -258,7 +271,7 @@ class Trace:
             self._citations.setdefault(cid, None)
 
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
-        self._inputs[name] = InputUsed(name=name, value=value, unit=unit, date=when)
+        self._inputs[name] = InputUsed(name, value, unit, when)
 
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""
