@@ -113,6 +113,11 @@ class Burden:
 
     def exact_values(self) -> dict[str, JsonValue]:
         """Number, largest and total diameter when the facts fix them, else null."""
+        return dict(self._exact_values)
+
+    @functools.cached_property
+    def _exact_values(self) -> dict[str, JsonValue]:
+        # Every criterion reports them: computed once per burden, handed out as copies.
         best, worst = self.extent(worst=False), self.extent(worst=True)
 
         def same(a: float, b: float) -> float | None:
@@ -136,6 +141,11 @@ class Burden:
 
     def describe(self) -> str:
         """The burden in words, e.g. "3 nodules (3, 3, 3 cm; total 9 cm)"."""
+        return self._described
+
+    @functools.cached_property
+    def _described(self) -> str:
+        # Every criterion's explanation starts with it: worded once per burden.
         if not self.known:
             return "tumour burden unknown"
         parts = [_nodules(self.sizes)]
