@@ -9,12 +9,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 from itertools import groupby
 from operator import attrgetter
 
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import Knowledge
+from hccwatch.core.memo import once
 from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
 
 __all__ = ["Context"]
@@ -59,7 +59,7 @@ class Context:
     def trace(self, rule: str) -> Trace:
         return Trace(rule=rule, knowledge=self.knowledge)
 
-    @cached_property
+    @once
     def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
         """Per test: its results dated on or before ``as_of`` in a total order, and their dates.
 
@@ -81,7 +81,7 @@ class Context:
             out[test] = (found, dates)
         return out
 
-    @cached_property
+    @once
     def _conflicts(self) -> dict[tuple[str, date], str]:
         """(test, date) -> description, where one test has different results on one date."""
         out: dict[tuple[str, date], str] = {}
