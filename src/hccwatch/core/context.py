@@ -161,10 +161,13 @@ class Context:
         chosen = [
             t for t in self.record.treatments if t.date <= self.as_of and (not types or t.type in types)
         ]
-        return sorted(chosen, key=_treatment_order)
+        chosen.sort(key=_date)
+        if len({t.date for t in chosen}) != len(chosen):  # a shared date needs the whole order
+            chosen.sort(key=_treatment_order)
+        return chosen
 
     def imaging(self) -> list[Imaging]:
-        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=lambda i: i.date)
+        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date)
 
     def active_symptoms(self) -> list[Symptom]:
         """Symptoms present on ``as_of``: started by then (or undated) and not resolved."""
