@@ -57,7 +57,7 @@ class Context:
     knowledge: Knowledge
 
     def trace(self, rule: str) -> Trace:
-        return Trace(rule=rule, knowledge=self.knowledge)
+        return Trace(rule, self.knowledge)
 
     @once
     def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
@@ -158,13 +158,19 @@ class Context:
 
     def treatments(self, *types: str) -> list[Treatment]:
         """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""
-        chosen = [
-            t for t in self.record.treatments if t.date <= self.as_of and (not types or t.type in types)
-        ]
+        ordered = self._treatments
+        if not types:
+            return list(ordered)
+        return [t for t in ordered if t.type in types]
+
+    @once
+    def _treatments(self) -> tuple[Treatment, ...]:
+        """Every treatment on or before ``as_of`` in the total order (rules ask a dozen times)."""
+        chosen = [t for t in self.record.treatments if t.date <= self.as_of]
         chosen.sort(key=_date)
         if len({t.date for t in chosen}) != len(chosen):  # a shared date needs the whole order
             chosen.sort(key=_treatment_order)
-        return chosen
+        return tuple(chosen)
 
     def imaging(self) -> list[Imaging]:
         return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date)
