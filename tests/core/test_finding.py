@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from hccwatch.core.finding import Finding, Trace, merge_citations
@@ -57,3 +59,22 @@ def test_reserved_keys_cannot_be_values() -> None:
 
 def test_merge_citations_keeps_first_seen_order() -> None:
     assert merge_citations(["B", "A"], ["A", "C"]) == ("B", "A", "C")
+
+
+def test_a_finding_writes_its_inputs_as_each_input_writes_itself() -> None:
+    t = _trace()
+    t.used("labs.inr", 1.2, "1", date(2024, 3, 1))
+    t.used("liver.ascites", "none")
+    f = t.finish({"points": 5}, "why")
+    assert f.to_dict()["inputs"] == [i.to_dict() for i in f.inputs]
+
+
+def test_a_detached_finding_equals_its_source_and_owns_its_values() -> None:
+    t = _trace()
+    t.num("labs.window_days.afp")
+    t.need("liver.ascites")
+    f = t.finish({"points": None}, "why")
+    copy = f.detached()
+    assert copy == f
+    assert copy.values is not f.values
+    assert copy.to_dict() == f.to_dict()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hccwatch.core.memo import Memo, clear_all
+from dataclasses import dataclass
+
+from hccwatch.core.memo import Memo, clear_all, once
 
 
 def test_memo_computes_once_per_key() -> None:
@@ -39,3 +41,23 @@ def test_clear_all_empties_every_memo() -> None:
     memo.get("k", lambda: 1)
     clear_all()
     assert len(memo) == 0
+
+
+def test_once_computes_on_first_read_and_keeps_the_value() -> None:
+    calls: list[int] = []
+
+    @dataclass(frozen=True)
+    class Holder:
+        n: int
+
+        @once
+        def doubled(self) -> int:
+            """Twice n."""
+            calls.append(self.n)
+            return 2 * self.n
+
+    h = Holder(3)
+    assert (h.doubled, h.doubled) == (6, 6)
+    assert calls == [3]
+    assert Holder(4).doubled == 8
+    assert Holder.doubled.__doc__ == "Twice n."

@@ -115,6 +115,7 @@ class Assessment:
         }
 
     def to_dict(self) -> dict[str, JsonValue]:
+        citations = self.knowledge.citations
         return {
             "hccwatch_version": __version__,
             "knowledge_version": self.knowledge.version,
@@ -124,5 +125,8 @@ class Assessment:
             "as_of_source": self.as_of_source,
             **self.parts(),
             "unverified_knowledge": list(self.unverified()),
-            "bibliography": {cid: self.knowledge.citation(cid).to_dict() for cid in self.cited()},
+            # The dict look-up first, the knowledge base's named error only on a miss.
+            "bibliography": {
+                cid: (citations.get(cid) or self.knowledge.citation(cid)).to_dict() for cid in self.cited()
+            },
         }

@@ -9,11 +9,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 from itertools import groupby
+from operator import attrgetter
 
 from hccwatch.core.finding import AssumedInput, Trace
 from hccwatch.core.knowledge import Knowledge
+from hccwatch.core.memo import once
 from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
 
 __all__ = ["Context"]
@@ -22,6 +23,10 @@ __all__ = ["Context"]
 def _same(lab: Lab) -> float:
     """The value two same-day results must share to agree (canonical unit, as the trace shows it)."""
     return round(lab.canonical.value, 6)
+
+
+_date = attrgetter("date")
+_NO_LABS: tuple[list[Lab], list[date]] = ([], [])
 
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
@@ -57,12 +62,12 @@ class Context:
             return Trace(rule=rule, knowledge=self.knowledge, assumed=assumed)
         return Trace(rule=rule, knowledge=self.knowledge)
 
-    @cached_property
+    @once
     def _assumed(self) -> dict[str, AssumedInput]:
         """The record's stated assumptions by field, as rules name their inputs."""
         return {a.field: AssumedInput(a.field, a.value, a.reason) for a in self.record.assumptions}
 
-    @cached_property
+    @once
     def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:
         """Per test: its results dated on or before ``as_of`` in a total order, and their dates.
 
@@ -75,16 +80,23 @@ class Context:
                 by_test.setdefault(lab.test, []).append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
         for test, found in by_test.items():
-            found.sort(key=_lab_order)
-            out[test] = (found, [lab.date for lab in found])
+            # By date first (cheap); only a date shared by two results needs the full order.
+            found.sort(key=_date)
+            dates = [lab.date for lab in found]
+            if len(set(dates)) != len(dates):
+                found.sort(key=_lab_order)
+                dates = [lab.date for lab in found]
+            out[test] = (found, dates)
         return out
 
-    @cached_property
+    @once
     def _conflicts(self) -> dict[tuple[str, date], str]:
         """(test, date) -> description, where one test has different results on one date."""
         out: dict[tuple[str, date], str] = {}
-        for test, (found, _) in self._labs_by_test.items():
-            for when, same_day in groupby(found, key=lambda lab: lab.date):
+        for test, (found, dates) in self._labs_by_test.items():
+            if len(set(dates)) == len(dates):
+                continue  # one result per date: nothing can disagree
+            for when, same_day in groupby(found, key=_date):
                 values = list(dict.fromkeys(_same(lab) for lab in same_day))
                 if len(values) > 1:
                     shown = ", ".join(f"{v:g}" for v in values)
@@ -132,17 +144,19 @@ class Context:
         not current and is never used in its place.
         """
         ref = on_or_before or self.as_of
-        window = timedelta(days=trace.num(f"labs.window_days.{test}"))
-        found, dates = self._labs_by_test.get(test, ([], []))
+        window_days = trace.num(f"labs.window_days.{test}")
+        found, dates = self._labs_by_test.get(test, _NO_LABS)
         at = bisect_right(dates, ref)
         if at == 0:
             trace.need(f"labs.{test}")
             return None
         latest = found[at - 1]
-        if ref - latest.date > window:
+        # Whole days between dates: the same test as against ``timedelta(days=window_days)``.
+        if (ref - latest.date).days > window_days:
+            window = timedelta(days=window_days)
             trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
             return None
-        conflict = self.lab_conflict(test, latest.date)
+        conflict = self._conflicts.get((test, latest.date)) if self._conflicts else None
         if conflict is not None:
             trace.need(conflict)
             return None
@@ -152,13 +166,22 @@ class Context:
 
     def treatments(self, *types: str) -> list[Treatment]:
         """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""
-        chosen = [
-            t for t in self.record.treatments if t.date <= self.as_of and (not types or t.type in types)
-        ]
-        return sorted(chosen, key=_treatment_order)
+        ordered = self._treatments
+        if not types:
+            return list(ordered)
+        return [t for t in ordered if t.type in types]
+
+    @once
+    def _treatments(self) -> tuple[Treatment, ...]:
+        """Every treatment on or before ``as_of`` in the total order (rules ask a dozen times)."""
+        chosen = [t for t in self.record.treatments if t.date <= self.as_of]
+        chosen.sort(key=_date)
+        if len({t.date for t in chosen}) != len(chosen):  # a shared date needs the whole order
+            chosen.sort(key=_treatment_order)
+        return tuple(chosen)
 
     def imaging(self) -> list[Imaging]:
-        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=lambda i: i.date)
+        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date)
 
     def active_symptoms(self) -> list[Symptom]:
         """Symptoms present on ``as_of``: started by then (or undated) and not resolved."""

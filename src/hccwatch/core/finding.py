@@ -107,27 +107,32 @@ class Finding:
 
     def detached(self) -> Finding:
         """The same finding with its own values dict (for handing out a memoised finding)."""
-        return Finding(
-            self.rule,
-            dict(self.values),
-            self.determined,
-            self.explanation,
-            self.inputs,
-            self.missing,
-            self.citations,
-            self.unverified,
-            self.notes,
-            self.assumptions,
-        )
+        # A field-by-field copy without re-running the constructor's checks (they held for self),
+        # and it carries every field, including any added later.
+        copy = object.__new__(Finding)
+        fields = copy.__dict__
+        fields.update(self.__dict__)
+        fields["values"] = dict(self.values)
+        return copy
 
     def to_dict(self) -> dict[str, JsonValue]:
         # One literal: the value keys cannot clash with the reserved ones (checked on creation).
+        # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
+        # each, and an assessment some sixty.
         return {
             "rule": self.rule,
             **self.values,
             "determined": self.determined,
             "explanation": self.explanation,
-            "inputs": [i.to_dict() for i in self.inputs],
+            "inputs": [
+                {
+                    "name": i.name,
+                    "value": i.value,
+                    "unit": i.unit,
+                    "date": None if i.date is None else i.date.isoformat(),
+                }
+                for i in self.inputs
+            ],
             "missing": list(self.missing),
             "citations": list(self.citations),
             "unverified": list(self.unverified),
@@ -243,41 +248,63 @@ class Trace:
 
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
-        # Read on every rule run: the dict look-up first, the named error only on a miss.
-        entry = self.knowledge.entries.get(key) or self.knowledge.entry(key)
-        citations = self._citations
-        for cid in entry.citations:
-            citations.setdefault(cid, None)
-        if not entry.verified:
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
+        # ``update`` keeps first-seen order, as one ``setdefault`` per citation would.
+        self._citations.update(citations)
+        if not verified:
             self._unverified.setdefault(key, None)
-        return entry.value
+        return value
 
     def num(self, key: str) -> float:
-        value = self.value(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            _, number, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
+        if number is None:
             return self.knowledge.number(key)  # raises the knowledge base's own error
-        return float(value)
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
+        return number
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
-        value = self.value(key)
+        # The read of ``value`` inline: rules read about fifty tables and lists per assessment.
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, dict):
             raise KnowledgeError(f"knowledge entry {key!r} is not a table")
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
         return value
 
     def items(self, key: str) -> list[JsonValue]:
-        value = self.value(key)
+        try:
+            value, _, citations, verified = self.knowledge.reads[key]
+        except KeyError:
+            raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, list):
             raise KnowledgeError(f"knowledge entry {key!r} is not a list")
+        self._citations.update(citations)
+        if not verified:
+            self._unverified.setdefault(key, None)
         return value
 
     def cite(self, *citation_ids: str) -> None:
         """Cite a source for reasoning that is not a number (a definition, a rule of thumb)."""
+        known = self.knowledge.citations
         for cid in citation_ids:
-            self.knowledge.citation(cid)
+            if cid not in known:
+                self.knowledge.citation(cid)  # raises the knowledge base's own error
             self._citations.setdefault(cid, None)
 
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
-        self._inputs[name] = InputUsed(name=name, value=value, unit=unit, date=when)
+        self._inputs[name] = InputUsed(name, value, unit, when)
 
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""

@@ -25,6 +25,7 @@ from importlib.resources.abc import Traversable
 from typing import Any, TypeAlias
 
 from hccwatch.core.knowledge_shapes import check_value
+from hccwatch.core.memo import once
 from hccwatch.errors import KnowledgeError
 
 __all__ = ["Citation", "Entry", "JsonValue", "Knowledge", "default_knowledge", "load_knowledge"]
@@ -79,7 +80,7 @@ class Citation:
         # hand out copies (callers may change what they receive).
         return dict(self._json)
 
-    @functools.cached_property
+    @once
     def _json(self) -> dict[str, JsonValue]:
         return {
             "id": self.id,
@@ -116,6 +117,23 @@ class Knowledge:
     citations: Mapping[str, Citation]
     entries: Mapping[str, Entry]
     texts: Mapping[str, Mapping[str, str]]
+
+    @once
+    def reads(self) -> Mapping[str, tuple[JsonValue, float | None, Mapping[str, None], bool]]:
+        """Per entry, what a :class:`~hccwatch.core.finding.Trace` needs on each read.
+
+        (value, value as a float or None if not a number, citation ids as an ordered dict,
+        verified). Built once per knowledge base: rules read about 160 entries per assessment.
+        """
+        return {
+            key: (
+                e.value,
+                None if isinstance(e.value, bool) or not isinstance(e.value, int | float) else float(e.value),
+                dict.fromkeys(e.citations),
+                e.verified,
+            )
+            for key, e in self.entries.items()
+        }
 
     def entry(self, key: str) -> Entry:
         try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["MAX_ENTRIES", "MAX_FINDINGS", "Memo", "clear_all"]
+__all__ = ["MAX_ENTRIES", "MAX_FINDINGS", "Memo", "clear_all", "once"]
 
 V = TypeVar("V")
 
@@ -64,3 +64,34 @@ class Memo(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+
+class once(Generic[V]):
+    """``functools.cached_property`` without its lock: a value computed on first read and kept in
+    the instance's ``__dict__`` (later reads never reach the descriptor).
+
+    Python 3.11's version takes a lock on every first read, which costs more than most values
+    here (a context's lab index, a burden's counts), read once or twice per assessment. What is
+    computed is pure in the instance, so two threads computing it at once store equal values.
+    """
+
+    def __init__(self, compute: Callable[[Any], V]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> once[V]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> V: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> V | once[V]:
+        if instance is None:
+            return self
+        value = self._compute(instance)
+        instance.__dict__[self._name] = value
+        return value

@@ -235,7 +235,11 @@ class Lab(_Model):
 
     @property
     def canonical(self) -> CanonicalValue:
-        return self._canonical
+        # Read from pydantic's private store directly: ``self._canonical`` goes through
+        # ``BaseModel.__getattr__`` (several lookups and a ``hasattr`` per read), and the rules
+        # read this value about a hundred times per assessment.
+        private: dict[str, CanonicalValue] = self.__pydantic_private__  # type: ignore[assignment]
+        return private["_canonical"]
 
 
 class Liver(_Model):

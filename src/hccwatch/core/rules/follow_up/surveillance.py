@@ -61,6 +61,7 @@ from datetime import date, timedelta
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
 from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.memo import Memo
 from hccwatch.core.rules.follow_up.retreat import retreat
 from hccwatch.errors import KnowledgeError
 from hccwatch.record.model import Treatment
@@ -130,9 +131,29 @@ def _num(raw: JsonValue, what: str) -> float:
     return float(raw)
 
 
-def _bands(t: Trace, name: str) -> list[Band]:
+# A schedule parsed once per knowledge base: its bands, and each item's bands in days. Told apart by
+# the identity of the knowledge list (immutable by convention), checked on a hit.
+_Plan = tuple[tuple["Band", ...], dict[str, tuple["DayBand", ...]]]
+_PLANS: Memo[tuple[object, _Plan]] = Memo()
+
+
+def _plan(t: Trace, name: str, days_per_month: float) -> _Plan:
+    """The schedule's bands (cited through ``t``) and, per item, its bands in whole days."""
+    raw = t.items(f"surveillance.schedule.{name}")
+
+    def parse() -> _Plan:
+        bands = _bands(raw, name)
+        items = dict.fromkeys(b.item for b in bands)
+        days = {item: tuple(_in_days([b for b in bands if b.item == item], days_per_month)) for item in items}
+        return tuple(bands), days
+
+    held, plan = _PLANS.get((name, id(raw), days_per_month), lambda: (raw, parse()))
+    return plan if held is raw else parse()
+
+
+def _bands(schedule: list[JsonValue], name: str) -> list[Band]:
     out = []
-    for raw in t.items(f"surveillance.schedule.{name}"):
+    for raw in schedule:
         if not isinstance(raw, dict):
             raise KnowledgeError(f"surveillance.schedule.{name}: band {raw!r} is not a table")
         until = raw.get("until_month")
@@ -522,8 +543,8 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
             determined=False,
         )
     name, retreat_values = _schedule_name(ctx, t, about, phase)
-    bands = _bands(t, name)
-    items = list(dict.fromkeys(b.item for b in bands))
+    bands, days = _plan(t, name, days_per_month)
+    items = list(days)
     performed = _performed(ctx, t)
     kinds = list(dict.fromkeys([*items, *(kind for b in bands for kind in b.accepts)]))
     start = _start(phase, performed, kinds)
@@ -538,7 +559,7 @@ def surveillance(ctx: Context, profile: str | None = None) -> Finding:
     statuses = [
         _item_status(
             item,
-            _in_days([b for b in bands if b.item == item], days_per_month),
+            days[item],
             performed,
             follow_up,
         )

@@ -218,7 +218,10 @@ def red_flag_suspicions(ctx: Context, t: Trace) -> list[Suspicion]:
     """Suspicions from the symptoms active on ``ctx.as_of``; gaps are recorded on ``t``."""
     symptoms = ctx.active_symptoms()
     hits: dict[str, list[tuple[str, Symptom]]] = {}
-    for trigger_id in t.items("metastasis.red_flags.trigger_ids"):
+    trigger_ids = t.items("metastasis.red_flags.trigger_ids")
+    if not symptoms:
+        return []  # a trigger fires on an active symptom: none can fire
+    for trigger_id in trigger_ids:
         key = f"metastasis.red_flags.triggers.{trigger_id}"
         spec = _spec(ctx, key)
         codes = _strings(spec["symptoms"])

@@ -54,7 +54,10 @@ def study_key(study: Imaging) -> tuple[date, str, str, str, tuple[LesionKey, ...
 
 def sorted_imaging(ctx: Context) -> list[Imaging]:
     """Studies on or before ``as_of`` in :func:`study_key` order (record order never matters)."""
-    return sorted(ctx.imaging(), key=study_key)
+    studies = ctx.imaging()  # by date: the whole order when no two studies share a date
+    if len({s.date for s in studies}) == len(studies):
+        return studies
+    return sorted(studies, key=study_key)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Trace
+from hccwatch.core.memo import Memo
 from hccwatch.errors import KnowledgeError
 
 __all__ = ["clamp", "half_up", "latest_value", "number_pair", "number_table"]
@@ -20,8 +21,17 @@ def half_up(value: float | int | Decimal, places: int = 0) -> Decimal:
 
     A float enters through its shortest repr, so 2.45 rounds to 2.5 as a reader expects.
     """
+    # Keyed by type too: 2 and 2.0 are equal keys but enter as different decimals.
+    return _ROUNDED.get((value, places, type(value)), lambda: _half_up(value, places))
+
+
+def _half_up(value: float | int | Decimal, places: int) -> Decimal:
     exact = value if isinstance(value, Decimal) else Decimal(repr(value))
     return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+# Pure, and the same lab values and scores recur record after record (Decimal is immutable).
+_ROUNDED: Memo[Decimal] = Memo()
 
 
 def number_table(t: Trace, key: str) -> dict[str, float]:

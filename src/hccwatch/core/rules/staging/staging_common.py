@@ -116,7 +116,8 @@ def _resolve_each(
     if any(not values for values in domains.values()):
         # A fact with no possible value: there is no combination at all.
         return {name: Resolution(outcomes=(), decisive=()) for name in deciders}
-    return {name: _resolve_one(names, domains, decide) for name, decide in deciders.items()}
+    known = {name: values[0] for name, values in domains.items() if len(values) == 1}
+    return {name: _resolve_one(names, domains, known, decide) for name, decide in deciders.items()}
 
 
 class _Unassigned(Exception):
@@ -140,6 +141,7 @@ class _Facts(dict[str, Any]):
 def _resolve_one(
     names: Sequence[str],
     domains: Mapping[str, Sequence[Any]],
+    known: dict[str, Any],
     decide: Callable[[Mapping[str, Any]], OutcomeT],
 ) -> Resolution[OutcomeT]:
     """Branch only on the unknown facts ``decide`` actually reads.
@@ -151,7 +153,6 @@ def _resolve_one(
     leaves that differ in one fact only, with different outcomes). A rule that reads four of
     nine unknowns is run a few dozen times instead of a few thousand.
     """
-    known = {name: values[0] for name, values in domains.items() if len(values) == 1}
     leaves: list[tuple[dict[str, int], OutcomeT]] = []
     pending: list[tuple[dict[str, int], dict[str, Any]]] = [({}, known)]
     while pending:
@@ -165,7 +166,10 @@ def _resolve_one(
             )
             continue
         leaves.append((assigned, outcome))
-    leaves.sort(key=lambda leaf: tuple(leaf[0].get(name, 0) for name in names))
+    if len(leaves) == 1:  # ``decide`` read no unknown: one outcome, nothing decisive
+        return Resolution(outcomes=(leaves[0][1],), decisive=())
+    zeros = [0] * len(names)
+    leaves.sort(key=lambda leaf: tuple(map(leaf[0].get, names, zeros)))
     outcomes = tuple(dict.fromkeys(outcome for _, outcome in leaves))
     if len(outcomes) == 1:
         return Resolution(outcomes=outcomes, decisive=())

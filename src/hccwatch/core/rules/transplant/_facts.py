@@ -26,7 +26,6 @@ viable split and best/worst extents, which a plain count does not give.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +33,7 @@ from datetime import date
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.memo import once
 
 __all__ = ["LOCOREGIONAL", "Burden", "Exclusions", "Extent", "read_burden", "read_exclusions"]
 
@@ -83,7 +83,7 @@ class Burden:
         """The most favourable (``worst=False``) or least favourable burden the facts allow."""
         return self._extents[worst]
 
-    @functools.cached_property
+    @once
     def _extents(self) -> tuple[Extent, Extent]:
         # Every criterion asks for both, several times: computed once per burden.
         return self._extent(worst=False), self._extent(worst=True)
@@ -113,6 +113,11 @@ class Burden:
 
     def exact_values(self) -> dict[str, JsonValue]:
         """Number, largest and total diameter when the facts fix them, else null."""
+        return dict(self._exact_values)
+
+    @once
+    def _exact_values(self) -> dict[str, JsonValue]:
+        # Every criterion reports them: computed once per burden, handed out as copies.
         best, worst = self.extent(worst=False), self.extent(worst=True)
 
         def same(a: float, b: float) -> float | None:
@@ -136,6 +141,11 @@ class Burden:
 
     def describe(self) -> str:
         """The burden in words, e.g. "3 nodules (3, 3, 3 cm; total 9 cm)"."""
+        return self._described
+
+    @once
+    def _described(self) -> str:
+        # Every criterion's explanation starts with it: worded once per burden.
         if not self.known:
             return "tumour burden unknown"
         parts = [_nodules(self.sizes)]
