@@ -32,11 +32,21 @@ class _JsonFormatter(logging.Formatter):
         return dumps(line).decode("utf-8")
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to the current ``sys.stderr`` (looked up per line, so a redirected stream is honoured)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(level: str) -> None:
-    if not any(getattr(h, "_hccwatch", False) for h in _logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in _logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(_JsonFormatter())
-        handler._hccwatch = True  # type: ignore[attr-defined]
         _logger.addHandler(handler)
     _logger.setLevel(level)
     _logger.propagate = False
