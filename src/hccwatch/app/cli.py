@@ -30,7 +30,7 @@ __all__ = ["main"]
 
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
-FORMATS = ("text", "json", "markdown", "html")
+FORMATS = ("text", "json", "markdown", "html", "fhir")
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -61,8 +61,14 @@ class _Bug(Exception):
     """A report could not be written: a bug in hccwatch, not in the record."""
 
 
-def _json(assessment: Assessment, *, compact: bool) -> str:
-    data = assessment.to_dict()
+def _json(assessment: Assessment, *, compact: bool, fhir: bool = False) -> str:
+    if fhir:
+        # Imported here: the FHIR adapters are not needed by the other formats or by --help.
+        from hccwatch.adapters.fhir import assessment_bundle
+
+        data = assessment_bundle(assessment)
+    else:
+        data = assessment.to_dict()
     try:
         # allow_nan=False: a non-finite number is a bug to report, never "Infinity" in the output.
         if compact:
@@ -74,8 +80,8 @@ def _json(assessment: Assessment, *, compact: bool) -> str:
 
 def _render(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) -> str:
     """One report as text (all formats but HTML, which is one page for every record)."""
-    if fmt == "json":
-        return _json(assessment, compact=compact)
+    if fmt in ("json", "fhir"):
+        return _json(assessment, compact=compact, fhir=fmt == "fhir")
     render: Callable[[Assessment], str] = render_text if fmt == "text" else render_markdown
     return ("\n" if separate else "") + render(assessment)
 
@@ -111,7 +117,7 @@ def main() -> None:
     help="Evaluation date, YYYY-MM-DD (default: the record's as_of, else today).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format (fhir: a FHIR R4 Bundle)."
 )
 @click.option(
     "--lang",
@@ -132,10 +138,11 @@ def assess_command(
 ) -> None:
     """Assess patient records: FILE is a JSON record, a directory of *.json records, or - for stdin.
 
-    Several records with --format json print JSON Lines (one compact object per record).
+    Several records with --format json print JSON Lines (one compact object per record);
+    --format fhir prints the assessment as a FHIR R4 Bundle (JSON Lines for several records).
     Exit code 2: an input could not be read (the others are still assessed); 1: a bug.
     """
-    compact = fmt == "json" and (len(inputs) > 1 or any(is_directory(i) for i in inputs))
+    compact = fmt in ("json", "fhir") and (len(inputs) > 1 or any(is_directory(i) for i in inputs))
     pages: list[Assessment] = []
     printed = 0
     failed: set[int] = set()
