@@ -155,6 +155,10 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
     default; the REST API takes ``as_of`` as a parameter)."""
     s = settings if settings is not None else Settings.from_env()
     configure_logging(s.log_level)
+    # Loaded at start, not on the first call: a knowledge or import error stops the server at once,
+    # and the first EHR call does not spend its deadline loading.
+    default_knowledge()
+    fhir_bridge.warm_up()
     clock_today = today if today is not None else dt.date.today
     verifier = JwtVerifier(s.cds_issuers, refresh_s=s.jwks_refresh_s, leeway_s=s.jwt_leeway_s)
     store = FeedbackStore(s.data_dir / "feedback.sqlite3")

@@ -12,7 +12,13 @@ from typing import Any
 
 from hccwatch.core.assessment import Assessment
 
-__all__ = ["assessment_bundle", "cards", "is_fhir", "read_fhir", "read_resources"]
+__all__ = ["assessment_bundle", "cards", "is_fhir", "read_fhir", "read_resources", "warm_up"]
+
+
+def warm_up() -> None:
+    """Import the adapters now, so the first CDS call does not spend its deadline on imports."""
+    import hccwatch.adapters.cds_hooks
+    import hccwatch.adapters.fhir  # noqa: F401
 
 
 def is_fhir(data: object) -> bool:

@@ -145,7 +145,7 @@ async def _fetch(
 ) -> tuple[bool, list[dict[str, Any]]]:
     """Every page of one query (a search, or an instance read)."""
     out: list[dict[str, Any]] = []
-    next_url: str | None = url if "://" in url else f"{access.base}/{url}"
+    next_url: str | None = url if url.startswith(("https://", "http://")) else f"{access.base}/{url}"
     pages = 0
     while next_url is not None and pages < _MAX_PAGES:
         if not _same_server(next_url, access):
