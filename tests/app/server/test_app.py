@@ -194,3 +194,15 @@ def test_logs_hold_no_token_body_or_query(server: str, capsys: pytest.CaptureFix
     assert any(line["event"] == "request" and line["path"] == "/api/v1/assess" for line in lines)
     for secret in [TOKEN, "wrong-token", "1962-05-04", "article-woman-back-pain", "2026-11-24&", "as_of"]:
         assert secret not in err
+
+
+def test_accept_fhir_json_returns_the_fhir_bundle(server: str) -> None:
+    headers = _auth() | {"Accept": "application/fhir+json"}
+    r = httpx.post(f"{server}/api/v1/assess?as_of=2026-11-24", json=_record(), headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/fhir+json"
+    bundle = r.json()
+    assert bundle["resourceType"] == "Bundle"
+    assert bundle["type"] == "collection"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"RiskAssessment", "ServiceRequest"} <= kinds

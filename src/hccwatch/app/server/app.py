@@ -185,6 +185,12 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         ]
         return problem(400, "bad-parameter", "A parameter is wrong", errors=errors)
 
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> Response:
+        # The class only: an exception's message may quote the record.
+        log_event("internal_error", logging.ERROR, error=type(exc).__name__)
+        return problem(500, "internal", "Internal error (a bug in hccwatch, not in the request)")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
         return problem(exc.status_code, "http", str(exc.detail), headers=exc.headers)
@@ -259,6 +265,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
                 f"{len(exc.problems)} problem(s); each is named in errors",
                 errors=field_problems(exc.problems),
             )
+        except ImportError:
+            # A build without the FHIR adapters: a capability missing, not a bug in the request.
+            return problem(501, "fhir-unavailable", "FHIR input or output is not available in this build")
         except UsageError as exc:
             name = _field_of_usage(str(exc))
             return problem(
@@ -362,6 +371,11 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             return _cards_response([])
         except UsageError:
             log_event("cds_usage_error", logging.WARNING, service=service_id)
+            return _cards_response([])
+        except Exception as exc:
+            # A bug in hccwatch: the EHR gets no card (never a 5xx it would show as an outage); the
+            # log names the exception class only, since its message may quote the record.
+            log_event("cds_internal_error", logging.ERROR, service=service_id, error=type(exc).__name__)
             return _cards_response([])
         await run_in_threadpool(store.issued, service_id, cards, clock_today().isoformat())
         log_event("cds_cards", service=service_id, cards=len(cards), fetched=",".join(got.fetched))

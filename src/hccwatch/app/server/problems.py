@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi.responses import Response
@@ -36,7 +36,7 @@ def problem(
     detail: str | None = None,
     *,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {"type": TYPE_PREFIX + kind, "title": title, "status": status}
     if detail is not None:
