@@ -38,6 +38,7 @@ _JWKS_FETCH_TIMEOUT_S = 5.0
 _MAX_JWKS_BYTES = 1_000_000
 # A token living longer than this is refused: the replay cache would have to remember it too long.
 _MAX_TOKEN_LIFETIME_S = 3600
+_PRUNE_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class JwtVerifier:
         self._clock = clock
         self._keys: dict[str, _IssuerKeys] = {iss: _IssuerKeys() for iss in self._issuers}
         self._seen: dict[tuple[str, str], float] = {}
+        self._pruned_at = clock()
         self.fetches = 0  # for tests and the log: how often a JWKS was fetched
 
     async def verify(self, token: str | None, audience: str) -> VerifiedCall | None:
@@ -121,9 +123,10 @@ class JwtVerifier:
         now = self._clock()
         if exp - now > _MAX_TOKEN_LIFETIME_S + self._leeway_s:
             return self._refuse("lifetime")
-        for seen_key, until in list(self._seen.items()):
-            if until < now:
-                del self._seen[seen_key]
+        if now - self._pruned_at > _PRUNE_EVERY_S:
+            # Expired jtis can no longer be replayed (exp refuses them): forget them now and then.
+            self._seen = {k: until for k, until in self._seen.items() if until >= now}
+            self._pruned_at = now
         if (iss, jti) in self._seen:
             return self._refuse("replay")
         self._seen[(iss, jti)] = float(exp) + self._leeway_s
