@@ -7,7 +7,9 @@ from datetime import date
 
 from hccwatch.core.assessment import Assessment, PatientSummary
 from hccwatch.core.context import Context
+from hccwatch.core.finding import Finding
 from hccwatch.core.knowledge import JsonValue, Knowledge
+from hccwatch.core.memo import MAX_FINDINGS, Memo
 from hccwatch.core.rules.follow_up.afp_kinetics import afp_kinetics
 from hccwatch.core.rules.follow_up.surveillance import surveillance
 from hccwatch.core.rules.metastasis.pathway import metastasis_pathway
@@ -50,7 +52,7 @@ def evaluate(
         "meld_3": meld_3(ctx),
         "albi": albi(ctx),
     }
-    staging = {"bclc": bclc(ctx, cp), "cnlc": cnlc(ctx, cp), "ajcc": ajcc(ctx)}
+    staging = _staging(ctx, cp)
     transplant = transplant_criteria(ctx)
     afp = afp_kinetics(ctx)
     follow_up = surveillance(ctx, profile=profile)
@@ -85,3 +87,38 @@ def evaluate(
         patient_summary=PatientSummary(lang=lang, headline="", items=(), disclaimer=""),
     )
     return dataclasses.replace(draft, patient_summary=patient_summary(ctx, draft, lang=lang))
+
+
+# What the staging rules read besides the date and the Child-Pugh finding (a new read in
+# core/rules/staging belongs here too; tests/core/test_engine.py has a pair per field). The same few
+# combinations recur across a population (a labs-only record leaves them all unknown), so the
+# staging findings are kept per combination.
+STAGING_FIELDS = (
+    "ecog",
+    "ecog_cancer_related",
+    "macrovascular_invasion",
+    "microvascular_invasion",
+    "adjacent_organ_invasion",
+    "visceral_peritoneum_perforation",
+    "extrahepatic_metastasis",
+    "lymph_node_metastasis",
+    "infiltrative",
+    "tumors",
+    "tumors_assessed_on",
+    "metastatic_sites",
+)
+_STAGING: Memo[tuple[Knowledge, dict[str, Finding]]] = Memo(MAX_FINDINGS)
+
+
+def _staging(ctx: Context, cp: Finding) -> dict[str, Finding]:
+    def compute() -> tuple[Knowledge, dict[str, Finding]]:
+        return ctx.knowledge, {"bclc": bclc(ctx, cp), "cnlc": cnlc(ctx, cp), "ajcc": ajcc(ctx)}
+
+    # Child-Pugh as the staging rules read it: class, points (their type too: True == 1) and gaps.
+    grade = (cp.get("class"), cp.get("points"), type(cp.get("points")), cp.missing)
+    fields = tuple(getattr(ctx.record, name) for name in STAGING_FIELDS)
+    # The knowledge base is told apart by identity, checked on a hit (an id can be reused).
+    knowledge, found = _STAGING.get((id(ctx.knowledge), ctx.as_of, grade, fields), compute)
+    if knowledge is not ctx.knowledge:
+        knowledge, found = compute()
+    return {key: f.detached() for key, f in found.items()}

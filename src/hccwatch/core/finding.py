@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import Literal
 
 from hccwatch.core.knowledge import JsonValue, Knowledge
@@ -70,8 +71,8 @@ class Finding:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        clash = RESERVED_KEYS & set(self.values)
-        if clash:
+        if not RESERVED_KEYS.isdisjoint(self.values):
+            clash = RESERVED_KEYS & set(self.values)
             raise KnowledgeError(f"{self.rule}: value keys {sorted(clash)} are reserved")
 
     def __getitem__(self, key: str) -> JsonValue:
@@ -80,16 +81,33 @@ class Finding:
     def get(self, key: str, default: JsonValue = None) -> JsonValue:
         return self.values.get(key, default)
 
+    def detached(self) -> Finding:
+        """The same finding with its own values dict (for handing out a memoised finding)."""
+        return Finding(
+            self.rule,
+            dict(self.values),
+            self.determined,
+            self.explanation,
+            self.inputs,
+            self.missing,
+            self.citations,
+            self.unverified,
+            self.notes,
+        )
+
     def to_dict(self) -> dict[str, JsonValue]:
-        out: dict[str, JsonValue] = {"rule": self.rule, **self.values}
-        out["determined"] = self.determined
-        out["explanation"] = self.explanation
-        out["inputs"] = [i.to_dict() for i in self.inputs]
-        out["missing"] = list(self.missing)
-        out["citations"] = list(self.citations)
-        out["unverified"] = list(self.unverified)
-        out["notes"] = list(self.notes)
-        return out
+        # One literal: the value keys cannot clash with the reserved ones (checked on creation).
+        return {
+            "rule": self.rule,
+            **self.values,
+            "determined": self.determined,
+            "explanation": self.explanation,
+            "inputs": [i.to_dict() for i in self.inputs],
+            "missing": list(self.missing),
+            "citations": list(self.citations),
+            "unverified": list(self.unverified),
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -170,14 +188,10 @@ class TreatmentOption:
 
 def merge_citations(*groups: Iterable[str]) -> tuple[str, ...]:
     """Citation ids in first-seen order, without repeats."""
-    seen: dict[str, None] = {}
-    for group in groups:
-        for cid in group:
-            seen.setdefault(cid, None)
-    return tuple(seen)
+    return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
-@dataclass
+@dataclass(slots=True)
 class Trace:
     """The notebook a rule writes in while it decides.
 
@@ -195,16 +209,20 @@ class Trace:
 
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
-        entry = self.knowledge.entry(key)
+        # Read on every rule run: the dict look-up first, the named error only on a miss.
+        entry = self.knowledge.entries.get(key) or self.knowledge.entry(key)
+        citations = self._citations
         for cid in entry.citations:
-            self._citations.setdefault(cid, None)
+            citations.setdefault(cid, None)
         if not entry.verified:
             self._unverified.setdefault(key, None)
         return entry.value
 
     def num(self, key: str) -> float:
-        self.value(key)
-        return self.knowledge.number(key)
+        value = self.value(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return self.knowledge.number(key)  # raises the knowledge base's own error
+        return float(value)
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
         value = self.value(key)

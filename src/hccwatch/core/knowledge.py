@@ -75,6 +75,12 @@ class Citation:
         return f"{text}. {link}" if link else text
 
     def to_dict(self) -> dict[str, JsonValue]:
+        # Every assessment's bibliography repeats the same citations: build each dict once and
+        # hand out copies (callers may change what they receive).
+        return dict(self._json)
+
+    @functools.cached_property
+    def _json(self) -> dict[str, JsonValue]:
         return {
             "id": self.id,
             "kind": self.kind,

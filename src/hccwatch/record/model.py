@@ -32,6 +32,7 @@ from hccwatch.record.messages import describe, human_message, oversized, where
 from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables, to_canonical
 
 __all__ = [
+    "Assumption",
     "Explant",
     "Imaging",
     "ImagingLesion",
@@ -397,6 +398,18 @@ class Explant(_Model):
         )
 
 
+class Assumption(_Model):
+    """A value concluded from the absence of data where the source is the record of truth.
+
+    Written by adapters (an EHR with no dialysis procedure in the past week: no dialysis), so
+    that every finding which uses ``field`` can show that it was assumed, and why.
+    """
+
+    field: Text = Field(min_length=1, description="Dotted record path, e.g. liver.dialysis_twice_past_week")
+    value: Bool | Int | Num | Text | None = None
+    reason: Text = Field(min_length=1)
+
+
 class PatientRecord(_Model):
     """Everything hccwatch knows about one patient."""
 
@@ -432,6 +445,9 @@ class PatientRecord(_Model):
     metastatic_sites: tuple[MetastaticSite, ...] = ()
     explant: Explant | None = None
     surveillance_profile: Text | None = Field(default=None, description="Schedule profile id (see knowledge)")
+    assumptions: tuple[Assumption, ...] = Field(
+        default=(), description="Values an adapter assumed from the absence of data, with the reason"
+    )
 
     _knowledge: Knowledge | None = PrivateAttr(default=None)
 

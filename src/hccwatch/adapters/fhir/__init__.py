@@ -1,6 +1,26 @@
-"""FHIR R4 in and out for hccwatch."""
+"""FHIR R4: resources in (a Bundle, an NDJSON export, a CDS Hooks prefetch) -> a patient record.
+
+See ``docs/fhir.md`` for what is mapped and what is not.
+"""
 
 # --- fhir-out: the assessment written as FHIR R4 resources ---
 from hccwatch.adapters.fhir.out import assessment_bundle, workup_service_request
+from hccwatch.adapters.fhir.read import (
+    Assumption,
+    FhirReading,
+    MappingWarning,
+    read_fhir,
+    read_fhir_by_patient,
+    read_resources,
+)
 
-__all__ = ["assessment_bundle", "workup_service_request"]
+__all__ = [
+    "Assumption",
+    "FhirReading",
+    "MappingWarning",
+    "assessment_bundle",
+    "read_fhir",
+    "read_fhir_by_patient",
+    "read_resources",
+    "workup_service_request",
+]

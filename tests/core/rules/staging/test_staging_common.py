@@ -3,6 +3,8 @@ stage given despite gaps is never contradicted once the gaps are filled in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from itertools import product
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from hccwatch.core.rules.staging.ajcc import ajcc
 from hccwatch.core.rules.staging.bclc import bclc
 from hccwatch.core.rules.staging.cnlc import cnlc
 from hccwatch.core.rules.staging.staging_common import (
+    Resolution,
     deciding,
     extrahepatic_spread,
     grade_matches,
@@ -22,6 +25,7 @@ from hccwatch.core.rules.staging.staging_common import (
     nodes_and_distant,
     options,
     resolve,
+    resolve_each,
     words,
 )
 from hccwatch.errors import KnowledgeError
@@ -45,6 +49,63 @@ def test_resolve_names_only_the_unknowns_that_change_the_outcome() -> None:
     result = resolve({"a": (False, True), "b": (False, True), "c": (1, 2)}, lambda s: s["a"] and s["b"])
     assert not result.certain and result.value is None
     assert result.decisive == ("a", "b")
+
+
+def _brute_force(
+    domains: Mapping[str, Sequence[Any]], decide: Callable[[Mapping[str, Any]], Any]
+) -> Resolution[Any]:
+    """The definition: every combination, in order; a fact is decisive when changing it alone
+    changes the outcome somewhere."""
+    names = list(domains)
+    table = {combo: decide(dict(zip(names, combo, strict=True))) for combo in product(*domains.values())}
+    outcomes = tuple(dict.fromkeys(table.values()))
+    decisive = tuple(
+        name
+        for i, name in enumerate(names)
+        if len(outcomes) > 1
+        and any(
+            table[combo] != table[(*combo[:i], other, *combo[i + 1 :])]
+            for combo in table
+            for other in domains[name]
+        )
+    )
+    return Resolution(outcomes=outcomes, decisive=decisive)
+
+
+# A decision tree over facts a..e read in a data-dependent order, with repeated outcomes.
+_FACTS = "abcde"
+_node = st.deferred(
+    lambda: (
+        st.sampled_from(["x", "y", "z", None])
+        | st.tuples(st.sampled_from(_FACTS), st.integers(0, 2), _node, _node)
+    )
+)
+
+
+def _run(tree: Any, s: Mapping[str, Any]) -> Any:
+    while isinstance(tree, tuple):
+        name, cut, low, high = tree
+        tree = low if s[name] <= cut else high
+    return tree
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tree=_node,
+    domains=st.fixed_dictionaries(
+        {name: st.lists(st.integers(0, 3), min_size=0, max_size=3).map(tuple) for name in _FACTS}
+    ),
+)
+def test_resolve_branching_only_on_facts_read_equals_full_enumeration(
+    tree: Any, domains: dict[str, tuple[int, ...]]
+) -> None:
+    """The resolver runs a rule only on the unknowns it reads; outcomes (and their order) and
+    decisive facts are exactly those of enumerating every combination, memoised or not."""
+    expected = _brute_force(domains, lambda s: _run(tree, s))
+    assert resolve(domains, lambda s: _run(tree, s)) == expected
+    key = ("test", repr(tree))
+    assert resolve_each(domains, {"r": lambda s: _run(tree, s)}, key=key)["r"] == expected
+    assert resolve_each(domains, {"r": lambda s: _run(tree, s)}, key=key)["r"] == expected  # from the memo
 
 
 def test_deciding_names_the_record_fields_behind_a_fact() -> None:

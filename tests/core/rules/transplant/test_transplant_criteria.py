@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from transplant_support import WITHIN_KEYS, criteria
 
-from support import labs
+from corpus import build as corpus
+from hccwatch.core.memo import clear_all
+from hccwatch.core.rules.transplant import transplant_criteria
+from hccwatch.record.model import parse_record
+from support import context, labs
 
 CONTRACT_KEYS = {*WITHIN_KEYS, "unos_downstaging"}
 
@@ -98,3 +103,75 @@ def test_t9_afp_above_1000_then_below_500_after_tace() -> None:
     )["unos_afp_exception"]
     assert after["eligible"] is True and after["afp_ng_ml"] == 450
     assert "UNOS-2017-HCC" in after.citations
+
+
+def _fresh_and_memoised(raw: dict[str, Any], as_of: dt.date) -> tuple[list[Any], list[Any]]:
+    ctx = context(parse_record(raw), as_of)
+    clear_all()
+    fresh = [f.to_dict() for f in transplant_criteria(ctx).values()]
+    memoised = [f.to_dict() for f in transplant_criteria(ctx).values()]
+    return fresh, memoised
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2026, 11, 24), dt.date(2021, 6, 1)])
+def test_memoised_findings_are_the_findings(as_of: dt.date) -> None:
+    """The memo keys on everything the criteria read: across the seeded corpus records, each
+    answered first from a cold memo and then from records seen before, nothing differs."""
+    raws = [*corpus.generated(), *corpus.examples()]
+    clear_all()
+    warm = {}
+    for raw in raws:
+        found = transplant_criteria(context(parse_record(raw), as_of))
+        warm[raw["id"]] = [f.to_dict() for f in found.values()]
+    for raw in raws:
+        fresh, memoised = _fresh_and_memoised(raw, as_of)
+        assert fresh == memoised == warm[raw["id"]], raw["id"]
+
+
+@pytest.mark.parametrize("lab", [{"bilirubin": 1.0}, {"afp": 10.0}], ids=["memoised", "size-only memoised"])
+def test_memoised_findings_are_copies(lab: dict[str, float]) -> None:
+    ctx = context(parse_record({"id": "t", "labs": labs(**lab)}))
+    first = transplant_criteria(ctx)
+    first["milan"].values["within"] = True  # type: ignore[index]
+    assert transplant_criteria(ctx)["milan"]["within"] is None
+
+
+_BASE: dict[str, Any] = {
+    "tumors": [{"size_cm": 3.0}],
+    "tumors_assessed_on": "2026-10-01",
+    "macrovascular_invasion": False,
+    "extrahepatic_metastasis": False,
+    "lymph_node_metastasis": False,
+    "labs": [
+        {"test": "afp", "value": 2000, "unit": "ng/mL", "date": "2026-07-01"},
+        {"test": "afp", "value": 50, "unit": "ng/mL", "date": "2026-11-01"},
+    ],
+}
+_AFP_HIGH = [{"test": "afp", "value": 2000, "unit": "ng/mL", "date": "2026-11-01"}]
+
+
+# Each pair differs only in something the criteria read outside the shared tumour facts.
+@pytest.mark.parametrize(
+    ("other", "as_of"),
+    [
+        pytest.param({"infiltrative": True}, None, id="infiltrative"),
+        pytest.param({"histologic_grade": "poor", "tumors": [{"size_cm": 9.0}]}, None, id="grade"),
+        pytest.param({"dcp_mau_ml": 900}, None, id="dcp"),
+        pytest.param({"labs": _AFP_HIGH}, None, id="afp"),
+        pytest.param({"treatments": [{"type": "resection", "date": "2026-08-01"}]}, None, id="treatments"),
+        pytest.param({}, dt.date(2027, 6, 1), id="as_of"),
+    ],
+)
+def test_memo_tells_apart_what_the_criteria_read(other: dict[str, Any], as_of: dt.date | None) -> None:
+    shared = {k: v for k, v in other.items() if k == "tumors"}  # beyond 8 cm grade is read
+    first = parse_record({"id": "a", **_BASE, **shared})
+    second = parse_record({"id": "b", **_BASE, **other})
+    when = as_of or dt.date(2026, 11, 24)
+    clear_all()
+    transplant_criteria(context(first))
+    warm = [f.to_dict() for f in transplant_criteria(context(second, when)).values()]
+    clear_all()
+    cold = [f.to_dict() for f in transplant_criteria(context(second, when)).values()]
+    clear_all()
+    assert warm == cold
+    assert cold != [f.to_dict() for f in transplant_criteria(context(first)).values()]

@@ -68,17 +68,22 @@ class _Rules:
     groups: Mapping[str, JsonValue]
 
     def t(self, s: Mapping[str, Any]) -> str | None:
-        n, largest = s[COUNT], s[SIZE]
         # Invasion of a major vessel or an organ implies a tumour, even when none is listed.
         if any(s[name] for name in T4_FACTS):
             return "T4"
+        n = s[COUNT]
         if n == 0:
             return None
         if n == 1:
-            if largest <= self.t1a_cm:
+            if s[SIZE] <= self.t1a_cm:
                 return "T1a"
             return "T2" if s[MVI] else "T1b"
-        return "T2" if largest <= self.t2_multiple_cm else "T3"
+        return "T2" if s[SIZE] <= self.t2_multiple_cm else "T3"
+
+    def key(self) -> tuple[object, ...]:
+        """Everything the decisions depend on besides the facts (the memo key of their resolution)."""
+        groups = tuple(sorted((name, repr(group)) for name, group in self.groups.items()))
+        return ("staging.ajcc", self.t1a_cm, self.t2_multiple_cm, groups)
 
     @staticmethod
     def n(s: Mapping[str, Any]) -> str:
@@ -123,7 +128,7 @@ def ajcc(ctx: Context) -> Finding:
     burden = tumour_burden(ctx, t)
     domains = _domains(ctx, t, rules, burden)
     parts: dict[str, Resolution[str | None]] = resolve_each(
-        domains, {"t": rules.t, "n": rules.n, "m": rules.m, "stage": rules.stage}
+        domains, {"t": rules.t, "n": rules.n, "m": rules.m, "stage": rules.stage}, key=rules.key()
     )
     values: dict[str, JsonValue] = {key: part.value for key, part in parts.items()}
     tnm = " ".join(_show(part, key, rules) for key, part in parts.items() if key != "stage")

@@ -83,7 +83,8 @@ def _read_cuts(t: Trace) -> _Cuts:
 
 
 def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
-    n, largest = s[COUNT], s[SIZE]
+    # Each fact is read only where it matters: the resolver branches on the unknowns read.
+    n = s[COUNT]
     if n == 0 and not (s[MACRO] or s[EHS]):
         return None  # no disease recorded: a poor ECOG or liver alone is not an HCC stage
     if s[ECOG] == "terminal" or s[LIVER] == "end_stage":
@@ -93,8 +94,8 @@ def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
     if s[MACRO] or s[EHS] or (s[ECOG] == "symptomatic" and s[RELATED]):
         return "C"
     if n == 1:
-        return "0" if largest <= cut.very_early_cm else "A"
-    return "A" if n <= cut.early_nodules and largest <= cut.early_cm else "B"
+        return "0" if s[SIZE] <= cut.very_early_cm else "A"
+    return "A" if n <= cut.early_nodules and s[SIZE] <= cut.early_cm else "B"
 
 
 def _liver(t: Trace, cls: str | None, points: int | None) -> tuple[str, ...]:
@@ -166,7 +167,7 @@ def bclc(ctx: Context, child_pugh: Finding) -> Finding:
     cls, points = child_pugh.get("class"), child_pugh.get("points")
     grade = f"Child-Pugh {cls}{points if points is not None else ''}" if cls else "Child-Pugh unknown"
     case = _Case(ctx, t, domains, burden, cut, grade)
-    result = resolve(domains, lambda s: _stage(s, cut))
+    result = resolve(domains, lambda s: _stage(s, cut), key=("staging.bclc", cut))
     if not result.certain:
         return _undetermined(case, result)
     stage = result.value
@@ -264,7 +265,10 @@ def _unstaged(case: _Case) -> Finding:
     nothing = case.known(COUNT) == 0 and case.known(MACRO) is False and case.known(EHS) is False
     if not nothing and case.known(LIVER) == "not_preserved":
         kept = words([str(x) for x in t.items("bclc.preserved_liver_function_child_pugh")])
-        if_kept = resolve({**case.domains, LIVER: ("preserved",)}, lambda s: _stage(s, case.cut)).value
+        cut = case.cut
+        if_kept = resolve(
+            {**case.domains, LIVER: ("preserved",)}, lambda s: _stage(s, cut), key=("staging.bclc", cut)
+        ).value
         would_be = f"stage {if_kept}" if if_kept else "undetermined with the data recorded"
         text = (
             f"No BCLC stage: liver function ({case.grade}) is neither preserved (configured as Child-Pugh "

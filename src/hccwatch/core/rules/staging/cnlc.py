@@ -64,7 +64,8 @@ class _Cuts:
 
 
 def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
-    n, largest = s[COUNT], s[SIZE]
+    # Each fact is read only where it matters: the resolver branches on the unknowns read.
+    n = s[COUNT]
     if n == 0 and not (s[MACRO] or s[EHS]):
         return None  # no disease recorded: a poor ECOG or liver alone is not an HCC stage
     if s[ECOG] or s[LIVER]:
@@ -74,9 +75,9 @@ def _stage(s: Mapping[str, Any], cut: _Cuts) -> str | None:
     if s[MACRO]:
         return "IIIa"
     if n == 1:
-        return "Ia" if largest <= cut.single_cm else "Ib"
+        return "Ia" if s[SIZE] <= cut.single_cm else "Ib"
     if n <= cut.multiple_nodules:
-        return "Ib" if largest <= cut.multiple_cm else "IIa"
+        return "Ib" if s[SIZE] <= cut.multiple_cm else "IIa"
     return "IIb"
 
 
@@ -116,7 +117,7 @@ def cnlc(ctx: Context, child_pugh: Finding) -> Finding:
         COUNT: burden.count_candidates([cut.multiple_nodules]),
         SIZE: burden.largest_candidates([cut.single_cm, cut.multiple_cm]),
     }
-    result = resolve(domains, lambda s: _stage(s, cut))
+    result = resolve(domains, lambda s: _stage(s, cut), key=("staging.cnlc", cut))
     stage = result.value
     if not result.certain or stage is None:
         if result.certain:

@@ -1,7 +1,8 @@
 """What the staging rules (BCLC, CNLC, AJCC) share: the facts they read and how unknowns are weighed.
 
 When a staging input is unknown, then each possible value of that input is tried. A stage
-is given only when every combination gives the same stage (:func:`resolve`). Otherwise the
+is given only when every combination gives the same stage (:func:`resolve`, which tries only
+the unknowns a rule actually reads, and remembers the fact patterns it has resolved). Otherwise the
 stage is null, and the unknowns that changed it are named. So lung metastases make a patient
 BCLC C whatever the unknown size of the liver tumour, while a single nodule of unknown size
 cannot be told apart as BCLC 0 or A.
@@ -20,16 +21,17 @@ Citations: BCLC-2022, CNLC-2019, AJCC-2017 (cited by the rules that use these fa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
 from typing import Any, Generic, TypeVar
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
 from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.memo import MAX_ENTRIES, Memo
 from hccwatch.core.rules.staging.tumour_burden import TumourBurden
 from hccwatch.errors import KnowledgeError
 from hccwatch.record.model import MetastaticSite
@@ -74,44 +76,115 @@ class Resolution(Generic[OutcomeT]):
 
 
 def resolve(
-    domains: Mapping[str, Sequence[Any]], decide: Callable[[Mapping[str, Any]], OutcomeT]
+    domains: Mapping[str, Sequence[Any]],
+    decide: Callable[[Mapping[str, Any]], OutcomeT],
+    key: Hashable = None,
 ) -> Resolution[OutcomeT]:
-    """Apply ``decide`` to every combination of the possible values of each fact.
+    """What ``decide`` gives over every combination of the possible values of each fact.
 
     A fact with one possible value is known. A fact is decisive when changing it alone
-    changes the outcome in some combination.
+    changes the outcome in some combination. The outcomes are listed in the order they first
+    appear when the combinations are taken in order (the first fact varying slowest, each
+    fact's values in their order). ``key``, when given, names ``decide`` and everything it
+    depends on besides the facts (its thresholds): the resolution is then memoised.
+
+    ``decide`` must be pure and read facts as ``s[name]`` (not ``s.get``): that read is how the
+    resolver learns which unknowns the rule depends on.
     """
-    return resolve_each(domains, {"": decide})[""]
+    return resolve_each(domains, {"": decide}, key=key)[""]
 
 
 def resolve_each(
+    domains: Mapping[str, Sequence[Any]],
+    deciders: Mapping[str, Callable[[Mapping[str, Any]], OutcomeT]],
+    key: Hashable = None,
+) -> dict[str, Resolution[OutcomeT]]:
+    """:func:`resolve` for several decisions over the same facts (memoised together under ``key``)."""
+    if key is None:
+        return _resolve_each(domains, deciders)
+    pattern = (key, tuple(domains), tuple(tuple(values) for values in domains.values()))
+    return dict(_MEMO.get(pattern, lambda: _resolve_each(domains, deciders)))
+
+
+_MEMO: Memo[dict[str, Resolution[Any]]] = Memo()
+
+
+def _resolve_each(
     domains: Mapping[str, Sequence[Any]], deciders: Mapping[str, Callable[[Mapping[str, Any]], OutcomeT]]
 ) -> dict[str, Resolution[OutcomeT]]:
-    """:func:`resolve` for several decisions over the same facts, enumerating them once."""
     names = list(domains)
-    combos = list(product(*domains.values()))
-    facts = [dict(zip(names, combo, strict=True)) for combo in combos]
-    out: dict[str, Resolution[OutcomeT]] = {}
-    for key, decide in deciders.items():
-        table = {combo: decide(f) for combo, f in zip(combos, facts, strict=True)}
-        outcomes = tuple(dict.fromkeys(table.values()))
-        decisive = (
-            ()
-            if len(outcomes) == 1
-            else tuple(
-                name for i, name in enumerate(names) if len(domains[name]) > 1 and _changes_outcome(table, i)
+    if any(not values for values in domains.values()):
+        # A fact with no possible value: there is no combination at all.
+        return {name: Resolution(outcomes=(), decisive=()) for name in deciders}
+    return {name: _resolve_one(names, domains, decide) for name, decide in deciders.items()}
+
+
+class _Unassigned(Exception):
+    """``decide`` read a fact that is unknown on this branch: branch on its values."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class _Facts(dict[str, Any]):
+    """The facts as ``decide`` sees them on one branch: known or branched on; reading any other
+    fact raises :class:`_Unassigned` (a dict, so that reading a present fact costs nothing)."""
+
+    __slots__ = ()
+
+    def __missing__(self, name: str) -> Any:
+        raise _Unassigned(name)
+
+
+def _resolve_one(
+    names: Sequence[str],
+    domains: Mapping[str, Sequence[Any]],
+    decide: Callable[[Mapping[str, Any]], OutcomeT],
+) -> Resolution[OutcomeT]:
+    """Branch only on the unknown facts ``decide`` actually reads.
+
+    ``decide`` is pure, so its outcome depends only on the facts it read: one run with the facts
+    read so far fixed answers for every combination that agrees on them (a leaf). The leaves
+    partition the combinations, which gives the outcomes in enumeration order (each leaf's
+    first combination sets every unread fact to its first value) and the decisive facts (two
+    leaves that differ in one fact only, with different outcomes). A rule that reads four of
+    nine unknowns is run a few dozen times instead of a few thousand.
+    """
+    known = {name: values[0] for name, values in domains.items() if len(values) == 1}
+    leaves: list[tuple[dict[str, int], OutcomeT]] = []
+    pending: list[tuple[dict[str, int], dict[str, Any]]] = [({}, known)]
+    while pending:
+        assigned, facts = pending.pop()
+        try:
+            outcome = decide(_Facts(facts))
+        except _Unassigned as unknown:
+            name, values = unknown.name, domains[unknown.name]
+            pending.extend(
+                ({**assigned, name: i}, {**facts, name: values[i]}) for i in reversed(range(len(values)))
             )
-        )
-        out[key] = Resolution(outcomes=outcomes, decisive=decisive)
-    return out
+            continue
+        leaves.append((assigned, outcome))
+    leaves.sort(key=lambda leaf: tuple(leaf[0].get(name, 0) for name in names))
+    outcomes = tuple(dict.fromkeys(outcome for _, outcome in leaves))
+    if len(outcomes) == 1:
+        return Resolution(outcomes=outcomes, decisive=())
+    decisive = tuple(name for name in names if len(domains[name]) > 1 and _changes_outcome(leaves, name))
+    return Resolution(outcomes=outcomes, decisive=decisive)
 
 
-def _changes_outcome(table: Mapping[tuple[Any, ...], Any], i: int) -> bool:
-    """Does changing fact ``i`` alone change the outcome somewhere? One pass, first case wins."""
-    seen: dict[tuple[Any, ...], Any] = {}
-    for combo, outcome in table.items():
-        if seen.setdefault(combo[:i] + combo[i + 1 :], outcome) != outcome:
-            return True
+def _changes_outcome(leaves: Sequence[tuple[Mapping[str, int], Any]], name: str) -> bool:
+    """Do two leaves with different outcomes differ in fact ``name`` and agree on every other fact
+    both fixed? Then the combinations they share but for ``name`` differ in ``name`` alone."""
+    split = [(assigned, outcome) for assigned, outcome in leaves if name in assigned]
+    for i, (a, outcome_a) in enumerate(split):
+        for b, outcome_b in split[i + 1 :]:
+            if (
+                a[name] != b[name]
+                and outcome_a != outcome_b
+                and all(b.get(fact, index) == index for fact, index in a.items() if fact != name)
+            ):
+                return True
     return False
 
 
@@ -121,14 +194,23 @@ def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
     A missing entry belongs to the longest fact name it starts with, once list indices are
     dropped: ``tumors[2].size_cm`` belongs to ``tumors.size_cm`` rather than ``tumors``.
     """
+    return _deciding(t.missing, result.decisive, tuple(keys))
+
+
+@functools.lru_cache(maxsize=MAX_ENTRIES)
+def _deciding(missing: tuple[str, ...], decisive: tuple[str, ...], keys: tuple[str, ...]) -> str:
+    # Pure in its arguments, which recur across a population: memoised.
     owner: dict[str, list[str]] = defaultdict(list)
-    for gap in t.missing:
-        bare = re.sub(r"\[\d+\]", "", gap)
+    for gap in missing:
+        bare = _INDEX.sub("", gap)
         matches = [k for k in keys if bare == k or bare.startswith((f"{k} ", f"{k}."))]
         if matches:
             owner[max(matches, key=len)].append(gap)
-    names = [gap for key in result.decisive for gap in owner.get(key, [])]
-    return words(list(dict.fromkeys(names or t.missing)), "and")
+    names = [gap for key in decisive for gap in owner.get(key, [])]
+    return words(list(dict.fromkeys(names or missing)), "and")
+
+
+_INDEX = re.compile(r"\[\d+\]")
 
 
 def flag(t: Trace, name: str, value: bool | None) -> tuple[bool, ...]:

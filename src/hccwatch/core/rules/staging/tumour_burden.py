@@ -22,6 +22,7 @@ every candidate cannot be changed by the gap.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -49,29 +50,30 @@ class TumourBurden:
     uncertain_sizes_cm: tuple[float | None, ...] = ()
     assessed_on: date | None = None
 
-    @property
+    # Derived counts are read dozens of times per staging: computed once (the burden is immutable).
+    @functools.cached_property
     def n_min(self) -> int | None:
         return len(self.sizes_cm) + self.unknown_sizes if self.recorded else None
 
-    @property
+    @functools.cached_property
     def n_max(self) -> int | None:
         return None if self.n_min is None else self.n_min + self.uncertain
 
-    @property
+    @functools.cached_property
     def n(self) -> int | None:
         """The number of nodules, or None when the list or a nodule's viability is unknown."""
         return self.n_min if self.n_min == self.n_max else None
 
-    @property
+    @functools.cached_property
     def exact(self) -> bool:
         """Every counted nodule is known, with its size."""
         return self.n is not None and not self.unknown_sizes
 
-    @property
+    @functools.cached_property
     def largest_cm(self) -> float | None:
         return max(self.sizes_cm, default=0) if self.exact else None
 
-    @property
+    @functools.cached_property
     def total_cm(self) -> float | None:
         # Summed in decimal so 2.7 + 2.7 + 2.6 is 8.0, not 8.000000000000002, at an "<= 8 cm" cut-off.
         return float(sum((Decimal(repr(s)) for s in self.sizes_cm), Decimal(0))) if self.exact else None

@@ -16,10 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
 from hccwatch.core.knowledge import JsonValue
+from hccwatch.core.memo import Memo
 from hccwatch.core.rules.transplant._facts import Burden, Exclusions, Extent, read_burden, read_exclusions
 from hccwatch.errors import KnowledgeError
 
@@ -127,23 +129,40 @@ def _number(table: Mapping[str, JsonValue], key: str, where: str) -> float:
     return float(value)
 
 
-def _tables(t: Trace, key: str) -> list[Mapping[str, JsonValue]]:
+def _as_tables(items: list[JsonValue], key: str) -> list[Mapping[str, JsonValue]]:
     out: list[Mapping[str, JsonValue]] = []
-    for item in t.items(key):
+    for item in items:
         if not isinstance(item, dict):
             raise KnowledgeError(f"{key}: every item must be a table")
         out.append(item)
     return out
 
 
+ParsedT = TypeVar("ParsedT")
+_PARSED: Memo[tuple[object, Any]] = Memo()
+
+
+def _parsed(
+    raw: list[JsonValue], what: tuple[str, str], parse: Callable[[list[JsonValue]], ParsedT]
+) -> ParsedT:
+    """``parse(raw)`` for a knowledge list, parsed once per knowledge base (the entry's list is
+    immutable by convention; it is told apart by identity, checked on a hit)."""
+    held, value = _PARSED.get((what, id(raw)), lambda: (raw, parse(raw)))
+    return value if held is raw else parse(raw)
+
+
 def read_arms(t: Trace, key: str) -> list[Arm]:
+    return _parsed(t.items(key), ("arms", key), lambda items: _arms(items, key))
+
+
+def _arms(items: list[JsonValue], key: str) -> list[Arm]:
     return [
         Arm(
             max_nodules=_number(a, "max_nodules", key),
             max_largest_cm=_number(a, "max_largest_cm", key),
             max_total_cm=_number(a, "max_total_cm", key) if "max_total_cm" in a else None,
         )
-        for a in _tables(t, key)
+        for a in _as_tables(items, key)
     ]
 
 
@@ -199,15 +218,24 @@ def band(t: Trace, key: str, value: float) -> Band:
     """
     lower: float | None = None
     lower_inclusive = False
-    for row in _tables(t, key):
-        if "upto" not in row:
+    for row, upto, inclusive in _parsed(t.items(key), ("bands", key), lambda items: _bands(items, key)):
+        if upto is None:
             return Band(row, lower, lower_inclusive, None, False)
-        upto = _number(row, "upto", key)
-        inclusive = row.get("inclusive", True) is True
         if value < upto or (inclusive and value == upto):
             return Band(row, lower, lower_inclusive, upto, inclusive)
         lower, lower_inclusive = upto, not inclusive
     raise KnowledgeError(f"{key}: no band holds {value}; the last band must be open-ended")
+
+
+def _bands(items: list[JsonValue], key: str) -> list[tuple[Mapping[str, JsonValue], float | None, bool]]:
+    """Each row with its upper bound (None: open-ended, the last row read) and inclusiveness."""
+    out: list[tuple[Mapping[str, JsonValue], float | None, bool]] = []
+    for row in _as_tables(items, key):
+        if "upto" not in row:
+            out.append((row, None, False))
+            break
+        out.append((row, _number(row, "upto", key), row.get("inclusive", True) is True))
+    return out
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ viable split and best/worst extents, which a plain count does not give.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -80,6 +81,14 @@ class Burden:
 
     def extent(self, *, worst: bool) -> Extent:
         """The most favourable (``worst=False``) or least favourable burden the facts allow."""
+        return self._extents[worst]
+
+    @functools.cached_property
+    def _extents(self) -> tuple[Extent, Extent]:
+        # Every criterion asks for both, several times: computed once per burden.
+        return self._extent(worst=False), self._extent(worst=True)
+
+    def _extent(self, *, worst: bool) -> Extent:
         if not self.known:
             return Extent(math.inf, math.inf, math.inf) if worst else Extent(0, 0, 0)
         chosen = self.sizes + self.possible if worst else self.sizes
