@@ -117,7 +117,12 @@ def main() -> None:
     help="Evaluation date, YYYY-MM-DD (default: the record's as_of, else today).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format (fhir: a FHIR R4 Bundle)."
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format (fhir: a FHIR R4 Bundle).",
 )
 @click.option(
     "--lang",
