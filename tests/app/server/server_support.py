@@ -93,7 +93,7 @@ def fake_fhir(
     httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     httpd.daemon_threads = True
     state.base = f"http://{LOOPBACK}:{httpd.server_address[1]}/fhir"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield state

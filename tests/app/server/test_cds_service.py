@@ -50,7 +50,7 @@ def _example(name: str) -> dict[str, Any]:
 def seen(monkeypatch: pytest.MonkeyPatch) -> Seen:
     state = Seen()
 
-    def read(resources: Iterable[Mapping[str, Any]]) -> StubReading:
+    def read(resources: Iterable[Mapping[str, Any]], *, as_of: Any = None) -> StubReading:
         given = list(resources)
         state.resources.append(given)
         patients = [r for r in given if r.get("resourceType") == "Patient"]
@@ -253,7 +253,7 @@ def test_an_unknown_service_is_404(dev: str) -> None:
 def test_a_bug_in_the_reader_never_becomes_a_5xx_for_the_ehr(
     dev: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(resources: Iterable[Mapping[str, Any]]) -> Any:
+    def broken(resources: Iterable[Mapping[str, Any]], *, as_of: Any = None) -> Any:
         raise InvalidRecordError("no patient")
 
     monkeypatch.setattr(fhir_bridge, "read_resources", broken)

@@ -246,7 +246,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             headers: dict[str, str] = {}
             record = data
             if fhir_bridge.is_fhir(data):
-                reading = fhir_bridge.read_fhir(data)
+                reading = fhir_bridge.read_fhir(data, as_of=as_of)
                 record = reading.record
                 headers["X-Hccwatch-Mapping-Warnings"] = str(len(reading.warnings))
             assessment: Assessment = assess(record, as_of, lang=lang, profile=profile)
@@ -359,8 +359,13 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         link = s.patient_url.replace("{patient_id}", patient_id) if s.patient_url else None
 
         def work() -> list[dict[str, Any]]:
-            reading = fhir_bridge.read_resources(got.resources)
-            assessment = assess(reading.record, clock_today())
+            today = clock_today()
+            reading = fhir_bridge.read_resources(got.resources, as_of=today)
+            record = reading.record
+            withdrawn = fhir_bridge.withdraw_unfounded(record, got.missing)
+            if withdrawn:
+                log_event("cds_assumptions_withdrawn", service=service_id, fields=",".join(withdrawn))
+            assessment = assess(record, today)
             return fhir_bridge.cards(assessment, patient_link=link)
 
         try:

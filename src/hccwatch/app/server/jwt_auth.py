@@ -29,6 +29,7 @@ import jwt
 from jwt import PyJWK
 
 from hccwatch.app.server.logs import log_event
+from hccwatch.app.server.prefetch import tls_context
 
 __all__ = ["ACCEPTED_ALGORITHMS", "JwtVerifier", "VerifiedCall"]
 
@@ -159,7 +160,9 @@ async def _load_jwks(source: str) -> dict[str, dict[str, Any]] | None:
     """The key set at a URL or in a file, by kid; None when it cannot be read (keys kept)."""
     try:
         if source.startswith(("https://", "http://")):
-            async with httpx.AsyncClient(timeout=_JWKS_FETCH_TIMEOUT_S, follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                timeout=_JWKS_FETCH_TIMEOUT_S, follow_redirects=False, verify=tls_context()
+            ) as client:
                 response = await client.get(source, headers={"Accept": "application/json"})
             if response.status_code != httpx.codes.OK or len(response.content) > _MAX_JWKS_BYTES:
                 log_event("jwks_fetch_failed", status=response.status_code)
