@@ -90,7 +90,12 @@ def fake_fhir(
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # The service sends its queries together; the default backlog of 5 would drop some SYNs
+        # and make each call wait a second for the retransmission.
+        request_queue_size = 64
+
+    httpd = Server((LOOPBACK, 0), Handler)
     httpd.daemon_threads = True
     state.base = f"http://{LOOPBACK}:{httpd.server_address[1]}/fhir"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import quote
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -356,7 +357,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             return problem(412, "no-data", "Neither prefetch nor FHIR server access provides the patient")
         if got.missing:
             log_event("cds_partial_data", service=service_id, missing=",".join(got.missing))
-        link = s.patient_url.replace("{patient_id}", patient_id) if s.patient_url else None
+        link = s.patient_url.replace("{patient_id}", quote(patient_id, safe="")) if s.patient_url else None
 
         def work() -> list[dict[str, Any]]:
             today = clock_today()
