@@ -260,3 +260,16 @@ def test_the_spec_feedback_examples_are_accepted(ehr: tuple[str, Signer]) -> Non
             feedback_url, json=body, headers={"Authorization": f"Bearer {signer.token(feedback_url)}"}
         )
         assert r.status_code == 200, (path.name, r.text)
+
+
+def test_rest_record_shows_what_was_read_from_fhir(ehr: tuple[str, Signer]) -> None:
+    url, _ = ehr
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    bundle = _bundle("woman-back-pain-leg-numbness.bundle.json")
+    r = httpx.post(f"{url}/api/v1/record?as_of=2026-11-24", json=bundle, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"record", "warnings", "assumptions"}
+    assert {a["field"] for a in body["assumptions"]} >= {"liver.dialysis_twice_past_week"}
+    assert httpx.post(f"{url}/api/v1/record", json={"id": "x"}, headers=headers).status_code == 422
+    assert httpx.post(f"{url}/api/v1/record", json=bundle).status_code == 401

@@ -12,14 +12,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,7 @@ from hccwatch.app.server.openapi_docs import (
     ASSESS_RESPONSES,
     CDS_REQUEST_BODY,
     FEEDBACK_BODY,
+    FHIR_BODY,
     PROBLEM_SCHEMA,
     record_components,
 )
@@ -282,6 +284,43 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             dumps(out), media_type=FHIR_JSON if want_fhir else "application/json", headers=headers
         )
 
+    @app.post(
+        "/api/v1/record",
+        tags=["api"],
+        summary="What hccwatch read from FHIR R4: the patient record, mapping warnings, stated assumptions",
+        openapi_extra=FHIR_BODY,
+        responses={k: v for k, v in ASSESS_RESPONSES.items() if k != 200}
+        | {200: {"description": "`{record, warnings, assumptions}` (as `hccwatch record FILE`)."}},
+        response_class=Response,
+    )
+    async def record_route(request: Request, as_of: dt.date | None = None) -> Response:
+        if not api_token_ok(request):
+            return unauthorized()
+        try:
+            data = loads(await _body(request, s.max_body_bytes))
+        except _BodyTooLarge:
+            return problem(413, "too-large", "Request body too large", f"at most {s.max_body_bytes} bytes")
+        except JsonError as exc:
+            return problem(415, "not-json", "The body is not JSON", str(exc))
+        if not fhir_bridge.is_fhir(data):
+            return problem(
+                422,
+                "not-fhir",
+                "Expected FHIR R4 (a Bundle, a resource or a list of resources)",
+                errors=[{"field": "resourceType", "detail": "required"}],
+            )
+        try:
+            reading = await asyncio.wait_for(
+                run_in_threadpool(fhir_bridge.read_fhir, data, as_of=as_of), timeout=s.request_timeout_s
+            )
+        except TimeoutError:
+            return problem(503, "timeout", "Reading took too long", headers={"Retry-After": "1"})
+        except InvalidRecordError as exc:
+            return problem(
+                422, "invalid-record", "No patient could be read", errors=field_problems(exc.problems)
+            )
+        return Response(dumps(reading.to_dict()), media_type="application/json")
+
     @app.get(
         "/api/v1/feedback/summary",
         tags=["api"],
@@ -383,9 +422,12 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             # log names the exception class only, since its message may quote the record.
             log_event("cds_internal_error", logging.ERROR, service=service_id, error=type(exc).__name__)
             return _cards_response([])
-        await run_in_threadpool(store.issued, service_id, cards, clock_today().isoformat())
         log_event("cds_cards", service=service_id, cards=len(cards), fetched=",".join(got.fetched))
-        return _cards_response(cards)
+        response = _cards_response(cards)
+        if cards:
+            # Recorded after the answer is sent: the EHR does not wait for the database.
+            response.background = BackgroundTask(store.issued, service_id, cards, clock_today().isoformat())
+        return response
 
     @app.post(
         "/cds-services/{service_id}/feedback",

@@ -12,6 +12,7 @@ __all__ = [
     "CDS_REQUEST_BODY",
     "EXAMPLE_RECORD",
     "FEEDBACK_BODY",
+    "FHIR_BODY",
     "PROBLEM_SCHEMA",
     "record_components",
 ]
@@ -99,6 +100,23 @@ ASSESS_BODY: dict[str, Any] = {
                     "record": {"summary": "hccwatch record", "value": EXAMPLE_RECORD},
                     "fhir": {"summary": "FHIR R4 Bundle", "value": _EXAMPLE_BUNDLE},
                 },
+            },
+            "application/fhir+json": {
+                "schema": {"$ref": "#/components/schemas/FhirResource"},
+                "examples": {"fhir": {"summary": "FHIR R4 Bundle", "value": _EXAMPLE_BUNDLE}},
+            },
+        },
+    }
+}
+
+FHIR_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "FHIR R4 for one patient: a Bundle, one resource, or a list of resources.",
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/FhirResource"},
+                "examples": {"fhir": {"summary": "FHIR R4 Bundle", "value": _EXAMPLE_BUNDLE}},
             },
             "application/fhir+json": {
                 "schema": {"$ref": "#/components/schemas/FhirResource"},
