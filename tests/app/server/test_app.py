@@ -206,3 +206,10 @@ def test_accept_fhir_json_returns_the_fhir_bundle(server: str) -> None:
     assert bundle["type"] == "collection"
     kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
     assert {"RiskAssessment", "ServiceRequest"} <= kinds
+
+
+def test_a_path_we_do_not_serve_is_not_logged(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    httpx.get(f"{server}/patients/Jane-Doe-1962-05-04")
+    err = capsys.readouterr().err
+    assert "Jane" not in err
+    assert "(unmatched)" in err

@@ -122,15 +122,19 @@ def test_a_quiet_follow_up_patient_gets_no_card(ehr: tuple[str, Signer]) -> None
     assert r.json() == {"cards": []}
 
 
-def test_without_procedures_the_dialysis_assumption_is_withdrawn(ehr: tuple[str, Signer]) -> None:
+def test_without_procedures_the_dialysis_assumption_is_withdrawn(
+    ehr: tuple[str, Signer], capsys: pytest.CaptureFixture[str]
+) -> None:
     # The procedures key is absent and there is no FHIR server: "no dialysis recorded" would rest
-    # on data never seen, so the card may not state it (the field is unknown instead).
+    # on data never seen, so the field goes back to unknown (test_fhir_bridge.py checks how).
     body = _request(_bundle("woman-back-pain-leg-numbness.bundle.json"))
     del body["prefetch"]["procedures"]
     r = _call(ehr, body)
     assert r.status_code == 200
-    text = json.dumps(r.json())
-    assert "dialysis" not in text.lower() or "taken as complete" not in text
+    assert [c["indicator"] for c in r.json()["cards"]][0] == "critical"
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    (withdrawn,) = [e for e in events if e["event"] == "cds_assumptions_withdrawn"]
+    assert "liver.dialysis_twice_past_week" in withdrawn["fields"]
 
 
 def test_the_same_patient_from_the_fhir_server_alone_gives_the_same_cards(ehr: tuple[str, Signer]) -> None:

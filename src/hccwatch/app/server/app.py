@@ -53,6 +53,7 @@ from hccwatch.version import __version__
 __all__ = ["SERVICES", "create_app"]
 
 FHIR_JSON = "application/fhir+json"
+_MAX_LOGGED_PATH = 100
 PATIENT_VIEW = "hccwatch-patient-view"
 SERVICES: dict[str, dict[str, Any]] = {
     PATIENT_VIEW: {
@@ -135,12 +136,14 @@ class _Edge:
             else:
                 await self.app(scope, receive, send_logged)
         finally:
-            # The path holds no patient data (service ids only); query strings and bodies are never logged.
+            # Our paths hold no patient data (service ids only); a path we do not serve could hold
+            # anything a client typed, so it is not logged. Query strings and bodies never are.
+            path = scope.get("path") if status["code"] != 404 else "(unmatched)"
             log_event(
                 "request",
                 rid=rid,
                 method=scope.get("method"),
-                path=scope.get("path"),
+                path=str(path)[:_MAX_LOGGED_PATH],
                 status=status["code"],
                 ms=round((time.perf_counter() - start) * 1000, 2),
             )
