@@ -495,8 +495,24 @@ class PatientRecord(_Model):
                 shown = ", ".join(f"{path} {when.isoformat()}" for path, when in early[:3])
                 more = f" and {len(early) - 3} more" if len(early) > 3 else ""  # noqa: PLR2004
                 raise ValueError(f"{shown}{more}: dated before birth_date {self.birth_date.isoformat()}")
+        self._check_assumptions()
         self._knowledge = _tables(info).knowledge
         return self
+
+    def _check_assumptions(self) -> None:
+        # An assumption must name a record field and agree with it, or a finding would show a
+        # reason for a value the record does not hold.
+        for i, a in enumerate(self.assumptions):
+            node: Any = self
+            for part in a.field.split("."):
+                if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+                    raise ValueError(f"assumptions[{i}].field: {describe(a.field)} is not a record field")
+                node = getattr(node, part)
+            if node != a.value or isinstance(node, bool) != isinstance(a.value, bool):
+                raise ValueError(
+                    f"assumptions[{i}]: assumes {a.field} = {describe(a.value)}, "
+                    f"the record says {describe(node)}"
+                )
 
     @property
     def knowledge(self) -> Knowledge | None:

@@ -206,3 +206,15 @@ def test_a_long_title_is_shortened_at_a_word() -> None:
     card = cards(dataclasses.replace(a, alerts=(long_alert, *a.alerts[1:])))[0]
     assert len(card["summary"]) <= SUMMARY_MAX
     assert card["summary"].endswith("compression…")
+
+
+def test_given_assumptions_show_on_the_card_whose_alert_used_the_field() -> None:
+    a = assess(_woman_with_leg_numbness(), as_of=AS_OF)
+    given = [
+        {"field": "symptoms.leg_numbness", "value": True, "reason": "an active Condition, SNOMED CT"},
+        {"field": "liver.dialysis_twice_past_week", "value": False, "reason": "none recorded"},
+    ]
+    payload = cards(a, assumptions=given)
+    assert "symptoms.leg\\_numbness = yes: an active Condition, SNOMED CT" in payload[0]["detail"]
+    assert all("dialysis" not in c["detail"] for c in payload)
+    assert "leg\\_numbness = yes" not in payload[1]["detail"]

@@ -51,7 +51,7 @@ def test_every_example_bundle_validates(path: Path) -> None:
     assert len(_resources(bundle, "RiskAssessment")) == 1
     assert len(_resources(bundle, "DetectedIssue")) == len(a.alerts)
     assert len(_resources(bundle, "ServiceRequest")) == len(a.workup)
-    assert len(_resources(bundle, "Observation")) == len(a.scores)
+    assert len(_resources(bundle, "Observation")) == len(a.scores) + len(a.staging)
     ids = [e["resource"]["id"] for e in bundle["entry"]]
     assert len(set(ids)) == len(ids)
 
@@ -123,6 +123,19 @@ def test_child_pugh_points_and_class() -> None:
     assert obs["meld_3"]["valueInteger"] == a.scores["meld_3"]["value"]
 
 
+def test_stages_are_observations_too() -> None:
+    a = assess(
+        json.loads((EXAMPLES / "article-woman-back-pain.json").read_text(encoding="utf-8")), as_of=AS_OF
+    )
+    obs = {o["code"]["coding"][0]["code"]: o for o in _resources(assessment_bundle(a), "Observation")}
+    assert obs["cnlc"]["valueCodeableConcept"] == {"text": "Ia"}
+    assert obs["ajcc"]["valueCodeableConcept"] == {"text": "II"}
+    assert [c["valueString"] for c in obs["ajcc"]["component"]] == ["T2", "N0", "M0"]
+    # BCLC needs to know whether ECOG 1 is cancer-related: no stage, and the gap is named.
+    assert "valueCodeableConcept" not in obs["bclc"]
+    assert "ecog_cancer_related" in obs["bclc"]["dataAbsentReason"]["text"]
+
+
 def test_service_request_on_its_own() -> None:
     item = WorkupItem(test="afp", urgency="soon", reason="AFP now.", citations=("TURSHUDZHYAN-2022",))
     request = workup_service_request(item, "Patient/123")
@@ -149,3 +162,31 @@ def test_a_record_id_that_is_no_fhir_id_is_referred_to_by_identifier() -> None:
 @given(records)
 def test_any_record_gives_a_valid_bundle(data: dict[str, Any]) -> None:
     _validate(assessment_bundle(assess(parse_record(data), as_of=AS_OF)))
+
+
+def test_an_unverified_code_is_flagged_on_the_request() -> None:
+    item = WorkupItem(test="chest_ct", urgency="soon", reason="Lung.", citations=("KATYAL-2000",))
+    note = workup_service_request(item, "Patient/1")["note"][0]["text"]
+    assert "fhir_out.order_codes.chest_ct" in note
+
+
+def test_stated_assumptions_travel_with_what_used_them() -> None:
+    a = assess(_woman_with_leg_numbness(), as_of=AS_OF)
+    assumption = {"field": "liver.dialysis_twice_past_week", "value": False, "reason": "no dialysis recorded"}
+    object.__setattr__(a.scores["meld_3"], "assumptions", (assumption,))
+    alert = next(x for x in a.alerts if x.id == "mscc_suspected")
+    object.__setattr__(
+        alert, "assumptions", ({"field": "symptoms.leg_numbness", "value": True, "reason": "r"},)
+    )
+    bundle = assessment_bundle(a)
+    _validate(bundle)
+    obs = {o["code"]["coding"][0]["code"]: o for o in _resources(bundle, "Observation")}
+    notes = " ".join(n["text"] for n in obs["meld_3"]["note"])
+    assert "liver.dialysis_twice_past_week = no: no dialysis recorded" in notes
+    assert "Stated assumptions" not in " ".join(n["text"] for n in obs["albi"]["note"])
+    issue = next(
+        i for i in _resources(bundle, "DetectedIssue") if i["code"]["coding"][0]["code"] == "mscc_suspected"
+    )
+    assert "Stated assumption: symptoms.leg_numbness = yes: r" in [
+        c["text"] for c in issue["evidence"][0]["code"]
+    ]

@@ -26,7 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from hccwatch.adapters.fhir.out import fact_text, patient_reference, stable_uuid, workup_service_request
+from hccwatch.adapters.fhir.out import (
+    alert_assumptions,
+    fact_text,
+    patient_reference,
+    stable_uuid,
+    workup_service_request,
+)
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.finding import Alert, WorkupItem
 from hccwatch.core.knowledge import Knowledge
@@ -75,41 +81,6 @@ def _source(knowledge: Knowledge, citation_ids: Iterable[str]) -> dict[str, Any]
     return {"label": f"hccwatch, after {chosen.replace('-', ' ')}", "url": knowledge.citation(chosen).link}
 
 
-def _assumption_parts(item: object) -> tuple[str | None, str]:
-    """(field, text) of one stated assumption, whether a mapping or an object with attributes."""
-
-    def part(name: str) -> object:
-        if isinstance(item, Mapping):
-            return item.get(name)
-        return getattr(item, name, None)
-
-    field, value, reason = part("field"), part("value"), part("reason")
-    text = f"{field} = {value}" if field is not None else str(item)
-    if reason:
-        text += f": {reason}"
-    return (str(field) if field is not None else None, text)
-
-
-def _assumptions(assessment: Assessment, alerts: Sequence[Alert]) -> list[str]:
-    """Stated assumptions behind this card's alerts (absent until the record reader states any).
-
-    An assumption is shown when it is attached to one of the card's alerts, or when it names a
-    fact one of them used; one without a field is shown on every card.
-    """
-    facts = {f.name for a in alerts for f in a.facts}
-    found: dict[str, None] = {}
-    for alert in alerts:
-        for item in getattr(alert, "assumptions", ()) or ():
-            found.setdefault(_assumption_parts(item)[1], None)
-    sources: list[object] = [*assessment.findings(), assessment]
-    for source in sources:
-        for item in getattr(source, "assumptions", ()) or ():
-            field, text = _assumption_parts(item)
-            if field is None or field in facts:
-                found.setdefault(text, None)
-    return list(found)
-
-
 def _alert_markdown(alert: Alert) -> list[str]:
     lines = [f"**{_md(alert.title)}** ({alert.urgency})", "", _md(alert.detail)]
     if alert.actions:
@@ -123,7 +94,9 @@ def _alert_markdown(alert: Alert) -> list[str]:
     return lines
 
 
-def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[WorkupItem]) -> str:
+def _detail(
+    assessment: Assessment, alerts: Sequence[Alert], items: Sequence[WorkupItem], given: Sequence[object]
+) -> str:
     lines: list[str] = []
     for alert in alerts:
         lines += [*_alert_markdown(alert), ""]
@@ -131,7 +104,7 @@ def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[Wor
         lines += ["Proposed tests:"]
         lines += [f"- **{_md(labels().title(w.test))}**: {_md(w.reason)}" for w in items]
         lines += [""]
-    assumed = _assumptions(assessment, alerts)
+    assumed = alert_assumptions(assessment, alerts, given)
     if assumed:
         lines += ["Stated assumptions (concluded by the record reader, not recorded):"]
         lines += [f"- {_md(a)}" for a in assumed]
@@ -140,13 +113,17 @@ def _detail(assessment: Assessment, alerts: Sequence[Alert], items: Sequence[Wor
 
 
 def _summary(level: str, alerts: Sequence[Alert], items: Sequence[WorkupItem]) -> str:
-    if alerts:
-        text = alerts[0].title
-        if len(alerts) > 1:
-            more = len(alerts) - 1
-            text += f" (and {more} more {level} finding{'' if more == 1 else 's'})"
-    else:
-        text = "Consider ordering " + ", ".join(labels().key(w.test) for w in items)
+    """The first alert, how many more share the card, and the tests proposed: what a clinician
+    glancing at the panel needs to decide whether to open the card."""
+    tests = ", ".join(labels().key(w.test) for w in items)
+    if not alerts:
+        return _shorten(f"Consider {tests}")
+    text = alerts[0].title
+    if len(alerts) > 1:
+        more = len(alerts) - 1
+        text += f" (and {more} more {level} finding{'' if more == 1 else 's'})"
+    if tests:
+        text += f": consider {tests}"
     return _shorten(text)
 
 
@@ -190,9 +167,16 @@ def _link(patient_link: str) -> dict[str, Any]:
     }
 
 
-def cards(assessment: Assessment, *, patient_link: str | None = None) -> list[dict[str, Any]]:
-    """CDS Hooks 2.0 cards for an assessment (see the module docstring); ``[]`` when quiet."""
+def cards(
+    assessment: Assessment, *, patient_link: str | None = None, assumptions: Iterable[object] = ()
+) -> list[dict[str, Any]]:
+    """CDS Hooks 2.0 cards for an assessment (see the module docstring); ``[]`` when quiet.
+
+    ``assumptions`` are the record reader's stated assumptions (``FhirReading.assumptions``):
+    a card shows those whose field one of its alerts used.
+    """
     k = assessment.knowledge
+    given = list(assumptions)
     indicators = _indicators(k)
     link = None if patient_link is None else _link(patient_link)
     patient_ref = str(patient_reference(assessment.record_id, k).get("reference", "Patient"))
@@ -207,7 +191,7 @@ def cards(assessment: Assessment, *, patient_link: str | None = None) -> list[di
             "uuid": stable_uuid(assessment, "cds-card", level),
             "summary": _summary(level, alerts, items),
             "indicator": indicator,
-            "detail": _detail(assessment, alerts, items),
+            "detail": _detail(assessment, alerts, items, given),
             "source": _source(
                 k, [c for a in alerts for c in a.citations] + [c for w in items for c in w.citations]
             ),

@@ -1,9 +1,9 @@
 """FHIR R4: resources in (a Bundle, an NDJSON export, a CDS Hooks prefetch) -> a patient record.
 
-See ``docs/fhir.md`` for what is mapped and what is not.
+See ``docs/fhir.md`` for what is mapped and what is not. Out: ``assessment_bundle`` and
+``workup_service_request`` write an assessment as R4 resources (``docs/fhir-out.md``).
 """
 
-# --- fhir-out: the assessment written as FHIR R4 resources ---
 from hccwatch.adapters.fhir.out import assessment_bundle, workup_service_request
 from hccwatch.adapters.fhir.read import (
     Assumption,

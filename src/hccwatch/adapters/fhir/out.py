@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.finding import Alert, Finding, InputUsed, WorkupItem
@@ -32,10 +32,14 @@ from hccwatch.report.labels import labels
 from hccwatch.version import __version__
 
 __all__ = [
+    "alert_assumptions",
+    "all_assumptions",
     "assessment_bundle",
+    "assumptions_of",
     "fact_text",
     "patient_reference",
     "stable_uuid",
+    "stated_assumptions",
     "workup_service_request",
 ]
 
@@ -51,6 +55,7 @@ _SCORE_VALUE = {
     "albi": "score",
 }
 _SCORE_PARTS = {"child_pugh": ("class",), "albi": ("grade",)}
+_STAGE_PARTS = {"ajcc": ("t", "n", "m")}
 
 
 def stable_uuid(assessment: Assessment, *item: str) -> str:
@@ -86,6 +91,65 @@ def fact_text(fact: InputUsed) -> str:
     return text
 
 
+def _assumption(item: object) -> tuple[str | None, str]:
+    """(field, sentence) of one stated assumption: a mapping or an object with field/value/reason."""
+
+    def part(name: str) -> object:
+        return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+    field, value, reason = part("field"), part("value"), part("reason")
+    text = f"{field} = {_value_text(cast(JsonValue, value))}" if field is not None else str(item)
+    if reason:
+        text += f": {reason}"
+    return (None if field is None else str(field), text)
+
+
+def assumptions_of(source: object) -> list[tuple[str | None, str]]:
+    """The stated assumptions a finding, alert or assessment carries, as (field, sentence).
+
+    The record reader may conclude "none recorded, so no" where the EHR is the record of truth
+    (dialysis in the last week, say); each such conclusion travels as an assumption with a field,
+    a value and a reason, and whatever used it must show it. Objects without any give ``[]``.
+    """
+    return [_assumption(item) for item in getattr(source, "assumptions", None) or ()]
+
+
+def stated_assumptions(
+    assessment: Assessment, names: Iterable[str], own: Iterable[object] = (), given: Iterable[object] = ()
+) -> list[str]:
+    """The stated assumptions behind something that used the facts ``names``: those ``own``
+    sources carry, and those (given by the caller, or on any finding or the assessment) whose
+    field is one of ``names``; an assumption without a field shows everywhere."""
+    used = set(names)
+    found: dict[str, None] = {}
+    for source in own:
+        for _, text in assumptions_of(source):
+            found.setdefault(text, None)
+    candidates = [_assumption(item) for item in given]
+    for source in [*assessment.findings(), assessment]:
+        candidates += assumptions_of(source)
+    for field, text in candidates:
+        if field is None or field in used:
+            found.setdefault(text, None)
+    return list(found)
+
+
+def all_assumptions(assessment: Assessment, given: Iterable[object] = ()) -> list[str]:
+    """Every stated assumption, once: those given and those any finding or alert carries."""
+    found: dict[str, None] = {}
+    sources: list[object] = [*assessment.findings(), *assessment.alerts, assessment]
+    for field_text in [_assumption(item) for item in given] + [a for s in sources for a in assumptions_of(s)]:
+        found.setdefault(field_text[1], None)
+    return list(found)
+
+
+def alert_assumptions(
+    assessment: Assessment, alerts: Sequence[Alert], given: Iterable[object] = ()
+) -> list[str]:
+    """The stated assumptions behind some alerts (see :func:`stated_assumptions`)."""
+    return stated_assumptions(assessment, [f.name for a in alerts for f in a.facts], own=alerts, given=given)
+
+
 def _value_text(value: JsonValue) -> str:
     if isinstance(value, dict):
         parts = [f"{k} {_value_text(v)}" for k, v in value.items() if v is not None]
@@ -113,18 +177,23 @@ def _project_coding(knowledge: Knowledge, kind: str, code: str, display: str) ->
     return {"system": f"{_systems(knowledge)['project']}:{kind}", "code": code, "display": display}
 
 
-def _order_concept(knowledge: Knowledge, test: str) -> dict[str, Any]:
-    """The code of a proposed test: LOINC where the code table has one, always the project code."""
+def _order_concept(knowledge: Knowledge, test: str) -> tuple[dict[str, Any], list[str]]:
+    """The code of a proposed test (LOINC where the code table has one, always the project code),
+    and the code-table entries it relied on that are not yet verified."""
     display = labels().title(test)
     codings: list[dict[str, Any]] = []
+    unverified: list[str] = []
     key = f"fhir_out.order_codes.{test}"
     if key in knowledge.entries:
-        row = _str_table(knowledge.entry(key).value)
+        entry = knowledge.entry(key)
+        row = _str_table(entry.value)
         codings.append(
             {"system": _systems(knowledge)["loinc"], "code": row["code"], "display": row["display"]}
         )
+        if not entry.verified:
+            unverified.append(key)
     codings.append(_project_coding(knowledge, "order", test, display))
-    return {"coding": codings, "text": display}
+    return {"coding": codings, "text": display}, unverified
 
 
 def _urgency_map(knowledge: Knowledge, key: str) -> dict[str, str]:
@@ -146,6 +215,7 @@ def workup_service_request(
     the resources (DetectedIssues) that gave rise to it.
     """
     k = knowledge or default_knowledge()
+    concept, unverified_codes = _order_concept(k, item.test)
     out: dict[str, Any] = {"resourceType": "ServiceRequest"}
     if resource_id is not None:
         out["id"] = resource_id
@@ -153,7 +223,7 @@ def workup_service_request(
         "status": "draft",
         "intent": "proposal",
         "priority": _urgency_map(k, "fhir_out.service_request_priority")[item.urgency],
-        "code": _order_concept(k, item.test),
+        "code": concept,
         "subject": {"reference": patient_ref},
     }
     if authored_on is not None:
@@ -166,14 +236,19 @@ def workup_service_request(
         notes.append(f"Proposed rather than {labels().key(item.instead_of)}.")
     if item.citations:
         notes.append(f"Sources: {', '.join(item.citations)}.")
-    if item.unverified:
-        notes.append(f"Relies on knowledge not yet verified: {', '.join(item.unverified)}.")
+    unverified = [*item.unverified, *unverified_codes]
+    if unverified:
+        notes.append(f"Relies on knowledge not yet verified: {', '.join(unverified)}.")
     out["note"] = [{"text": " ".join(notes)}]
     return out
 
 
 def _alert_issue(
-    assessment: Assessment, alert: Alert, resource_id: str, patient: dict[str, Any]
+    assessment: Assessment,
+    alert: Alert,
+    resource_id: str,
+    patient: dict[str, Any],
+    given: Sequence[object],
 ) -> dict[str, Any]:
     k = assessment.knowledge
     out: dict[str, Any] = {
@@ -189,8 +264,10 @@ def _alert_issue(
     link = _first_link(k, alert.citations)
     if link is not None:
         out["reference"] = link
-    if alert.facts:
-        out["evidence"] = [{"code": [{"text": fact_text(f)} for f in alert.facts]}]
+    evidence = [fact_text(f) for f in alert.facts]
+    evidence += [f"Stated assumption: {text}" for text in alert_assumptions(assessment, [alert], given)]
+    if evidence:
+        out["evidence"] = [{"code": [{"text": text} for text in evidence]}]
     if alert.actions:
         out["mitigation"] = [{"action": {"text": action}} for action in alert.actions]
     return out
@@ -204,21 +281,33 @@ def _first_link(knowledge: Knowledge, citation_ids: Iterable[str]) -> str | None
     return None
 
 
-def _score_observation(
-    assessment: Assessment, key: str, finding: Finding, resource_id: str, patient: dict[str, Any]
+def _observation(
+    assessment: Assessment,
+    kind: str,
+    key: str,
+    finding: Finding,
+    resource_id: str,
+    patient: dict[str, Any],
+    given: Sequence[object],
 ) -> dict[str, Any]:
+    """A score (kind "score") or a stage (kind "stage") as an Observation on ``as_of``."""
     k = assessment.knowledge
-    display = _str_table(k.entry("fhir_out.scores").value).get(key, labels().key(key))
+    table = "fhir_out.scores" if kind == "score" else "fhir_out.stages"
+    display = _str_table(k.entry(table).value).get(key, labels().key(key))
     out: dict[str, Any] = {
         "resourceType": "Observation",
         "id": resource_id,
         "status": "final",
-        "code": {"coding": [_project_coding(k, "score", key, display)], "text": display},
+        "code": {"coding": [_project_coding(k, kind, key, display)], "text": display},
         "subject": patient,
         "effectiveDateTime": assessment.as_of.isoformat(),
     }
-    value = finding.get(_SCORE_VALUE.get(key, "value"))
-    if finding.determined and isinstance(value, int) and not isinstance(value, bool):
+    value_key = _SCORE_VALUE.get(key, "value") if kind == "score" else "stage"
+    parts = _SCORE_PARTS.get(key, ()) if kind == "score" else _STAGE_PARTS.get(key, ())
+    value = finding.get(value_key)
+    if finding.determined and isinstance(value, str) and value:
+        out["valueCodeableConcept"] = {"text": value}
+    elif finding.determined and isinstance(value, int) and not isinstance(value, bool):
         out["valueInteger"] = value
     elif finding.determined and isinstance(value, float):
         out["valueQuantity"] = {
@@ -236,13 +325,16 @@ def _score_observation(
             "text": f"cannot determine: missing {gaps}",
         }
     if finding.determined:
-        components = [_component(k, key, part, finding.get(part)) for part in _SCORE_PARTS.get(key, ())]
+        components = [_component(k, kind, key, part, finding.get(part)) for part in parts]
         out["component"] = [c for c in components if c is not None] or None
         if out["component"] is None:
             del out["component"]
     notes = [finding.explanation]
     if finding.inputs:
         notes.append("Facts used: " + "; ".join(fact_text(i) for i in finding.inputs) + ".")
+    assumed = stated_assumptions(assessment, [i.name for i in finding.inputs], own=[finding], given=given)
+    if assumed:
+        notes.append("Stated assumptions: " + "; ".join(assumed) + ".")
     if finding.citations:
         notes.append(f"Sources: {', '.join(finding.citations)}.")
     if finding.unverified:
@@ -251,9 +343,11 @@ def _score_observation(
     return out
 
 
-def _component(knowledge: Knowledge, key: str, part: str, value: JsonValue) -> dict[str, Any] | None:
-    display = f"{labels().key(key)} {part}"
-    code = {"coding": [_project_coding(knowledge, "score", f"{key}.{part}", display)], "text": display}
+def _component(
+    knowledge: Knowledge, kind: str, key: str, part: str, value: JsonValue
+) -> dict[str, Any] | None:
+    display = f"{labels().key(key)} {part.upper() if len(part) == 1 else part}"
+    code = {"coding": [_project_coding(knowledge, kind, f"{key}.{part}", display)], "text": display}
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -293,10 +387,17 @@ def _predictions(assessment: Assessment) -> list[dict[str, Any]]:
 
 
 def _risk_assessment(
-    assessment: Assessment, resource_id: str, patient: dict[str, Any], basis: list[str]
+    assessment: Assessment,
+    resource_id: str,
+    patient: dict[str, Any],
+    basis: list[str],
+    given: Sequence[object],
 ) -> dict[str, Any]:
     k = assessment.knowledge
     notes = [assessment.disclaimer, assessment.metastasis.explanation, assessment.recurrence.explanation]
+    assumed = all_assumptions(assessment, given)
+    if assumed:
+        notes.append("Stated assumptions of the record reader: " + "; ".join(assumed) + ".")
     notes += [f"[{cid}] {k.citation(cid).short()}" for cid in assessment.cited()]
     unverified = assessment.unverified()
     if unverified:
@@ -325,22 +426,32 @@ def _risk_assessment(
     return out
 
 
-def assessment_bundle(assessment: Assessment) -> dict[str, Any]:
-    """The assessment as a FHIR R4 Bundle of type ``collection`` (see the module docstring)."""
+def assessment_bundle(assessment: Assessment, *, assumptions: Iterable[object] = ()) -> dict[str, Any]:
+    """The assessment as a FHIR R4 Bundle of type ``collection`` (see the module docstring).
+
+    ``assumptions`` are the record reader's stated assumptions (``FhirReading.assumptions``, or
+    ``record["assumptions"]``): each is shown on every resource that used its field, and all of
+    them once on the RiskAssessment.
+    """
     k = assessment.knowledge
+    given = list(assumptions)
     patient = patient_reference(assessment.record_id, k)
     entries: list[tuple[str, dict[str, Any]]] = []
 
     score_refs: list[str] = []
     for key, finding in assessment.scores.items():
         rid = stable_uuid(assessment, "score", key)
-        entries.append((rid, _score_observation(assessment, key, finding, rid, patient)))
+        entries.append((rid, _observation(assessment, "score", key, finding, rid, patient, given)))
+        score_refs.append(f"urn:uuid:{rid}")
+    for key, finding in assessment.staging.items():
+        rid = stable_uuid(assessment, "stage", key)
+        entries.append((rid, _observation(assessment, "stage", key, finding, rid, patient, given)))
         score_refs.append(f"urn:uuid:{rid}")
 
     issue_refs: dict[str, str] = {}
     for alert in assessment.alerts:
         rid = stable_uuid(assessment, "alert", alert.id)
-        entries.append((rid, _alert_issue(assessment, alert, rid, patient)))
+        entries.append((rid, _alert_issue(assessment, alert, rid, patient, given)))
         issue_refs[alert.id] = f"urn:uuid:{rid}"
 
     # A record id that is no FHIR id is referred to by identifier (the subject is replaced below).
@@ -361,7 +472,7 @@ def assessment_bundle(assessment: Assessment) -> dict[str, Any]:
         entries.append((rid, request))
 
     rid = stable_uuid(assessment, "risk-assessment")
-    risk = _risk_assessment(assessment, rid, patient, [*score_refs, *issue_refs.values()])
+    risk = _risk_assessment(assessment, rid, patient, [*score_refs, *issue_refs.values()], given)
     entries.insert(0, (rid, risk))
     return {
         "resourceType": "Bundle",
