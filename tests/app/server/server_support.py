@@ -158,7 +158,12 @@ def write_jwks(path: Path, *signers: Signer) -> Path:
 
 
 def settings(tmp: Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {"data_dir": tmp / "data", "api_token_digests": frozenset()}
+    # The fake FHIR server is plain http on loopback.
+    base: dict[str, Any] = {
+        "data_dir": tmp / "data",
+        "api_token_digests": frozenset(),
+        "fhir_http_loopback": True,
+    }
     return Settings(**(base | overrides))
 
 

@@ -215,6 +215,21 @@ def test_a_failing_fhir_server_still_answers_with_what_was_prefetched(dev: str, 
         assert r.json()["cards"]
 
 
+def test_a_plain_http_fhir_server_on_loopback_needs_the_setting(tmp_path: Path, seen: Seen) -> None:
+    signer = rsa_signer()
+    s = settings(
+        tmp_path,
+        fhir_http_loopback=False,
+        cds_issuers={signer.iss: str(write_jwks(tmp_path / "k.json", signer))},
+    )
+    with live_server(s) as url, fake_fhir() as fhir:
+        body = _request(fhirServer=fhir.base)
+        del body["prefetch"]
+        headers = {"Authorization": f"Bearer {signer.token(url + SERVICE)}"}
+        assert httpx.post(f"{url}{SERVICE}", json=body, headers=headers).status_code == 412
+        assert fhir.seen == []
+
+
 def test_a_plain_http_fhir_server_is_not_used_outside_loopback_in_production(
     tmp_path: Path, seen: Seen
 ) -> None:

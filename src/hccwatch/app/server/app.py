@@ -383,7 +383,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         if errors:
             return problem(400, "bad-hook-request", "Not a CDS Hooks request for this service", errors=errors)
         patient_id: str = data["context"]["patientId"]
-        access = fhir_access(data, allow_http=s.dev)
+        access = fhir_access(data, allow_http=s.dev, http_loopback=s.fhir_http_loopback)
         try:
             return await asyncio.wait_for(
                 _answer(data, patient_id, access, service_id), timeout=max(0.0, deadline - time.monotonic())

@@ -81,13 +81,19 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
-def fhir_access(request: Mapping[str, Any], *, allow_http: bool) -> FhirAccess | None:
-    """The FHIR server we may query for this call, or None (absent, or not https in production)."""
+def fhir_access(request: Mapping[str, Any], *, allow_http: bool, http_loopback: bool) -> FhirAccess | None:
+    """The FHIR server we may query for this call, or None (absent, or not https in production).
+
+    Plain http is accepted anywhere only with ``allow_http`` (--dev), and on loopback only with
+    ``http_loopback`` (a FHIR server on the same host): otherwise a caller could point the service
+    at the host's own unencrypted services."""
     server = request.get("fhirServer")
     if not isinstance(server, str) or not server:
         return None
     parts = urllib.parse.urlsplit(server)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and (allow_http or _loopback(parts.hostname)))
+    secure = parts.scheme == "https" or (
+        parts.scheme == "http" and (allow_http or (http_loopback and _loopback(parts.hostname)))
+    )
     if not secure or not parts.hostname:
         return None
     auth = request.get("fhirAuthorization")

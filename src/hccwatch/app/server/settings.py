@@ -37,6 +37,7 @@ ENV_TABLE: dict[str, tuple[str, str]] = {
     "HCCWATCH_CDS_DEADLINE_S": ("3", 'internal deadline of a CDS Hooks call; {"cards": []} when reached'),
     "HCCWATCH_JWKS_REFRESH_S": ("60", "shortest interval between two JWKS fetches for an unknown kid"),
     "HCCWATCH_JWT_LEEWAY_S": ("30", "clock skew tolerated on exp, iat and nbf"),
+    "HCCWATCH_FHIR_HTTP_LOOPBACK": ("0", "1: accept a plain-http fhirServer on loopback (same host)"),
     "HCCWATCH_LOG_LEVEL": ("INFO", "log level of the JSON log lines"),
 }
 
@@ -95,6 +96,7 @@ class Settings:
     jwks_refresh_s: float = 60.0
     jwt_leeway_s: float = 30.0
     log_level: str = "INFO"
+    fhir_http_loopback: bool = False
     # --dev: unsigned CDS Hooks calls accepted (the server then refuses any non-loopback host).
     dev: bool = False
 
@@ -114,6 +116,9 @@ class Settings:
         patient = (e.get("HCCWATCH_PATIENT_URL") or "").strip() or None
         if patient is not None and not patient.startswith(("https://", "http://")):
             raise SettingsError("HCCWATCH_PATIENT_URL must be an absolute http(s) URL (CDS Hooks links are)")
+        loopback = (e.get("HCCWATCH_FHIR_HTTP_LOOPBACK") or "0").strip()
+        if loopback not in {"0", "1"}:
+            raise SettingsError(f"HCCWATCH_FHIR_HTTP_LOOPBACK={loopback!r} must be 0 or 1")
         level = (e.get("HCCWATCH_LOG_LEVEL") or "INFO").strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"HCCWATCH_LOG_LEVEL={level!r} is not DEBUG, INFO, WARNING or ERROR")
@@ -130,5 +135,6 @@ class Settings:
             jwks_refresh_s=_number(e, "HCCWATCH_JWKS_REFRESH_S", 60.0, minimum=0),
             jwt_leeway_s=_number(e, "HCCWATCH_JWT_LEEWAY_S", 30.0, minimum=0),
             log_level=level,
+            fhir_http_loopback=loopback == "1",
             dev=dev,
         )
