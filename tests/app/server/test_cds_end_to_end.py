@@ -79,6 +79,25 @@ def ehr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Signer]
         yield url, signer
 
 
+def _check_response(body: dict[str, Any]) -> None:
+    """The whole response against the cds-validator schema (1.0, draft 3) with 2.0's additions:
+    ``critical`` for ``hard-stop``, card ``uuid``, ``selectionBehavior``, ``overrideReasons``,
+    suggestion ``isRecommended``, link ``autolaunchable``; nothing else is allowed anywhere."""
+    schema = json.loads(
+        shared_path("data", "cds-hooks", "cds-validator-schemas", "card-schema.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    card = schema["properties"]["cards"]["items"]["properties"]
+    card["indicator"]["enum"] = ["info", "warning", "critical"]
+    card["uuid"] = {"type": "string"}
+    card["selectionBehavior"] = {"enum": ["at-most-one", "any"]}
+    card["overrideReasons"] = {"type": "array", "items": {"type": "object"}}
+    card["suggestions"]["items"]["properties"]["isRecommended"] = {"type": "boolean"}
+    card["links"]["items"]["properties"]["autolaunchable"] = {"type": "boolean"}
+    jsonschema.Draft3Validator(schema).validate(body)
+
+
 def _call(ehr: tuple[str, Signer], body: dict[str, Any]) -> httpx.Response:
     url, signer = ehr
     return httpx.post(
@@ -110,8 +129,8 @@ def test_back_pain_after_resection_with_new_leg_numbness_gives_one_critical_card
     assert link["type"] == "absolute"
     assert link["autolaunchable"] is False
     assert link["url"].startswith("https://hccwatch.hospital.example.org/patients/")
+    _check_response(r.json())
     for c in cards:
-        check_card(c)
         assert len(c["summary"]) < 140
         assert c["source"]["label"]
 
@@ -232,8 +251,7 @@ def test_every_shared_request_that_fits_patient_view_is_answered(
         assert any(path.startswith(f"/fhir/Patient/{pid}") for path, _ in fhir.seen) or "prefetch" in example
     body = r.json()
     assert set(body) == {"cards"}
-    for card in body["cards"]:
-        check_card(card)
+    _check_response(body)
     # The same request with no FHIR server and none of our prefetch keys: 412, as the spec says.
     bare = _as_patient_view(example, None)
     if not any(k in PREFETCH for k in bare.get("prefetch") or {}):
