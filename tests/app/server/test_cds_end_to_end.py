@@ -82,12 +82,14 @@ def ehr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Signer]
 def _check_response(body: dict[str, Any]) -> None:
     """The whole response against the cds-validator schema (1.0, draft 3) with 2.0's additions:
     ``critical`` for ``hard-stop``, card ``uuid``, ``selectionBehavior``, ``overrideReasons``,
-    suggestion ``isRecommended``, link ``autolaunchable``; nothing else is allowed anywhere."""
-    schema = json.loads(
-        shared_path("data", "cds-hooks", "cds-validator-schemas", "card-schema.json").read_text(
-            encoding="utf-8"
-        )
-    )
+    suggestion ``isRecommended``, link ``autolaunchable``; nothing else is allowed anywhere.
+    Without the shared data only hccwatch's own card check runs."""
+    for c in body["cards"]:
+        check_card(c)
+    path = shared_file("data", "cds-hooks", "cds-validator-schemas", "card-schema.json")
+    if path is None:
+        return
+    schema = json.loads(path.read_text(encoding="utf-8"))
     card = schema["properties"]["cards"]["items"]["properties"]
     card["indicator"]["enum"] = ["info", "warning", "critical"]
     card["uuid"] = {"type": "string"}
