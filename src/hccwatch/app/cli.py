@@ -297,5 +297,24 @@ def knowledge(fmt: str) -> None:
     click.echo(render(k), nl=False)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development only: accept unsigned CDS Hooks calls and token-less API calls (loopback only).",
+)
+def serve(host: str, port: int, dev: bool) -> None:
+    """Run the server: REST API (/api/v1), CDS Hooks (/cds-services), OpenAPI (/docs), /healthz.
+
+    Settings come from HCCWATCH_* environment variables (docs/server.md lists them).
+    """
+    # Imported here: the web stack is not loaded for the other commands.
+    from hccwatch.app.server.serve import run
+
+    sys.exit(run(host, port, dev=dev))
+
+
 if __name__ == "__main__":
     main()
