@@ -18,6 +18,7 @@ import click
 
 from hccwatch.api import assess
 from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
+from hccwatch.app.registry_cli import registry_group, users_group
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
@@ -237,6 +238,10 @@ def knowledge(fmt: str) -> None:
         note = f" ({e.note})" if e.note else ""
         click.echo(f"  {e.key}: {', '.join(e.citations)}, {e.locator}{note}")
 
+
+# The registry commands live in their own module (they load SQLAlchemy only when run).
+main.add_command(registry_group)
+main.add_command(users_group)
 
 if __name__ == "__main__":
     main()
