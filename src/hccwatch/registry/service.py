@@ -11,10 +11,11 @@ changed; nothing here decides anything clinical, it stores what :func:`hccwatch.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -91,6 +92,23 @@ def record_json(record: PatientRecord) -> str:
     """The stored form of a record: its values as given (units too), canonical key order."""
     data = record.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _no_silent_overwrite(method: _F) -> _F:
+    """A write that finds its row changed under it (the version column matched no row, at flush
+    or at commit) raises ConflictError; its transaction is rolled back, so nothing was written."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except StaleDataError:
+            raise ConflictError("changed by someone else meanwhile; nothing was written") from None
+
+    return cast(_F, wrapper)
 
 
 def _utcnow() -> dt.datetime:
@@ -385,6 +403,7 @@ class Registry:
 
     # -- patients -------------------------------------------------------------------------------
 
+    @_no_silent_overwrite
     def add_patient(
         self,
         actor: Actor,
@@ -431,6 +450,7 @@ class Registry:
             self._commit(session, f"patient {rec.id}")
             return self._view(session, patient)
 
+    @_no_silent_overwrite
     def update_record(
         self,
         actor: Actor,
@@ -468,6 +488,7 @@ class Registry:
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
+    @_no_silent_overwrite
     def set_contact(
         self,
         actor: Actor,
@@ -508,6 +529,7 @@ class Registry:
                 current_version=patient.version,
             )
 
+    @_no_silent_overwrite
     def import_record(self, actor: Actor, record: PatientRecord | Mapping[str, Any]) -> ImportResult:
         """Add the record, or replace the stored one with the same id (audited, before and after);
         an identical record is left as it is. One transaction per record: an import stopped at any
@@ -665,6 +687,7 @@ class Registry:
                     break
         return rows
 
+    @_no_silent_overwrite
     def refresh_assessments(self, as_of: dt.date | None = None, *, actor: Actor | None = None) -> int:
         """Recompute every stored assessment that is stale: made for another day, from an older
         version of the patient, or by another knowledge base or hccwatch version. Returns how many
@@ -717,6 +740,7 @@ class Registry:
 
     # -- outreach -------------------------------------------------------------------------------
 
+    @_no_silent_overwrite
     def log_outreach(
         self,
         actor: Actor,
@@ -790,6 +814,7 @@ class Registry:
             after=_patient_snapshot(patient),
         )
 
+    @_no_silent_overwrite
     def leave_worklist(
         self, actor: Actor, patient_id: int, reason: str, *, expected_version: int
     ) -> PatientView:
@@ -805,6 +830,7 @@ class Registry:
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
+    @_no_silent_overwrite
     def return_to_worklist(self, actor: Actor, patient_id: int, *, expected_version: int) -> PatientView:
         require(actor, Action.OUTREACH)
         with self._sessions() as session:
@@ -863,6 +889,7 @@ class Registry:
 
     # -- users ----------------------------------------------------------------------------------
 
+    @_no_silent_overwrite
     def add_user(
         self, actor: Actor, username: str, role: str, password: str, *, display_name: str | None = None
     ) -> UserView:
@@ -902,6 +929,7 @@ class Registry:
             raise NotFoundError(f"no user {username!r}")
         return user
 
+    @_no_silent_overwrite
     def disable_user(self, actor: Actor, username: str) -> UserView:
         require(actor, Action.MANAGE_USERS)
         if actor.username == username and actor.user_id is not None:
@@ -917,6 +945,7 @@ class Registry:
             self._commit(session, f"user {username}")
             return _user_view(user)
 
+    @_no_silent_overwrite
     def set_password(self, actor: Actor, username: str, password: str) -> None:
         """An administrator sets anyone's password; any user may set their own."""
         if not (actor.user_id is not None and actor.username == username):
