@@ -4,6 +4,7 @@ outreach, users, roles on every function, and an audit row for every write and e
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import threading
 from collections.abc import Callable
@@ -227,6 +228,18 @@ def test_the_audit_log_is_append_only_in_the_database(registry: Registry) -> Non
     assert audit_count(registry) == 1
 
 
+def _failed_restore(reg: Registry, actor: Actor) -> None:
+    # Allowed, but into a registry that is not empty: refused whole, and nothing written.
+    try:
+        reg.restore(actor, EXAMPLES / "article-man-after-resection.json")
+    except PermissionDeniedError:
+        raise
+    except RegistryError as exc:
+        assert "cannot be read as a backup" in str(exc)
+    else:
+        pytest.fail("a file that is no backup was restored")
+
+
 # Every service function with the action it needs; each write names the audit action it leaves.
 Op = Callable[[Registry, Actor, int], object]
 OPS: list[tuple[str, Action, str | None, Op]] = [
@@ -236,30 +249,77 @@ OPS: list[tuple[str, Action, str | None, Op]] = [
     ("worklist", Action.VIEW, None, lambda r, a, p: r.worklist(a)),
     ("outreach_history", Action.VIEW, None, lambda r, a, p: r.outreach_history(a, p)),
     ("record_view", Action.VIEW, "patient.view", lambda r, a, p: r.record_view(a, p)),
-    ("add_patient", Action.EDIT_RECORD, "patient.add",
-     lambda r, a, p: r.add_patient(a, example("article-man-after-resection") | {"id": f"new-{a.role}"})),
-    ("update_record", Action.EDIT_RECORD, "patient.update_record",
-     lambda r, a, p: r.update_record(a, p, r.get_patient(ADMIN, p).record | {"ecog": 4 - a.role.count("a")},
-                                     expected_version=r.get_patient(ADMIN, p).version)),
-    ("set_contact", Action.EDIT_RECORD, "patient.set_contact",
-     lambda r, a, p: r.set_contact(a, p, expected_version=r.get_patient(ADMIN, p).version,
-                                   name="N", phone="1", family_doctor=None)),
-    ("import_record", Action.IMPORT, "patient.import",
-     lambda r, a, p: r.import_record(a, example("article-man-after-resection") | {"id": f"imp-{a.role}"})),
+    (
+        "add_patient",
+        Action.EDIT_RECORD,
+        "patient.add",
+        lambda r, a, p: r.add_patient(a, example("article-man-after-resection") | {"id": f"new-{a.role}"}),
+    ),
+    (
+        "update_record",
+        Action.EDIT_RECORD,
+        "patient.update_record",
+        lambda r, a, p: r.update_record(
+            a,
+            p,
+            r.get_patient(ADMIN, p).record | {"ecog": 4 - a.role.count("a")},
+            expected_version=r.get_patient(ADMIN, p).version,
+        ),
+    ),
+    (
+        "set_contact",
+        Action.EDIT_RECORD,
+        "patient.set_contact",
+        lambda r, a, p: r.set_contact(
+            a, p, expected_version=r.get_patient(ADMIN, p).version, name="N", phone="1", family_doctor=None
+        ),
+    ),
+    (
+        "import_record",
+        Action.IMPORT,
+        "patient.import",
+        lambda r, a, p: r.import_record(a, example("article-man-after-resection") | {"id": f"imp-{a.role}"}),
+    ),
     ("log_outreach", Action.OUTREACH, "outreach.log", lambda r, a, p: r.log_outreach(a, p, "no_answer")),
-    ("leave_worklist", Action.OUTREACH, "worklist.leave",
-     lambda r, a, p: r.leave_worklist(a, p, "declined_follow_up", expected_version=r.get_patient(ADMIN, p).version)),
-    ("return_to_worklist", Action.OUTREACH, "worklist.return",
-     lambda r, a, p: r.return_to_worklist(a, p, expected_version=r.get_patient(ADMIN, p).version)),
-    ("refresh_assessments", Action.REFRESH, "assessments.refresh",
-     lambda r, a, p: r.refresh_assessments(AS_OF + dt.timedelta(days=len(a.role)), actor=a)),
+    (
+        "leave_worklist",
+        Action.OUTREACH,
+        "worklist.leave",
+        lambda r, a, p: r.leave_worklist(
+            a, p, "declined_follow_up", expected_version=r.get_patient(ADMIN, p).version
+        ),
+    ),
+    (
+        "return_to_worklist",
+        Action.OUTREACH,
+        "worklist.return",
+        lambda r, a, p: r.return_to_worklist(a, p, expected_version=r.get_patient(ADMIN, p).version),
+    ),
+    (
+        "refresh_assessments",
+        Action.REFRESH,
+        "assessments.refresh",
+        lambda r, a, p: r.refresh_assessments(AS_OF + dt.timedelta(days=len(a.role)), actor=a),
+    ),
     ("export_records", Action.EXPORT, "registry.export", lambda r, a, p: list(r.export_records(a))),
+    ("backup", Action.BACKUP, "registry.backup", lambda r, a, p: r.backup(a, io.BytesIO())),
+    ("restore", Action.BACKUP, None, lambda r, a, p: _failed_restore(r, a)),
     ("audit_events", Action.READ_AUDIT, None, lambda r, a, p: r.audit_events(a)),
     ("list_users", Action.MANAGE_USERS, None, lambda r, a, p: r.list_users(a)),
-    ("add_user", Action.MANAGE_USERS, "user.add", lambda r, a, p: r.add_user(a, f"u-{a.role}", "readonly", PASSWORD)),
-    ("set_password", Action.MANAGE_USERS, "user.set_password", lambda r, a, p: r.set_password(a, "victim", PASSWORD + "!")),
+    (
+        "add_user",
+        Action.MANAGE_USERS,
+        "user.add",
+        lambda r, a, p: r.add_user(a, f"u-{a.role}", "readonly", PASSWORD),
+    ),
+    (
+        "set_password",
+        Action.MANAGE_USERS,
+        "user.set_password",
+        lambda r, a, p: r.set_password(a, "victim", PASSWORD + "!"),
+    ),
     ("disable_user", Action.MANAGE_USERS, "user.disable", lambda r, a, p: r.disable_user(a, "victim")),
-]  # fmt: skip
+]
 
 
 def test_every_service_function_is_listed() -> None:

@@ -9,6 +9,7 @@ one input refused (each named on stderr, every other one still imported), 1 a bu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import importlib
@@ -39,15 +40,23 @@ def _operator() -> Any:
     return Actor(f"cli:{login}", "admin")
 
 
-def _open(database: str | None, as_of: dt.date | None = None) -> Any:
+@contextlib.contextmanager
+def _open(database: str | None, as_of: dt.date | None = None) -> Iterator[Any]:
+    """The registry, closed whatever happens; a refusal becomes a message, never a traceback."""
     # Imported here so `hccwatch --help` and `assess` never load SQLAlchemy.
     from hccwatch.registry import Registry
 
     today: Callable[[], dt.date] = (lambda: as_of) if as_of is not None else dt.date.today
     try:
-        return Registry.open(database, today=today)
+        registry = Registry.open(database, today=today)
     except HccwatchError as exc:
         raise click.ClickException(str(exc)) from None
+    try:
+        yield registry
+    except HccwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        registry.close()
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -99,10 +108,7 @@ def _looks_like_fhir(path: Path) -> bool:
 def _inputs(files: tuple[str, ...]) -> Iterator[tuple[str, Any | None, tuple[str, ...]]]:
     """(name, record or None, problems) for every record in the inputs."""
     for source in expand(files):
-        if source.problem is not None:
-            yield source.name, None, (source.problem,)
-            continue
-        if source.path is not None and _looks_like_fhir(source.path):
+        if source.problem is None and source.path is not None and _looks_like_fhir(source.path):
             reader = _fhir_reader()
             if reader is None:
                 yield (
@@ -138,24 +144,23 @@ def import_command(files: tuple[str, ...], database: str | None, as_of: dt.date 
     Each record is one transaction: a record already stored with the same id is replaced (the audit
     trail keeps the old one), an identical one is left alone, and a bad one is named and skipped.
     """
-    registry = _open(database, as_of)
-    actor = _operator()
-    counts = {"added": 0, "updated": 0, "unchanged": 0, "refused": 0}
-    for name, record, problems in _inputs(files):
-        if record is None:
-            counts["refused"] += 1
-            for problem in problems:
-                click.echo(problem, err=True)
-            continue
-        try:
-            result = registry.import_record(actor, record)
-        except HccwatchError as exc:
-            counts["refused"] += 1
-            click.echo(f"{name}: {exc}", err=True)
-            continue
-        counts[result.status] += 1
-    click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
-    registry.close()
+    with _open(database, as_of) as registry:
+        actor = _operator()
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "refused": 0}
+        for name, record, problems in _inputs(files):
+            if record is None:
+                counts["refused"] += 1
+                for problem in problems:
+                    click.echo(problem, err=True)
+                continue
+            try:
+                result = registry.import_record(actor, record)
+            except HccwatchError as exc:
+                counts["refused"] += 1
+                click.echo(f"{name}: {exc}", err=True)
+                continue
+            counts[result.status] += 1
+        click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["refused"]:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -167,11 +172,10 @@ def import_command(files: tuple[str, ...], database: str | None, as_of: dt.date 
 @_database
 def export_command(output: str, database: str | None) -> None:
     """Every stored record as JSON Lines (one hccwatch record a line), ready to import again."""
-    registry = _open(database)
-    with click.open_file(output, "w", encoding="utf-8", atomic=output != "-") as out:
-        for record in registry.export_records(_operator()):
-            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-    registry.close()
+    with _open(database) as registry:
+        with click.open_file(output, "w", encoding="utf-8", atomic=output != "-") as out:
+            for record in registry.export_records(_operator()):
+                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 @registry_group.command("backup")
@@ -179,17 +183,12 @@ def export_command(output: str, database: str | None) -> None:
 @_database
 def backup_command(output: Path, database: str | None) -> None:
     """A full, consistent copy of the registry (one portable file for SQLite and PostgreSQL)."""
-    from hccwatch.registry.backup import backup
-    from hccwatch.registry.roles import Action, require
-
-    require(_operator(), Action.BACKUP)
-    registry = _open(database)
-    partial = output.with_name(output.name + ".partial")
-    with partial.open("wb") as out:
-        counts = backup(registry.engine, out)
-    partial.replace(output)  # a backup is either complete under its name or absent
-    click.echo(f"backup written to {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    registry.close()
+    with _open(database) as registry:
+        partial = output.with_name(output.name + ".partial")
+        with partial.open("wb") as out:
+            counts = registry.backup(_operator(), out)
+        partial.replace(output)  # a backup is either complete under its name or absent
+        click.echo(f"backup written to {output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @registry_group.command("restore")
@@ -197,17 +196,12 @@ def backup_command(output: Path, database: str | None) -> None:
 @_database
 def restore_command(source: Path, database: str | None) -> None:
     """Load a backup into an empty registry (all of it, or nothing)."""
-    from hccwatch.registry.backup import restore
-    from hccwatch.registry.roles import Action, require
-
-    require(_operator(), Action.BACKUP)
-    registry = _open(database)
-    try:
-        counts = restore(registry.engine, source)
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"restored from {source}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    registry.close()
+    with _open(database) as registry:
+        try:
+            counts = registry.restore(_operator(), source)
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"restored from {source}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @registry_group.command("refresh")
@@ -215,10 +209,9 @@ def restore_command(source: Path, database: str | None) -> None:
 @_as_of
 def refresh_command(database: str | None, as_of: dt.date | None) -> None:
     """Recompute the stored assessments that are stale (another day, changed data, new knowledge)."""
-    registry = _open(database, as_of)
-    done = registry.refresh_assessments(as_of, actor=_operator())
-    click.echo(f"recomputed {done} assessments")
-    registry.close()
+    with _open(database, as_of) as registry:
+        done = registry.refresh_assessments(as_of, actor=_operator())
+        click.echo(f"recomputed {done} assessments")
 
 
 @registry_group.command("worklist")
@@ -227,20 +220,19 @@ def refresh_command(database: str | None, as_of: dt.date | None) -> None:
 @_database
 def worklist_command(group: str | None, search: str | None, database: str | None) -> None:
     """The worklist as text: most urgent alert first, then most days overdue."""
-    registry = _open(database)
-    try:
-        rows = registry.worklist(_operator(), group=group, search=search)
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    for r in rows:
-        late = f"{r.days_overdue} d overdue" if r.days_overdue is not None else ""
-        due = f"next {r.next_due.isoformat()}" if r.next_due else ""
-        click.echo(
-            f"{r.record_id:<28} {r.top_urgency or '-':<10} {'AFP' if r.afp_suspicious else '':<4}"
-            f"{late:<16}{due:<17}{r.bclc_stage or '':<3}{r.last_outreach or ''}{r.error or ''}"
-        )
-    click.echo(f"{len(rows)} patients")
-    registry.close()
+    with _open(database) as registry:
+        try:
+            rows = registry.worklist(_operator(), group=group, search=search)
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        for r in rows:
+            late = f"{r.days_overdue} d overdue" if r.days_overdue is not None else ""
+            due = f"next {r.next_due.isoformat()}" if r.next_due else ""
+            click.echo(
+                f"{r.record_id:<28} {r.top_urgency or '-':<10} {'AFP' if r.afp_suspicious else '':<4}"
+                f"{late:<16}{due:<17}{r.bclc_stage or '':<3}{r.last_outreach or ''}{r.error or ''}"
+            )
+        click.echo(f"{len(rows)} patients")
 
 
 @registry_group.command("demo")
@@ -250,13 +242,12 @@ def demo_command(as_of: dt.date, database: str | None) -> None:
     """Load the demo registry (about 50 fictitious patients) into an empty registry."""
     from hccwatch.registry.demo import load_demo
 
-    registry = _open(database, as_of)
-    try:
-        n = load_demo(registry, _operator(), as_of)
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"demo registry loaded: {n} patients, assessed as of {as_of.isoformat()}")
-    registry.close()
+    with _open(database, as_of) as registry:
+        try:
+            n = load_demo(registry, _operator(), as_of)
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"demo registry loaded: {n} patients, assessed as of {as_of.isoformat()}")
 
 
 @click.group("users")
@@ -282,36 +273,33 @@ def _password() -> str:
 @_database
 def users_add(username: str, role: str, display_name: str | None, database: str | None) -> None:
     """Add a user; the password is read from a prompt or standard input."""
-    registry = _open(database)
-    try:
-        user = registry.add_user(_operator(), username, role, _password(), display_name=display_name)
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"added {user.username} ({user.role})")
-    registry.close()
+    with _open(database) as registry:
+        try:
+            user = registry.add_user(_operator(), username, role, _password(), display_name=display_name)
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"added {user.username} ({user.role})")
 
 
 @users_group.command("list")
 @_database
 def users_list(database: str | None) -> None:
-    registry = _open(database)
-    for u in registry.list_users(_operator()):
-        state = "active" if u.active else "disabled"
-        click.echo(f"{u.username:<24} {u.role:<10} {state:<9} {u.display_name or ''}")
-    registry.close()
+    with _open(database) as registry:
+        for u in registry.list_users(_operator()):
+            state = "active" if u.active else "disabled"
+            click.echo(f"{u.username:<24} {u.role:<10} {state:<9} {u.display_name or ''}")
 
 
 @users_group.command("disable")
 @click.argument("username")
 @_database
 def users_disable(username: str, database: str | None) -> None:
-    registry = _open(database)
-    try:
-        registry.disable_user(_operator(), username)
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"disabled {username}")
-    registry.close()
+    with _open(database) as registry:
+        try:
+            registry.disable_user(_operator(), username)
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"disabled {username}")
 
 
 @users_group.command("set-password")
@@ -319,10 +307,9 @@ def users_disable(username: str, database: str | None) -> None:
 @_database
 def users_set_password(username: str, database: str | None) -> None:
     """Set a user's password, read from a prompt or standard input."""
-    registry = _open(database)
-    try:
-        registry.set_password(_operator(), username, _password())
-    except HccwatchError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"password set for {username}")
-    registry.close()
+    with _open(database) as registry:
+        try:
+            registry.set_password(_operator(), username, _password())
+        except HccwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"password set for {username}")

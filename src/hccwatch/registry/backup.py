@@ -84,8 +84,9 @@ def backup(engine: Engine, out: IO[bytes]) -> dict[str, int]:
     return counts
 
 
-def restore(engine: Engine, source: Path) -> dict[str, int]:
-    """Load a backup into an empty registry (already migrated to the backup's schema)."""
+def restore(engine: Engine, source: Path, audit: dict[str, Any] | None = None) -> dict[str, int]:
+    """Load a backup into an empty registry (already migrated to the backup's schema); ``audit``
+    is an audit_events row recording the restore, written in the same transaction."""
     try:
         with gzip.open(source, "rt", encoding="utf-8") as lines:
             header = json.loads(next(lines, "null") or "null")
@@ -126,6 +127,8 @@ def restore(engine: Engine, source: Path) -> dict[str, int]:
                                     f"COALESCE((SELECT MAX({pk.name}) FROM {table.name}), 0) + 1, false)"
                                 )
                             )
+                if audit is not None:
+                    conn.execute(tables["audit_events"].insert().values(**audit))
     except (OSError, EOFError, gzip.BadGzipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{source}: cannot be read as a backup ({exc})") from None
     return counts

@@ -15,7 +15,8 @@ import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from pathlib import Path
+from typing import IO, Any, Literal, TypeVar, cast
 
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,8 @@ from hccwatch.core.knowledge import Knowledge, default_knowledge
 from hccwatch.errors import HccwatchError, InvalidRecordError
 from hccwatch.record.model import PatientRecord, parse_record
 from hccwatch.registry import passwords
+from hccwatch.registry.backup import backup as backup_registry
+from hccwatch.registry.backup import restore as restore_registry
 from hccwatch.registry.config import database_url
 from hccwatch.registry.db import create_registry_engine, migrate
 from hccwatch.registry.errors import (
@@ -886,6 +889,24 @@ class Registry:
                 )
                 for e in session.scalars(stmt)
             ]
+
+    def backup(self, actor: Actor, out: IO[bytes]) -> dict[str, int]:
+        """Write a full backup to ``out`` (the backup is audited, and holds its own audit row)."""
+        require(actor, Action.BACKUP)
+        with self._sessions() as session:
+            self._audit(session, actor, "registry.backup", "registry", None)
+            session.commit()
+        return backup_registry(self.engine, out)
+
+    def restore(self, actor: Actor, source: Path) -> dict[str, int]:
+        """Load a backup into this registry, which must be empty: all of it, or nothing."""
+        require(actor, Action.BACKUP)
+        audit = {
+            "at": self._now(), "user_id": actor.user_id, "actor": actor.label, "action": "registry.restore",
+            "entity": "registry", "entity_id": source.name, "patient_id": None, "before_json": None,
+            "after_json": None,
+        }  # fmt: skip
+        return restore_registry(self.engine, source, audit)
 
     # -- users ----------------------------------------------------------------------------------
 
