@@ -8,16 +8,11 @@ done the PostgreSQL half of the tests is skipped with one message saying why.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg import PgCluster, PgUnavailableError, throwaway_cluster
 
 from hccwatch.registry import Actor, Registry
 
@@ -27,93 +22,13 @@ ADMIN = Actor("cli:test", "admin")
 PG_SKIP = "PostgreSQL registry tests skipped: {}; scripts/test installs PostgreSQL from Debian packages"
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
-    )
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class PgCluster:
-    def __init__(self, bindir: Path, root: Path, port: int, runas: list[str]) -> None:
-        self.bindir, self.root, self.port, self.runas = bindir, root, port, runas
-        self._names = itertools.count()
-
-    def run(self, *args: str) -> None:
-        subprocess.run([*self.runas, *args], check=True, capture_output=True, timeout=120)
-
-    def new_database(self) -> str:
-        import psycopg
-
-        name = f"hccwatch_test_{os.getpid()}_{next(self._names)}"
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
-
-
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip(PG_SKIP.format("initdb not found"))
-    runas: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="hccwatch-pg-"))
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root: run the throwaway cluster as the postgres user.
-        runuser = shutil.which("runuser")
-        try:
-            import pwd
-
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pw = None
-        if runuser is None or pw is None:
-            shutil.rmtree(root, ignore_errors=True)
-            pytest.skip(PG_SKIP.format("running as root without a postgres user to run the server as"))
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        runas = [runuser, "-u", "postgres", "--"]
-    port = _free_port()
-    data = root / "data"
-    cluster = PgCluster(bindir, root, port, runas)
     try:
-        cluster.run(
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        cluster.run(
-            str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-t", "60",
-            "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start",
-        )  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(PG_SKIP.format(f"a throwaway cluster could not be started ({exc})"))
-    try:
-        yield cluster
-    finally:
-        subprocess.run([*runas, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60, check=False)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except PgUnavailableError as exc:
+        pytest.skip(PG_SKIP.format(exc))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
