@@ -42,8 +42,10 @@ def test_it_covers_every_state_the_worklist_shows(demo: Registry) -> None:
     assert {"post_curative", "post_locoregional", "on_systemic", "post_transplant"} <= {r.phase for r in rows}
     assert any(r.afp_suspicious and r.afp_trend == "rising" for r in rows)
     overdue = [r.days_overdue for r in rows if r.overdue]
-    assert any(d is not None and d > 365 for d in overdue), "someone lost to follow-up for over a year"
     assert any(d is not None and d < 90 for d in overdue)
+    lost = demo.worklist(ADMIN, group="lost")
+    assert lost and all(r.lost_to_follow_up and r.days_overdue and r.days_overdue > 365 for r in lost)
+    assert not {r.record_id for r in lost} & {r.record_id for r in demo.worklist(ADMIN, group="overdue")}
     assert demo.worklist(ADMIN, group="due_soon"), "someone due within 30 days"
     assert any(r.overdue is False for r in rows)
     off = demo.worklist(ADMIN, group="off_worklist")

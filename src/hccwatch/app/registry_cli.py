@@ -215,7 +215,7 @@ def refresh_command(database: str | None, as_of: dt.date | None) -> None:
 
 
 @registry_group.command("worklist")
-@click.option("--group", default=None, help="alerts, afp, overdue, due_soon, not_assessed or off_worklist.")
+@click.option("--group", default=None, help="alerts, afp, overdue, lost, due_soon, not_assessed or off_worklist.")
 @click.option("--search", default=None)
 @_database
 def worklist_command(group: str | None, search: str | None, database: str | None) -> None:

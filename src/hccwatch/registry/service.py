@@ -77,11 +77,12 @@ _OUTCOME_LEAVES = {"moved": "moved", "died": "died", "discharged": "discharged"}
 _URGENCY = ("emergency", "urgent", "soon", "routine")
 _NO_ALERT_RANK = len(_URGENCY)
 
-WorklistGroup = Literal["alerts", "afp", "overdue", "due_soon", "not_assessed", "off_worklist"]
+WorklistGroup = Literal["alerts", "afp", "overdue", "lost", "due_soon", "not_assessed", "off_worklist"]
 WORKLIST_GROUPS: tuple[WorklistGroup, ...] = (
     "alerts",
     "afp",
     "overdue",
+    "lost",
     "due_soon",
     "not_assessed",
     "off_worklist",
@@ -154,6 +155,7 @@ class WorklistRow:
     error: str | None
     on_worklist: bool
     left_reason: str | None
+    lost_to_follow_up: bool
     last_outreach: str | None
     last_outreach_at: dt.datetime | None
 
@@ -607,16 +609,20 @@ class Registry:
         *,
         group: WorklistGroup | None = None,
         search: str | None = None,
-        due_within_days: int = 30,
         limit: int | None = None,
     ) -> list[WorklistRow]:
         """Patients on the worklist, most urgent alert first, then most days overdue.
 
-        ``group`` narrows it: ``alerts`` (any alert), ``afp`` (an AFP alert), ``overdue``,
-        ``due_soon`` (next test due within ``due_within_days`` of the assessment date and not
-        overdue), ``not_assessed`` (the stored record could not be assessed), ``off_worklist``.
+        ``group`` narrows it: ``alerts`` (any alert), ``afp`` (an AFP alert), ``overdue`` (but not
+        lost), ``lost`` (overdue by more than ``worklist.lost_to_follow_up_months``), ``due_soon``
+        (not overdue, next test due within ``worklist.due_soon_days`` of the assessment date),
+        ``not_assessed`` (the stored record could not be assessed), ``off_worklist``.
         """
         require(actor, Action.VIEW)
+        due_within_days = self.knowledge.number("worklist.due_soon_days")
+        lost_after_days = self.knowledge.number("worklist.lost_to_follow_up_months") * self.knowledge.number(
+            "surveillance.days_per_month"
+        )
         last = (
             select(OutreachEntry.patient_id, func.max(OutreachEntry.id).label("last_id"))
             .group_by(OutreachEntry.patient_id)
@@ -634,7 +640,9 @@ class Registry:
         elif group == "afp":
             stmt = stmt.where(AssessmentRow.afp_suspicious.is_(True))
         elif group == "overdue":
-            stmt = stmt.where(AssessmentRow.overdue.is_(True))
+            stmt = stmt.where(AssessmentRow.overdue.is_(True), AssessmentRow.days_overdue <= lost_after_days)
+        elif group == "lost":
+            stmt = stmt.where(AssessmentRow.overdue.is_(True), AssessmentRow.days_overdue > lost_after_days)
         elif group == "due_soon":
             stmt = stmt.where(
                 or_(AssessmentRow.overdue.is_(False), AssessmentRow.overdue.is_(None)),
@@ -682,6 +690,12 @@ class Registry:
                         error=a.error if a else "not assessed yet",
                         on_worklist=patient.on_worklist,
                         left_reason=patient.left_reason,
+                        lost_to_follow_up=bool(
+                            a
+                            and a.overdue
+                            and a.days_overdue is not None
+                            and a.days_overdue > lost_after_days
+                        ),
                         last_outreach=last_call.outcome if last_call else None,
                         last_outreach_at=last_call.at if last_call else None,
                     )
