@@ -133,6 +133,10 @@ def assess_command(
 ) -> None:
     """Assess patient records: FILE is a JSON record, a directory of *.json records, or - for stdin.
 
+    A FHIR R4 Bundle or resource (JSON with a resourceType), an *.ndjson file, or a directory
+    of *.ndjson files (one patient's Bulk Data export) is mapped to a record first; `hccwatch
+    record FILE` shows what was read from it.
+
     Several records with --format json print JSON Lines (one compact object per record).
     Exit code 2: an input could not be read (the others are still assessed); 1: a bug.
     """
@@ -175,11 +179,16 @@ def _assessments(
     """Each input's assessment, or None and the exit code it deserves (the problem is printed)."""
     for source in expand(inputs):
         try:
-            loaded = load(source, _read_stdin)
+            loaded = load(source, _read_stdin, None, as_of)
         except Exception as exc:  # a reading bug: name the input and go on with the next one
             _bug(source.name, exc)
             yield source.name, None, EXIT_BUG
             continue
+        if loaded.fhir is not None and loaded.fhir.warnings:
+            _problem(
+                f"{loaded.name}: read from FHIR with {len(loaded.fhir.warnings)} mapping warning(s); "
+                "`hccwatch record` lists them"
+            )
         if loaded.record is None:
             for problem in loaded.problems:
                 _problem(problem)
@@ -204,6 +213,49 @@ def _assess(
     except Exception as exc:  # one record's bug must not lose the other records
         _bug(name, exc)
         return None, EXIT_BUG
+
+
+@main.command("record")
+@click.argument("inputs", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--as-of",
+    metavar="DATE",
+    callback=_as_of,
+    help="Day that ends 'the past week' of FHIR dialysis assumptions (default: today).",
+)
+def record_command(inputs: tuple[str, ...], as_of: dt.date | None) -> None:
+    """Print the patient record hccwatch reads from each FILE, with the FHIR mapping's warnings
+    and stated assumptions (JSON; JSON Lines for several inputs).
+
+    Exit code 2: an input could not be read (the others are still printed); 1: a bug.
+    """
+    compact = len(inputs) > 1 or any(is_directory(i) for i in inputs)
+    failed: set[int] = set()
+    for source in expand(inputs):
+        try:
+            loaded = load(source, _read_stdin, None, as_of)
+        except Exception as exc:  # a reading bug: name the input and go on with the next one
+            _bug(source.name, exc)
+            failed.add(EXIT_BUG)
+            continue
+        for problem in loaded.problems:
+            _problem(problem)
+        if loaded.record is None:
+            failed.add(EXIT_BAD_INPUT)
+            continue
+        reading = loaded.fhir
+        out = {
+            "source": loaded.name,
+            "format": "record" if reading is None else "fhir",
+            "record": loaded.record.model_dump(mode="json", exclude_defaults=True)
+            if reading is None
+            else reading.record,
+            "warnings": [] if reading is None else [w.to_dict() for w in reading.warnings],
+            "assumptions": [] if reading is None else [a.to_dict() for a in reading.assumptions],
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=None if compact else 2))
+    if failed:
+        sys.exit(min(failed))
 
 
 @main.command()

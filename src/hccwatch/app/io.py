@@ -1,5 +1,9 @@
 """Reading patient records for the CLI: files, directories of ``*.json`` and standard input.
 
+A file whose JSON object has a ``resourceType`` is FHIR R4 (a Bundle or a single resource) and
+is mapped to a record by :mod:`hccwatch.adapters.fhir`; so is an ``*.ndjson`` file, and a
+directory of ``*.ndjson`` files (a Bulk Data export of one patient) is read as one input.
+
 Every input becomes a :class:`Loaded` that carries either a validated record or the list of
 problems that stopped it, each prefixed by where it came from, so the caller can report a bad
 file and still go on with the others.
@@ -7,6 +11,7 @@ file and still go on with the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hccwatch.adapters.fhir import FhirReading, read_fhir
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError
 from hccwatch.record.messages import describe
@@ -34,6 +40,8 @@ class Loaded:
     name: str
     record: PatientRecord | None
     problems: tuple[str, ...] = ()
+    # Set when the input was FHIR: the mapping's warnings and stated assumptions.
+    fhir: FhirReading | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class Source:
     name: str
     path: Path | None
     problem: str | None = None
+    # A directory of FHIR NDJSON files, read together as one patient.
+    ndjson_folder: bool = False
 
 
 class _RefusedJsonError(ValueError):
@@ -88,9 +98,12 @@ def _expand_one(raw: str) -> list[Source]:
     path = Path(raw)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if p.is_file())
-        if not files:
-            return [Source(raw, path, "directory holds no *.json record")]
-        return [Source(str(p), p) for p in files]
+        ndjson = any(p.is_file() for p in path.glob("*.ndjson"))
+        if not files and not ndjson:
+            return [Source(raw, path, "directory holds no *.json record and no *.ndjson FHIR export")]
+        return [Source(str(p), p) for p in files] + (
+            [Source(raw, path, ndjson_folder=True)] if ndjson else []
+        )
     if path.exists():
         return [Source(raw, path)]
     return [Source(raw, path, "no such file or directory")]
@@ -168,18 +181,75 @@ def _read(source: Source, read_stdin: Callable[[], bytes]) -> tuple[str | None, 
         return None, (f"{source.name}: cannot be read ({exc.strerror or exc})",)
 
 
-def load(source: Source, read_stdin: Callable[[], bytes], knowledge: Knowledge | None = None) -> Loaded:
-    """Read, decode and validate one source (with ``knowledge``, default the packaged one)."""
-    text, problems = _read(source, read_stdin)
-    if text is None:
-        return Loaded(source.name, None, problems)
-    data, problems = _decode(source.name, text)
-    if problems:
-        return Loaded(source.name, None, problems)
+def _ndjson(name: str, text: str) -> tuple[list[Any], tuple[str, ...]]:
+    out: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        data, problems = _decode(f"{name} line {number}", line)
+        if problems:
+            return [], problems
+        out.append(data)
+    return out, ()
+
+
+def _read_ndjson_folder(source: Source) -> tuple[list[Any], tuple[str, ...]]:
+    if source.path is None:
+        return [], (f"{source.name}: not a directory",)
+    resources: list[Any] = []
+    total = 0
+    for path in sorted(p for p in source.path.glob("*.ndjson") if p.is_file()):
+        text, problems = _read(Source(str(path), path), lambda: b"")
+        if text is None:
+            return [], problems
+        total += len(text)
+        if total > MAX_RECORD_BYTES:
+            return [], (f"{source.name}: {_too_large()}",)
+        lines, problems = _ndjson(str(path), text)
+        if problems:
+            return [], problems
+        resources.extend(lines)
+    return resources, ()
+
+
+def _is_fhir(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("resourceType"), str)
+
+
+def load(
+    source: Source,
+    read_stdin: Callable[[], bytes],
+    knowledge: Knowledge | None = None,
+    as_of: dt.date | None = None,
+) -> Loaded:
+    """Read, decode and validate one source (with ``knowledge``, default the packaged one).
+
+    FHIR input is mapped first; ``as_of`` ends "the past week" of its dialysis assumptions.
+    """
+    data: Any
+    if source.ndjson_folder:
+        data, problems = _read_ndjson_folder(source)
+        if problems:
+            return Loaded(source.name, None, problems)
+    else:
+        text, problems = _read(source, read_stdin)
+        if text is None:
+            return Loaded(source.name, None, problems)
+        if source.path is not None and source.path.suffix == ".ndjson":
+            data, problems = _ndjson(source.name, text)
+        else:
+            data, problems = _decode(source.name, text)
+        if problems:
+            return Loaded(source.name, None, problems)
+    reading: FhirReading | None = None
     try:
-        return Loaded(source.name, parse_record(data, knowledge=knowledge))
+        if _is_fhir(data) or (isinstance(data, list) and data and all(_is_fhir(r) for r in data)):
+            reading = read_fhir(data, as_of=as_of, knowledge=knowledge)
+            data = reading.record
+        return Loaded(source.name, parse_record(data, knowledge=knowledge), fhir=reading)
     except InvalidRecordError as exc:
-        return Loaded(source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems))
+        problems = tuple(exc.problems) or (str(exc),)
+        return Loaded(source.name, None, tuple(f"{source.name}: {p}" for p in problems), fhir=reading)
 
 
 def load_all(
