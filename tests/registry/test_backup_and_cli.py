@@ -137,3 +137,26 @@ def test_the_default_database_is_a_sqlite_file_in_the_data_dir(
     code, out, err = run("registry", "import", str(EXAMPLES / "article-woman-back-pain.json"))
     assert code == 0, err
     assert (tmp_path / "data" / "registry.sqlite3").is_file()
+
+
+def test_import_reads_fhir_bundles_and_a_bulk_ndjson_of_many_patients(db_url: str, tmp_path: Path) -> None:
+    bundles = sorted((EXAMPLES / "fhir").glob("*.bundle.json"))
+    assert len(bundles) >= 2
+    code, out, err = run(
+        "registry", "import", *map(str, bundles), "--database", db_url, "--as-of", AS_OF.isoformat()
+    )
+    assert code == 0, err
+    assert f"added {len(bundles)}" in out
+    # A Bulk Data export: one resource a line, resources of several patients mixed in one file.
+    resources = [e["resource"] for b in bundles for e in json.loads(b.read_text(encoding="utf-8"))["entry"]]
+    resources.sort(key=lambda r: r["resourceType"])
+    bulk = tmp_path / "export.ndjson"
+    bulk.write_text("".join(json.dumps(r) + "\n" for r in resources), encoding="utf-8")
+    other = f"sqlite:///{tmp_path / 'bulk.sqlite3'}"
+    code, out, err = run("registry", "import", str(bulk), "--database", other, "--as-of", AS_OF.isoformat())
+    assert code == 0, err
+    assert f"added {len(bundles)}" in out
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text('{"resourceType": "Patient", "id": "p"}\n{oops\n', encoding="utf-8")
+    code, out, err = run("registry", "import", str(broken), "--database", other)
+    assert code == 2 and "broken.ndjson line 2" in err

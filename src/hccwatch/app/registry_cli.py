@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
-import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -21,9 +20,10 @@ from typing import Any
 
 import click
 
-from hccwatch.app.io import expand, load
+from hccwatch.adapters.fhir import read_fhir_by_patient
+from hccwatch.app.io import Source, _decode, _is_fhir, _ndjson, _read, _read_ndjson_folder, expand
 from hccwatch.errors import HccwatchError, InvalidRecordError
-from hccwatch.record.model import parse_record
+from hccwatch.record.model import PatientRecord, parse_record
 
 __all__ = ["registry_group", "users_group"]
 
@@ -84,54 +84,52 @@ def registry_group() -> None:
     """The follow-up registry: import, export, back up, restore, demo data."""
 
 
-def _fhir_reader() -> Callable[[Path], Iterator[tuple[str, Any]]] | None:
-    """The FHIR reader of hccwatch.adapters.fhir, when this version has it."""
-    try:
-        module = importlib.import_module("hccwatch.adapters.fhir")
-    except ImportError:
-        return None
-    reader: Callable[[Path], Iterator[tuple[str, Any]]] | None = getattr(module, "read_fhir_by_patient", None)
-    return reader
+def _decoded(source: Source) -> tuple[Any, tuple[str, ...]]:
+    """The decoded JSON of one input (an NDJSON file or folder as a list of resources), read with
+    the same limits and refusals as ``assess``."""
+    if source.ndjson_folder:
+        return _read_ndjson_folder(source)
+    text, problems = _read(source, lambda: sys.stdin.buffer.read())
+    if text is None:
+        return None, problems
+    if source.path is not None and source.path.suffix == ".ndjson":
+        return _ndjson(source.name, text)
+    return _decode(source.name, text)
 
 
-def _looks_like_fhir(path: Path) -> bool:
-    if path.suffix.lower() == ".ndjson":
-        return True
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return b'"resourceType"' in head
-
-
-def _inputs(files: tuple[str, ...]) -> Iterator[tuple[str, Any | None, tuple[str, ...]]]:
-    """(name, record or None, problems) for every record in the inputs."""
+def _inputs(
+    files: tuple[str, ...], as_of: dt.date | None
+) -> Iterator[tuple[str, PatientRecord | None, tuple[str, ...]]]:
+    """(name, record or None, problems) for every patient in the inputs. A FHIR Bundle or Bulk
+    NDJSON export may hold many patients: each becomes its own record (named file#patient)."""
     for source in expand(files):
-        if source.problem is None and source.path is not None and _looks_like_fhir(source.path):
-            reader = _fhir_reader()
-            if reader is None:
-                yield (
-                    source.name,
-                    None,
-                    (f"{source.name}: FHIR input needs the FHIR adapter, not in this version",),
-                )
-                continue
-            try:
-                for patient, data in reader(source.path):
-                    try:
-                        yield f"{source.name}#{patient}", parse_record(data), ()
-                    except InvalidRecordError as exc:
-                        yield (
-                            f"{source.name}#{patient}",
-                            None,
-                            tuple(f"{source.name}#{patient}: {p}" for p in exc.problems),
-                        )
-            except HccwatchError as exc:
-                yield source.name, None, (f"{source.name}: {exc}",)
+        data, problems = _decoded(source)
+        if problems:
+            yield source.name, None, problems
             continue
-        loaded = load(source, lambda: sys.stdin.buffer.read())
-        yield loaded.name, loaded.record, loaded.problems
+        if _is_fhir(data) or (isinstance(data, list) and data and all(_is_fhir(r) for r in data)):
+            try:
+                readings = read_fhir_by_patient(data, as_of=as_of)
+            except InvalidRecordError as exc:
+                yield source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems)
+                continue
+            if not readings:
+                yield source.name, None, (f"{source.name}: no FHIR Patient found",)
+            for patient, reading in readings.items():
+                name = f"{source.name}#{patient}"
+                if reading.warnings:
+                    click.echo(
+                        f"{name}: read from FHIR with {len(reading.warnings)} mapping warning(s)", err=True
+                    )
+                try:
+                    yield name, parse_record(reading.record), ()
+                except InvalidRecordError as exc:
+                    yield name, None, tuple(f"{name}: {p}" for p in exc.problems)
+            continue
+        try:
+            yield source.name, parse_record(data), ()
+        except InvalidRecordError as exc:
+            yield source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems)
 
 
 @registry_group.command("import")
@@ -147,7 +145,7 @@ def import_command(files: tuple[str, ...], database: str | None, as_of: dt.date 
     with _open(database, as_of) as registry:
         actor = _operator()
         counts = {"added": 0, "updated": 0, "unchanged": 0, "refused": 0}
-        for name, record, problems in _inputs(files):
+        for name, record, problems in _inputs(files, as_of):
             if record is None:
                 counts["refused"] += 1
                 for problem in problems:
@@ -215,7 +213,9 @@ def refresh_command(database: str | None, as_of: dt.date | None) -> None:
 
 
 @registry_group.command("worklist")
-@click.option("--group", default=None, help="alerts, afp, overdue, lost, due_soon, not_assessed or off_worklist.")
+@click.option(
+    "--group", default=None, help="alerts, afp, overdue, lost, due_soon, not_assessed or off_worklist."
+)
 @click.option("--search", default=None)
 @_database
 def worklist_command(group: str | None, search: str | None, database: str | None) -> None:
