@@ -343,7 +343,10 @@ class Registry:
     def _parse(self, record: PatientRecord | Mapping[str, Any]) -> PatientRecord:
         return parse_record(record, knowledge=self.knowledge)
 
-    def _store_assessment(self, session: Session, patient: Patient, as_of: dt.date) -> None:
+    def _store_assessment(
+        self, session: Session, patient: Patient, as_of: dt.date, record: PatientRecord | None = None
+    ) -> None:
+        """Assess the patient's stored record (``record``: the same record, already parsed)."""
         row = session.get(AssessmentRow, patient.id)
         if row is None:
             row = AssessmentRow(patient_id=patient.id)
@@ -351,7 +354,10 @@ class Registry:
         result: dict[str, Any] | None = None
         error: str | None = None
         try:
-            result = assess(json.loads(patient.record_json), as_of=as_of, knowledge=self.knowledge).to_dict()
+            source: PatientRecord | dict[str, Any] = (
+                record if record is not None else json.loads(patient.record_json)
+            )
+            result = assess(source, as_of=as_of, knowledge=self.knowledge).to_dict()
         except InvalidRecordError as exc:
             error = "; ".join(exc.problems)
         except HccwatchError as exc:
@@ -442,7 +448,7 @@ class Registry:
                 raise RegistryError(
                     f"a patient with record id {rec.id!r} is already in the registry"
                 ) from None
-            self._store_assessment(session, patient, self._today())
+            self._store_assessment(session, patient, self._today(), rec)
             self._audit(
                 session,
                 actor,
@@ -479,7 +485,7 @@ class Registry:
             self._set_record_columns(patient, rec)
             patient.updated_at = self._now()
             session.flush()
-            self._store_assessment(session, patient, self._today())
+            self._store_assessment(session, patient, self._today(), rec)
             self._audit(
                 session,
                 actor,
@@ -560,7 +566,7 @@ class Registry:
                 raise ConflictError(
                     f"patient {rec.id} was added by someone else meanwhile; import it again"
                 ) from None
-            self._store_assessment(session, patient, self._today())
+            self._store_assessment(session, patient, self._today(), rec)
             self._audit(
                 session,
                 actor,
@@ -629,7 +635,30 @@ class Registry:
             .subquery()
         )
         stmt = (
-            select(Patient, AssessmentRow, OutreachEntry)
+            # Only the worklist's columns: never the record or assessment JSON of thousands of rows.
+            select(
+                Patient.id,
+                Patient.record_id,
+                Patient.name,
+                Patient.phone,
+                Patient.version,
+                Patient.on_worklist,
+                Patient.left_reason,
+                AssessmentRow.patient_id.label("assessed"),
+                AssessmentRow.top_urgency,
+                AssessmentRow.alert_count,
+                AssessmentRow.afp_suspicious,
+                AssessmentRow.afp_trend,
+                AssessmentRow.overdue,
+                AssessmentRow.days_overdue,
+                AssessmentRow.next_due,
+                AssessmentRow.bclc_stage,
+                AssessmentRow.phase,
+                AssessmentRow.as_of,
+                AssessmentRow.error,
+                OutreachEntry.outcome,
+                OutreachEntry.at.label("outreach_at"),
+            )  # fmt: skip
             .outerjoin(AssessmentRow, AssessmentRow.patient_id == Patient.id)
             .outerjoin(last, last.c.patient_id == Patient.id)
             .outerjoin(OutreachEntry, OutreachEntry.id == last.c.last_id)
@@ -663,41 +692,41 @@ class Registry:
             AssessmentRow.next_due.asc().nulls_last(),
             Patient.record_id,
         )
+        if limit is not None and group != "due_soon":
+            stmt = stmt.limit(limit)
         rows: list[WorklistRow] = []
         with self._sessions() as session:
-            for patient, a, last_call in session.execute(stmt):
+            for r in session.execute(stmt):
+                assessed = r.assessed is not None
                 if group == "due_soon" and (
-                    a is None or a.next_due is None or (a.next_due - a.as_of).days > due_within_days
+                    r.next_due is None or r.as_of is None or (r.next_due - r.as_of).days > due_within_days
                 ):
                     continue
                 rows.append(
                     WorklistRow(
-                        patient_id=patient.id,
-                        record_id=patient.record_id,
-                        name=patient.name,
-                        phone=patient.phone,
-                        version=patient.version,
-                        top_urgency=a.top_urgency if a else None,
-                        alert_count=a.alert_count if a else 0,
-                        afp_suspicious=bool(a and a.afp_suspicious),
-                        afp_trend=a.afp_trend if a else None,
-                        overdue=a.overdue if a else None,
-                        days_overdue=a.days_overdue if a else None,
-                        next_due=a.next_due if a else None,
-                        bclc_stage=a.bclc_stage if a else None,
-                        phase=a.phase if a else None,
-                        as_of=a.as_of if a else None,
-                        error=a.error if a else "not assessed yet",
-                        on_worklist=patient.on_worklist,
-                        left_reason=patient.left_reason,
+                        patient_id=r.id,
+                        record_id=r.record_id,
+                        name=r.name,
+                        phone=r.phone,
+                        version=r.version,
+                        top_urgency=r.top_urgency,
+                        alert_count=r.alert_count or 0,
+                        afp_suspicious=bool(r.afp_suspicious),
+                        afp_trend=r.afp_trend,
+                        overdue=r.overdue,
+                        days_overdue=r.days_overdue,
+                        next_due=r.next_due,
+                        bclc_stage=r.bclc_stage,
+                        phase=r.phase,
+                        as_of=r.as_of,
+                        error=r.error if assessed else "not assessed yet",
+                        on_worklist=r.on_worklist,
+                        left_reason=r.left_reason,
                         lost_to_follow_up=bool(
-                            a
-                            and a.overdue
-                            and a.days_overdue is not None
-                            and a.days_overdue > lost_after_days
+                            r.overdue and r.days_overdue is not None and r.days_overdue > lost_after_days
                         ),
-                        last_outreach=last_call.outcome if last_call else None,
-                        last_outreach_at=last_call.at if last_call else None,
+                        last_outreach=r.outcome,
+                        last_outreach_at=r.outreach_at,
                     )
                 )
                 if limit is not None and len(rows) >= limit:
