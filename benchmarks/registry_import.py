@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "registry"))
 
-from pg import PgUnavailableError, throwaway_cluster  # noqa: E402
+from registry_support import PgUnavailableError, throwaway_cluster  # noqa: E402
 
 from hccwatch.registry import Actor, Registry  # noqa: E402
 from hccwatch.registry.demo import demo_patients  # noqa: E402

@@ -7,19 +7,13 @@ done the PostgreSQL half of the tests is skipped with one message saying why.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg import PgCluster, PgUnavailableError, throwaway_cluster
+from registry_support import AS_OF, PG_SKIP, PgCluster, PgUnavailableError, throwaway_cluster
 
-from hccwatch.registry import Actor, Registry
-
-AS_OF = dt.date(2026, 11, 24)
-NOON = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
-ADMIN = Actor("cli:test", "admin")
-PG_SKIP = "PostgreSQL registry tests skipped: {}; scripts/test installs PostgreSQL from Debian packages"
+from hccwatch.registry import Registry
 
 
 @pytest.fixture(scope="session")

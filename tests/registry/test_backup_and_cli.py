@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ADMIN, AS_OF, PgCluster
+from registry_support import ADMIN, AS_OF, PgCluster
 
 from hccwatch.app.cli import main
 from hccwatch.registry import Registry

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, AS_OF
+from registry_support import ADMIN, AS_OF
 
 from hccwatch import parse_record
 from hccwatch.registry import OUTCOMES, Registry, RegistryError

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ADMIN, AS_OF
+from registry_support import ADMIN, AS_OF
 from sqlalchemy import create_engine, func, select, text
 
 from hccwatch.registry import Registry

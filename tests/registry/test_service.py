@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN, AS_OF, NOON
+from registry_support import ADMIN, AS_OF, NOON
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 

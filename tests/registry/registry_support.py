@@ -1,11 +1,12 @@
-"""A throwaway PostgreSQL cluster for the registry tests and benchmark (initdb + pg_ctl, loopback only).
-
-As root, the server runs as the ``postgres`` user (PostgreSQL refuses to run as root).
+"""Shared by the registry tests and benchmark: fixed dates, the test actor, and a throwaway
+PostgreSQL cluster (initdb + pg_ctl on a loopback port; as root, the server runs as the
+``postgres`` user, since PostgreSQL refuses to run as root).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -14,6 +15,13 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from hccwatch.registry import Actor
+
+AS_OF = dt.date(2026, 11, 24)
+NOON = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+ADMIN = Actor("cli:test", "admin")
+PG_SKIP = "PostgreSQL registry tests skipped: {}; scripts/test installs PostgreSQL from Debian packages"
 
 
 class PgUnavailableError(Exception):
