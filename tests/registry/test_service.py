@@ -301,7 +301,7 @@ OPS: list[tuple[str, Action, str | None, Op]] = [
         "assessments.refresh",
         lambda r, a, p: r.refresh_assessments(AS_OF + dt.timedelta(days=len(a.role)), actor=a),
     ),
-    ("export_records", Action.EXPORT, "registry.export", lambda r, a, p: list(r.export_records(a))),
+    ("export_records", Action.EXPORT, "registry.export", lambda r, a, p: r.export_records(a)),
     ("backup", Action.BACKUP, "registry.backup", lambda r, a, p: r.backup(a, io.BytesIO())),
     ("restore", Action.BACKUP, None, lambda r, a, p: _failed_restore(r, a)),
     ("audit_events", Action.READ_AUDIT, None, lambda r, a, p: r.audit_events(a)),

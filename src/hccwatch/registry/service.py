@@ -902,11 +902,16 @@ class Registry:
     # -- export and audit -----------------------------------------------------------------------
 
     def export_records(self, actor: Actor) -> Iterator[dict[str, Any]]:
-        """Every stored record, in record-id order (the export itself is audited)."""
+        """Every stored record, in record-id order. The role is checked and the export audited at
+        the call, before the first record is read."""
         require(actor, Action.EXPORT)
         with self._sessions() as session:
             self._audit(session, actor, "registry.export", "registry", None)
             session.commit()
+        return self._records()
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        with self._sessions() as session:
             for raw in session.scalars(select(Patient.record_json).order_by(Patient.record_id)):
                 yield json.loads(raw)
 
