@@ -70,7 +70,6 @@ def upgrade() -> None:
         "patients",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("record_id", sa.String(length=200), nullable=False),
-        sa.Column("record_json", sa.Text(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("phone", sa.String(length=64), nullable=True),
         sa.Column("family_doctor", sa.String(length=200), nullable=True),
@@ -83,6 +82,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        # The large JSON columns come last: SQLite stores a row's columns in order, so a worklist
+        # reading the small columns never walks the JSON's overflow pages.
+        sa.Column("record_json", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patients")),
         sa.UniqueConstraint("record_id", name=op.f("uq_patients_record_id")),
     )
@@ -107,8 +109,6 @@ def upgrade() -> None:
         sa.Column("hccwatch_version", sa.String(length=32), nullable=False),
         sa.Column("patient_version", sa.Integer(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("result_json", sa.Text(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
         sa.Column("top_urgency", sa.String(length=16), nullable=True),
         sa.Column("urgency_rank", sa.Integer(), nullable=False),
         sa.Column("alert_count", sa.Integer(), nullable=False),
@@ -119,6 +119,8 @@ def upgrade() -> None:
         sa.Column("next_due", sa.Date(), nullable=True),
         sa.Column("bclc_stage", sa.String(length=8), nullable=True),
         sa.Column("phase", sa.String(length=32), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("result_json", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["patient_id"],
             ["patients.id"],
