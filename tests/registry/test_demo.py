@@ -56,6 +56,13 @@ def test_it_covers_every_state_the_worklist_shows(demo: Registry) -> None:
     assert {"aasld_2023", "easl", "china_2024"} <= profiles
 
 
+def test_the_counts_agree_with_the_groups(demo: Registry) -> None:
+    counts = demo.worklist_counts(ADMIN)
+    assert counts["all"] == len(demo.worklist(ADMIN))
+    for group in ("alerts", "afp", "overdue", "lost", "due_soon", "not_assessed", "off_worklist"):
+        assert counts[group] == len(demo.worklist(ADMIN, group=group)), group  # type: ignore[arg-type]
+
+
 def test_the_demo_only_fills_an_empty_registry(demo: Registry) -> None:
     with pytest.raises(RegistryError, match="empty registry"):
         load_demo(demo, ADMIN, AS_OF)

@@ -247,6 +247,7 @@ OPS: list[tuple[str, Action, str | None, Op]] = [
     ("find_patient", Action.VIEW, None, lambda r, a, p: r.find_patient(a, "article-man-after-resection")),
     ("count_patients", Action.VIEW, None, lambda r, a, p: r.count_patients(a)),
     ("worklist", Action.VIEW, None, lambda r, a, p: r.worklist(a)),
+    ("worklist_counts", Action.VIEW, None, lambda r, a, p: r.worklist_counts(a)),
     ("outreach_history", Action.VIEW, None, lambda r, a, p: r.outreach_history(a, p)),
     ("record_view", Action.VIEW, "patient.view", lambda r, a, p: r.record_view(a, p)),
     (

@@ -733,6 +733,37 @@ class Registry:
                     break
         return rows
 
+    def worklist_counts(self, actor: Actor) -> dict[str, int]:
+        """How many patients each worklist group holds (``all``: everyone on the worklist)."""
+        require(actor, Action.VIEW)
+        due_within_days = self.knowledge.number("worklist.due_soon_days")
+        lost_after_days = self.knowledge.number("worklist.lost_to_follow_up_months") * self.knowledge.number(
+            "surveillance.days_per_month"
+        )
+        counts = dict.fromkeys(("all", *WORKLIST_GROUPS), 0)
+        stmt = select(
+            Patient.on_worklist, AssessmentRow.patient_id.label("assessed"), AssessmentRow.alert_count,
+            AssessmentRow.afp_suspicious, AssessmentRow.overdue, AssessmentRow.days_overdue,
+            AssessmentRow.next_due, AssessmentRow.as_of, AssessmentRow.error,
+        ).outerjoin(AssessmentRow, AssessmentRow.patient_id == Patient.id)  # fmt: skip
+        with self._sessions() as session:
+            for r in session.execute(stmt):
+                if not r.on_worklist:
+                    counts["off_worklist"] += 1
+                    continue
+                counts["all"] += 1
+                if r.assessed is None or r.error is not None:
+                    counts["not_assessed"] += 1
+                    continue
+                counts["alerts"] += r.alert_count > 0
+                counts["afp"] += bool(r.afp_suspicious)
+                if r.overdue:
+                    lost = r.days_overdue is not None and r.days_overdue > lost_after_days
+                    counts["lost" if lost else "overdue"] += 1
+                elif r.next_due is not None and (r.next_due - r.as_of).days <= due_within_days:
+                    counts["due_soon"] += 1
+        return counts
+
     @_no_silent_overwrite
     def refresh_assessments(self, as_of: dt.date | None = None, *, actor: Actor | None = None) -> int:
         """Recompute every stored assessment that is stale: made for another day, from an older
