@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
 
@@ -216,7 +216,6 @@ class _Summary:
     next_due: dt.date | None = None
     bclc_stage: str | None = None
     phase: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _summarise(result: Mapping[str, Any], as_of: dt.date) -> _Summary:
