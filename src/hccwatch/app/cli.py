@@ -19,6 +19,7 @@ import click
 from hccwatch.api import assess
 from hccwatch.app import knowledge_report
 from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
+from hccwatch.app.registry_cli import registry_group, users_group
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
@@ -315,6 +316,10 @@ def serve(host: str, port: int, dev: bool) -> None:
 
     sys.exit(run(host, port, dev=dev))
 
+
+# The registry commands live in their own module (they load SQLAlchemy only when run).
+main.add_command(registry_group)
+main.add_command(users_group)
 
 if __name__ == "__main__":
     main()
