@@ -21,6 +21,7 @@ from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
+from hccwatch.population import cli as population_cli
 from hccwatch.record.model import PatientRecord, surveillance_profile_ids
 from hccwatch.record.units import boundary_tables
 from hccwatch.report import render_html_page, render_markdown, render_text
@@ -237,6 +238,10 @@ def knowledge(fmt: str) -> None:
         note = f" ({e.note})" if e.note else ""
         click.echo(f"  {e.key}: {', '.join(e.citations)}, {e.locator}{note}")
 
+
+# Population mode (synthetic exports, the batch worklist) lives in its own adapter package.
+main.add_command(population_cli.synth)
+main.add_command(population_cli.batch)
 
 if __name__ == "__main__":
     main()

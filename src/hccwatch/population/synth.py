@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 __all__ = ["RESOURCE_TYPES", "Distributions", "generate_patient", "load_distributions", "write_cohort"]
 
 SNOMED = "http://snomed.info/sct"
@@ -480,7 +482,7 @@ def write_cohort(out: Path, patients: int, seed: int) -> dict[str, int]:
         for resources_ in generate(d, patients, seed):
             for r in resources_:
                 t = r["resourceType"]
-                handles[t].write(json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+                handles[t].write(orjson.dumps(r) + b"\n")
                 counts[t] += 1
     finally:
         for h in handles.values():
