@@ -22,7 +22,13 @@ _LOINC = {
     "2951-2": ("sodium", "mmol/L"),
     "777-3": ("platelets", "10^9/L"),
 }
-_CPT = {"47120": "resection", "47382": "ablation", "37243": "tace", "47135": "transplant", "96413": "systemic"}
+_CPT = {
+    "47120": "resection",
+    "47382": "ablation",
+    "37243": "tace",
+    "47135": "transplant",
+    "96413": "systemic",
+}
 
 
 @dataclass
@@ -45,7 +51,11 @@ def read(resources: list[dict[str, Any]]) -> StandInReading:
             for c in r.get("code", {}).get("coding", []):
                 if c.get("code") in _LOINC and "valueQuantity" in r:
                     test, unit = _LOINC[c["code"]]
-                    lab = {"test": test, "value": r["valueQuantity"]["value"], "date": r["effectiveDateTime"][:10]}
+                    lab = {
+                        "test": test,
+                        "value": r["valueQuantity"]["value"],
+                        "date": r["effectiveDateTime"][:10],
+                    }
                     if unit:
                         lab["unit"] = unit
                     data["labs"].append(lab)

@@ -63,19 +63,28 @@ def test_worklist_parquet_csv_and_assessments_agree(result: Path) -> None:
 def test_worklist_row_reads_alerts_and_afp_from_the_assessment(result: Path) -> None:
     with (result / "worklist.csv").open() as fh:
         rows = {r["patient_id"]: r for r in csv.DictReader(fh)}
-    by_id = {a["record_id"]: a for a in map(json.loads, (result / "assessments.jsonl").read_text().splitlines())}
+    by_id = {
+        a["record_id"]: a for a in map(json.loads, (result / "assessments.jsonl").read_text().splitlines())
+    }
     for pid, row in rows.items():
         a = by_id[pid]
         assert row["afp_trend"] == (a["afp"]["trend"] or "")
         urgencies = {x["urgency"] for x in a["alerts"]}
         assert (row["highest_urgency"] in urgencies) if urgencies else row["highest_urgency"] == ""
-        assert row["overdue"] == "; ".join(n["item"] for n in sorted(
-            a["surveillance"]["next_due"], key=lambda n: (n["due"] or "9999", n["item"])) if n["overdue"])
+        assert row["overdue"] == "; ".join(
+            n["item"]
+            for n in sorted(a["surveillance"]["next_due"], key=lambda n: (n["due"] or "9999", n["item"]))
+            if n["overdue"]
+        )
 
 
 def test_generic_site_reason_wording_is_still_the_one_the_worklist_skips(result: Path) -> None:
-    reasons = {r for a in map(json.loads, (result / "assessments.jsonl").read_text().splitlines())
-               for s in a["metastasis"]["likely_sites"] for r in s["reasons"]}
+    reasons = {
+        r
+        for a in map(json.loads, (result / "assessments.jsonl").read_text().splitlines())
+        for s in a["metastasis"]["likely_sites"]
+        for r in s["reasons"]
+    }
     assert NO_SIGNAL in reasons
 
 
@@ -90,15 +99,21 @@ def test_problem_lines_are_counted_with_file_and_line_and_never_abort(tmp_path: 
     pid = "p1"
     good = [
         {"resourceType": "Patient", "id": pid, "gender": "female", "birthDate": "1960-02-01"},
-        {"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{pid}"},
-         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C22.0"}]}},
+        {
+            "resourceType": "Condition",
+            "id": "c1",
+            "subject": {"reference": f"Patient/{pid}"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C22.0"}]},
+        },
     ]
     lines = [json.dumps(r) for r in good]
     lines += [
         "{not json",  # line 3
         "",  # blank: ignored, still counted in the numbering
         json.dumps({"resourceType": "Florp", "id": "x"}),  # line 5
-        json.dumps({"resourceType": "Observation", "id": "o", "subject": {"reference": "Patient/ghost"}}),  # 6
+        json.dumps(
+            {"resourceType": "Observation", "id": "o", "subject": {"reference": "Patient/ghost"}}
+        ),  # 6
         json.dumps([1, 2]),  # line 7
         json.dumps({"resourceType": "Organization", "id": "org"}),  # line 8: no patient, fine
     ]
@@ -113,7 +128,11 @@ def test_problem_lines_are_counted_with_file_and_line_and_never_abort(tmp_path: 
         ("mixed.ndjson", 6, "dangling_reference"),
         ("mixed.ndjson", 7, "bad_line"),
     ]
-    assert summary["export"]["problems_by_kind"] == {"bad_line": 2, "dangling_reference": 1, "unknown_type": 1}
+    assert summary["export"]["problems_by_kind"] == {
+        "bad_line": 2,
+        "dangling_reference": 1,
+        "unknown_type": 1,
+    }
     assert summary["cohort"]["patients"] == 1
 
 
@@ -149,15 +168,25 @@ def test_a_folder_that_is_not_a_batch_result_is_not_overwritten(export_dir: Path
 
 
 def test_manifest_with_remote_urls_is_refused_clearly(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text(json.dumps(
-        {"transactionTime": "2026-11-24T00:00:00Z", "output": [{"type": "Patient", "url": "https://ehr.example/p.ndjson"}]}
-    ))
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "transactionTime": "2026-11-24T00:00:00Z",
+                "output": [{"type": "Patient", "url": "https://ehr.example/p.ndjson"}],
+            }
+        )
+    )
     with pytest.raises(ExportError, match="download the files first"):
         open_export(tmp_path / "manifest.json")
 
 
 def test_secondary_liver_malignancy_is_not_hcc() -> None:
-    line = json.dumps({"resourceType": "Condition", "subject": {"reference": "Patient/a"},
-                       "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}]}})
+    line = json.dumps(
+        {
+            "resourceType": "Condition",
+            "subject": {"reference": "Patient/a"},
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C78.7"}]},
+        }
+    )
     judged = classify(line.encode(), "f", 1)
     assert not judged.is_hcc  # type: ignore[union-attr]

@@ -39,7 +39,9 @@ def test_manifest_lists_every_file_with_its_count(export_dir: Path) -> None:
 
 def test_most_patients_are_noise_and_hcc_uses_standard_codes(export_dir: Path) -> None:
     conditions = [json.loads(x) for x in (export_dir / "Condition.000.ndjson").read_text().splitlines()]
-    codes = [(c["system"], c["code"], x["subject"]["reference"]) for x in conditions for c in x["code"]["coding"]]
+    codes = [
+        (c["system"], c["code"], x["subject"]["reference"]) for x in conditions for c in x["code"]["coding"]
+    ]
     hcc = {ref for system, code, ref in codes if (system, code) == ("http://snomed.info/sct", "109841003")}
     icd = {ref for system, code, ref in codes if code == "C22.0"}
     patients = len((export_dir / "Patient.000.ndjson").read_text().splitlines())
@@ -59,8 +61,11 @@ def test_afp_negative_share_is_near_the_published_46_percent() -> None:
     for i in range(2500):
         resources = generate_patient(d, 11, i)
         if any(r["resourceType"] == "Procedure" for r in resources):
-            afp = [r for r in resources if r["resourceType"] == "Observation"
-                   and r["code"]["coding"][0]["code"] == "1834-1"]
+            afp = [
+                r
+                for r in resources
+                if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "1834-1"
+            ]
             first_afp.append(afp[0]["valueQuantity"]["value"])
     negative = sum(v < 20 for v in first_afp) / len(first_afp)
     assert 0.36 < negative < 0.56, (negative, len(first_afp))
@@ -88,6 +93,6 @@ def test_memory_stays_flat_as_the_cohort_grows(tmp_path: Path) -> None:
         tracemalloc.stop()
         return top
 
-    small, large = peak(100), peak(2000)
-    # Twenty times the patients, about the same peak (one patient in memory at a time).
+    small, large = peak(50), peak(800)
+    # Sixteen times the patients, about the same peak (one patient in memory at a time).
     assert large < small * 1.5 + 512 * 1024, (small, large)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 import pyarrow as pa
@@ -57,9 +58,9 @@ Mapper = Callable[[list[dict[str, Any]]], Reading]
 
 def default_mapper() -> Mapper:
     """The project's FHIR adapter (``hccwatch.adapters.fhir.read_resources``)."""
-    from hccwatch.adapters.fhir import read_resources  # loaded only when a batch runs
-
-    return read_resources  # type: ignore[no-any-return]
+    # Imported by name when a batch runs: the adapter is a sibling package of this one.
+    module = importlib.import_module("hccwatch.adapters.fhir")
+    return cast(Mapper, module.read_resources)
 
 
 # The worklist columns, in order, with their Arrow types.
@@ -111,7 +112,9 @@ def _row(pid: str, status: str, message: str = "") -> dict[str, Any]:
 
 def _worklist_row(pid: str, d: dict[str, Any], reading: Reading) -> dict[str, Any]:
     row = _row(pid, "assessed")
-    alerts = sorted(d.get("alerts") or [], key=lambda a: (URGENCY_ORDER.get(a["urgency"], NO_ALERT_RANK), a["id"]))
+    alerts = sorted(
+        d.get("alerts") or [], key=lambda a: (URGENCY_ORDER.get(a["urgency"], NO_ALERT_RANK), a["id"])
+    )
     if alerts:
         row["highest_urgency"] = alerts[0]["urgency"]
         row["urgency_rank"] = URGENCY_ORDER.get(alerts[0]["urgency"], NO_ALERT_RANK)
@@ -231,7 +234,9 @@ class _Outputs:
         if self.out.exists():
             # Only a folder this command wrote is replaced (it holds summary.json).
             if not (self.out / "summary.json").is_file():
-                raise FileExistsError(f"{self.out.name} exists and is not a batch result; choose another --out")
+                raise FileExistsError(
+                    f"{self.out.name} exists and is not a batch result; choose another --out"
+                )
             old = self.out.parent / f".{self.out.name}.old"
             if old.exists():
                 shutil.rmtree(old)
@@ -319,7 +324,9 @@ def write_outputs(
         "most_urgent": [{"patient_id": pid, "alerts": alerts} for _, pid, alerts in top],
         "disclaimer": "hccwatch is decision support, not a diagnosis.",
     }
-    (outputs.tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    (outputs.tmp / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8"
+    )
     from hccwatch.population.summary_html import render_summary
 
     (outputs.tmp / "summary.html").write_text(render_summary(summary), "utf-8")

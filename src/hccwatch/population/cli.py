@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import sys
 import time
@@ -18,9 +19,13 @@ EXIT_BAD_INPUT = 2
 
 
 @click.command("synth")
-@click.option("--patients", type=click.IntRange(min=1), required=True, help="People in the export (HCC and not).")
+@click.option(
+    "--patients", type=click.IntRange(min=1), required=True, help="People in the export (HCC and not)."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same export.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write."
+)
 def synth(patients: int, seed: int, out: Path) -> None:
     """Write a synthetic FHIR Bulk Data export (NDJSON per resource type and manifest.json)."""
     from hccwatch.population.synth import write_cohort
@@ -68,10 +73,15 @@ class _Progress:
 @click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="INPUT")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Result folder.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
-@click.option("--as-of", "as_of", default=None, help="Evaluation date (default: the export's transactionTime).")
+@click.option(
+    "--as-of", "as_of", default=None, help="Evaluation date (default: the export's transactionTime)."
+)
 @click.option("--spark-master", default=None, help="Spark master URL (default local[WORKERS]).")
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Processes assessing patients (default: CPUs)."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes assessing patients (default: CPUs).",
 )
 def batch(
     source: Path, out: Path, engine: str, as_of: str | None, spark_master: str | None, workers: int | None
@@ -100,9 +110,10 @@ def batch(
         if why:
             click.echo(f"hccwatch batch: the Spark engine cannot run: {why}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    try:
-        from hccwatch.adapters import fhir  # noqa: F401
-    except ImportError:
+    if (
+        importlib.util.find_spec("hccwatch.adapters") is None
+        or importlib.util.find_spec("hccwatch.adapters.fhir") is None
+    ):
         click.echo("hccwatch batch: the FHIR adapter (hccwatch.adapters.fhir) is not installed", err=True)
         sys.exit(EXIT_BAD_INPUT)
     progress = _Progress()

@@ -43,7 +43,10 @@ def _cohort_ids(export: BulkExport) -> set[str]:
 
 
 def _scan(
-    con: duckdb.DuckDBPyConnection, export: BulkExport, cohort: set[str], stats: BatchStats,
+    con: duckdb.DuckDBPyConnection,
+    export: BulkExport,
+    cohort: set[str],
+    stats: BatchStats,
     tick: Callable[[], None] | None,
 ) -> list[Problem]:
     con.execute("CREATE TABLE refs (pid VARCHAR, f INTEGER, line BIGINT, is_patient BOOLEAN)")
@@ -55,16 +58,16 @@ def _scan(
     def flush() -> None:
         if refs[0]:
             ref_table = pa.table({"pid": refs[0], "f": refs[1], "line": refs[2], "is_patient": refs[3]})
-            con.execute("INSERT INTO refs SELECT * FROM ref_table")
-            for col in refs:
-                col.clear()
+            con.from_arrow(ref_table).insert_into("refs")
+            for ref_col in refs:
+                ref_col.clear()
         if rows[0]:
             row_table = pa.table(
                 {"pid": rows[0], "f": rows[1], "line": rows[2], "raw": pa.array(rows[3], pa.binary())}
             )
-            con.execute("INSERT INTO rows SELECT * FROM row_table")
-            for col in rows:
-                col.clear()
+            con.from_arrow(row_table).insert_into("rows")
+            for row_col in rows:
+                row_col.clear()
 
     for f, (name, path) in enumerate(zip(export.names, export.files, strict=True)):
         stats.files += 1
@@ -126,12 +129,18 @@ def run_duckdb(
     n_dangling = con.execute(f"SELECT count(*) FROM ({dangling_sql})").fetchall()[0][0]
     if n_dangling:
         stats.problems_by_kind["dangling_reference"] += n_dangling
-        for f, line, pid in con.execute(f"{dangling_sql} ORDER BY r.f, r.line LIMIT {MAX_LISTED_PROBLEMS}").fetchall():
-            problems.append(Problem(export.names[f], line, "dangling_reference", f"Patient/{pid} is not in the export"))
+        for f, line, pid in con.execute(
+            f"{dangling_sql} ORDER BY r.f, r.line LIMIT {MAX_LISTED_PROBLEMS}"
+        ).fetchall():
+            problems.append(
+                Problem(export.names[f], line, "dangling_reference", f"Patient/{pid} is not in the export")
+            )
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
     stats.patients = con.execute("SELECT count(DISTINCT pid) FROM refs WHERE is_patient").fetchall()[0][0]
-    con.execute("CREATE TABLE cohort AS SELECT DISTINCT pid FROM refs WHERE is_patient AND pid IN "
-                "(SELECT pid FROM rows)")
+    con.execute(
+        "CREATE TABLE cohort AS SELECT DISTINCT pid FROM refs WHERE is_patient AND pid IN "
+        "(SELECT pid FROM rows)"
+    )
     stats.cohort = con.execute("SELECT count(*) FROM cohort").fetchall()[0][0]
 
     def groups() -> Iterator[tuple[str, list[bytes], dt.date]]:

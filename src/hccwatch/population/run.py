@@ -46,6 +46,9 @@ def run_batch(
     export = open_export(source)
     when = evaluation_date(as_of, export.transaction_time)
     out = out.absolute()
+    if out.exists() and not (out / "summary.json").is_file():
+        # Checked before the work starts, and again when the result is moved into place.
+        raise FileExistsError(f"{out.name} exists and is not a batch result; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.work"
     if work.exists():

@@ -95,8 +95,10 @@ def run_spark(
             stats.problems_by_kind[name] += n
         else:
             stats.resources_by_type[name] += n
-    problems: list[Problem] = judged.filter(lambda j: isinstance(j[3], Problem)).map(lambda j: j[3]).takeOrdered(
-        MAX_LISTED_PROBLEMS
+    problems: list[Problem] = (
+        judged.filter(lambda j: isinstance(j[3], Problem))
+        .map(lambda j: j[3])
+        .takeOrdered(MAX_LISTED_PROBLEMS)
     )
 
     links = judged.filter(lambda j: isinstance(j[3], Line) and j[3].pid is not None).map(
@@ -109,13 +111,19 @@ def run_spark(
     if n_dangling:
         stats.problems_by_kind["dangling_reference"] += n_dangling
         problems += dangling.map(
-            lambda kv: Problem(names[kv[1][1]], kv[1][2], "dangling_reference", f"Patient/{kv[0]} is not in the export")
+            lambda kv: Problem(
+                names[kv[1][1]], kv[1][2], "dangling_reference", f"Patient/{kv[0]} is not in the export"
+            )
         ).takeOrdered(MAX_LISTED_PROBLEMS)
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
     stats.patients = patients.count()
 
-    cohort = links.filter(lambda kv: kv[1][3]).map(lambda kv: (kv[0], None)).distinct().join(patients).mapValues(
-        lambda _: None
+    cohort = (
+        links.filter(lambda kv: kv[1][3])
+        .map(lambda kv: (kv[0], None))
+        .distinct()
+        .join(patients)
+        .mapValues(lambda _: None)
     )
     cohort.persist(StorageLevel.MEMORY_AND_DISK)
     stats.cohort = cohort.count()

@@ -46,18 +46,23 @@ def render_summary(summary: dict[str, Any]) -> str:
         ("Export files / lines", f"{ex['files']} / {ex['lines']}"),
         ("Patients in the export", ex["patients"]),
         ("HCC cohort (from codes)", co["patients"]),
-        ("With an urgent or emergency alert", sum(
-            co["by_highest_urgency"].get(k, 0) for k in ("emergency", "urgent")
-        )),
-        ("With overdue surveillance", f"{co['with_overdue_surveillance']}"
-         + (f" ({frac:.1%} of those assessed)" if frac is not None else "")),
+        (
+            "With an urgent or emergency alert",
+            sum(co["by_highest_urgency"].get(k, 0) for k in ("emergency", "urgent")),
+        ),
+        (
+            "With overdue surveillance",
+            f"{co['with_overdue_surveillance']}"
+            + (f" ({frac:.1%} of those assessed)" if frac is not None else ""),
+        ),
         ("Lines with problems", sum(ex["problems_by_kind"].values())),
     ]
     urgent = "".join(
-        f"<li><code>{escape(u['patient_id'])}</code>: {escape(u['alerts'])}</li>" for u in summary["most_urgent"]
+        f"<li><code>{escape(u['patient_id'])}</code>: {escape(u['alerts'])}</li>"
+        for u in summary["most_urgent"]
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>hccwatch batch summary</title><style>"
         "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#222}"
         "th{text-align:left;padding-right:1rem;font-weight:normal;color:#555}"
@@ -71,6 +76,6 @@ def render_summary(summary: dict[str, Any]) -> str:
         f"{_bars('Export resources by type', ex['resources_by_type'])}\n"
         f"{_bars('Problems in the export (see problems.csv)', ex['problems_by_kind'])}\n"
         f"<h2>Most urgent patients (up to 50)</h2><ul>{urgent or '<li>none</li>'}</ul>\n"
-        f"<p class=\"note\">{escape(summary['disclaimer'])} Source: {escape(summary['source'])}.</p>\n"
+        f'<p class="note">{escape(summary["disclaimer"])} Source: {escape(summary["source"])}.</p>\n'
         "</body></html>\n"
     )

@@ -44,12 +44,24 @@ RESOURCE_TYPES = ("Patient", "Condition", "Observation", "Procedure", "Diagnosti
 
 # code, display, UCUM unit, log-normal median and spread for a person with/without cirrhosis.
 _LABS: dict[str, tuple[str, str, str, tuple[float, float], tuple[float, float]]] = {
-    "bilirubin": ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "mg/dL", (1.3, 0.4), (0.6, 0.3)),
+    "bilirubin": (
+        "1975-2",
+        "Bilirubin.total [Mass/volume] in Serum or Plasma",
+        "mg/dL",
+        (1.3, 0.4),
+        (0.6, 0.3),
+    ),
     "albumin": ("1751-7", "Albumin [Mass/volume] in Serum or Plasma", "g/dL", (3.5, 0.12), (4.2, 0.08)),
     "inr": ("6301-6", "INR in Platelet poor plasma by Coagulation assay", "{INR}", (1.2, 0.1), (1.0, 0.05)),
     "creatinine": ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", (0.9, 0.25), (0.9, 0.2)),
     "sodium": ("2951-2", "Sodium [Moles/volume] in Serum or Plasma", "mmol/L", (137.0, 0.02), (140.0, 0.015)),
-    "platelets": ("777-3", "Platelets [#/volume] in Blood by Automated count", "10*3/uL", (120.0, 0.35), (250.0, 0.25)),
+    "platelets": (
+        "777-3",
+        "Platelets [#/volume] in Blood by Automated count",
+        "10*3/uL",
+        (120.0, 0.35),
+        (250.0, 0.25),
+    ),
 }
 _AFP = ("1834-1", "Alpha-1-Fetoprotein [Mass/volume] in Serum or Plasma", "ng/mL")
 
@@ -120,7 +132,9 @@ def _months(months: float) -> dt.timedelta:
 
 def _coding(system: str, code: str, display: str = "") -> dict[str, str]:
     # FHIR forbids empty strings: a coding without a display has no display element.
-    return {"system": system, "code": code, "display": display} if display else {"system": system, "code": code}
+    return (
+        {"system": system, "code": code, "display": display} if display else {"system": system, "code": code}
+    )
 
 
 class _Patient:
@@ -217,20 +231,35 @@ def _noise(p: _Patient, d: Distributions, end: dt.date) -> None:
     kind = _pick(rng, d["noise_mix"])
     start = end - dt.timedelta(days=rng.randint(30, 3650))
     if rng.random() < 0.5:
-        p.condition([_coding(SNOMED, "59621000", "Essential hypertension"), _coding(ICD10, "I10", "")],
-                    "Essential hypertension", start)
+        p.condition(
+            [_coding(SNOMED, "59621000", "Essential hypertension"), _coding(ICD10, "I10", "")],
+            "Essential hypertension",
+            start,
+        )
     if rng.random() < 0.3:
-        p.condition([_coding(SNOMED, "44054006", "Diabetes mellitus type 2"), _coding(ICD10, "E11.9", "")],
-                    "Type 2 diabetes", start)
+        p.condition(
+            [_coding(SNOMED, "44054006", "Diabetes mellitus type 2"), _coding(ICD10, "E11.9", "")],
+            "Type 2 diabetes",
+            start,
+        )
     cirrhotic = kind == "cirrhosis"
     if cirrhotic:
-        p.condition([_coding(SNOMED, "19943007", "Cirrhosis of liver"), _coding(ICD10, "K74.60", "")],
-                    "Cirrhosis of liver", start)
+        p.condition(
+            [_coding(SNOMED, "19943007", "Cirrhosis of liver"), _coding(ICD10, "K74.60", "")],
+            "Cirrhosis of liver",
+            start,
+        )
     if kind == "liver_secondary":
         # Metastasis TO the liver (colorectal primary): not HCC, must stay out of the cohort.
-        p.condition([_coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
-                     _coding(ICD10, "C78.7", "Secondary malignant neoplasm of liver")],
-                    "Liver metastases of colorectal cancer", start, category="encounter-diagnosis")
+        p.condition(
+            [
+                _coding(SNOMED, "94381002", "Secondary malignant neoplasm of liver"),
+                _coding(ICD10, "C78.7", "Secondary malignant neoplasm of liver"),
+            ],
+            "Liver metastases of colorectal cancer",
+            start,
+            category="encounter-diagnosis",
+        )
     visits = rng.randint(1, 4)
     for i in range(visits):
         when = start + dt.timedelta(days=i * rng.randint(60, 400))
@@ -248,7 +277,7 @@ def _cumulative_recurrence(d: Distributions, years: float) -> float:
     points = [(0.0, 0.0), (1.0, c["year_1"]), (3.0, c["year_3"]), (5.0, c["year_5"])]
     for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if years <= x1:
-            return y0 + (y1 - y0) * (years - x0) / (x1 - x0)
+            return float(y0 + (y1 - y0) * (years - x0) / (x1 - x0))
     return float(c["year_5"])
 
 
@@ -282,14 +311,25 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     cirrhotic = rng.random() < d["cirrhosis_fraction"]
     if etiology in _ETIOLOGY_CODES:
         code, display, icd = _ETIOLOGY_CODES[etiology]
-        p.condition([_coding(SNOMED, code, display), _coding(ICD10, icd, "")], display,
-                    diagnosed - dt.timedelta(days=rng.randint(365, 3650)))
+        p.condition(
+            [_coding(SNOMED, code, display), _coding(ICD10, icd, "")],
+            display,
+            diagnosed - dt.timedelta(days=rng.randint(365, 3650)),
+        )
     if cirrhotic:
-        p.condition([_coding(SNOMED, "19943007", "Cirrhosis of liver"), _coding(ICD10, "K74.60", "")],
-                    "Cirrhosis of liver", diagnosed - dt.timedelta(days=rng.randint(30, 2000)))
+        p.condition(
+            [_coding(SNOMED, "19943007", "Cirrhosis of liver"), _coding(ICD10, "K74.60", "")],
+            "Cirrhosis of liver",
+            diagnosed - dt.timedelta(days=rng.randint(30, 2000)),
+        )
     p.condition(
-        [_coding(SNOMED, "109841003", "Liver cell carcinoma"), _coding(ICD10, "C22.0", "Liver cell carcinoma")],
-        "Hepatocellular carcinoma", diagnosed, category="encounter-diagnosis",
+        [
+            _coding(SNOMED, "109841003", "Liver cell carcinoma"),
+            _coding(ICD10, "C22.0", "Liver cell carcinoma"),
+        ],
+        "Hepatocellular carcinoma",
+        diagnosed,
+        category="encounter-diagnosis",
     )
 
     counts = d["tumour_count"]
@@ -299,36 +339,46 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     for i in range(n_tumours):
         s = size_d["median"] * math.exp(rng.gauss(0.0, size_d["sigma"])) * (1.0 if i == 0 else 0.6)
         sizes.append(round(min(max(s, size_d["min"]), size_d["max"]), 1))
-    p.add("Observation", {
-        "status": "final",
-        "category": [{"coding": [_coding(OBS_CATEGORY, "imaging", "Imaging")]}],
-        "code": {"coding": [_coding(LOINC, "21889-1", "Size Tumor")], "text": "Tumour size"},
-        "subject": p.ref(),
-        "effectiveDateTime": diagnosed.isoformat(),
-        "valueQuantity": {"value": max(sizes), "unit": "cm", "system": UCUM, "code": "cm"},
-        "component": [
-            {"code": {"coding": [_coding(LOINC, "33728-7", "Size.maximum dimension in Tumor")]},
-             "valueQuantity": {"value": s, "unit": "cm", "system": UCUM, "code": "cm"}}
-            for s in sizes
-        ],
-        "note": [{"text": f"{n_tumours} liver tumour(s) at diagnosis"}],
-    })
+    p.add(
+        "Observation",
+        {
+            "status": "final",
+            "category": [{"coding": [_coding(OBS_CATEGORY, "imaging", "Imaging")]}],
+            "code": {"coding": [_coding(LOINC, "21889-1", "Size Tumor")], "text": "Tumour size"},
+            "subject": p.ref(),
+            "effectiveDateTime": diagnosed.isoformat(),
+            "valueQuantity": {"value": max(sizes), "unit": "cm", "system": UCUM, "code": "cm"},
+            "component": [
+                {
+                    "code": {"coding": [_coding(LOINC, "33728-7", "Size.maximum dimension in Tumor")]},
+                    "valueQuantity": {"value": s, "unit": "cm", "system": UCUM, "code": "cm"},
+                }
+                for s in sizes
+            ],
+            "note": [{"text": f"{n_tumours} liver tumour(s) at diagnosis"}],
+        },
+    )
 
     treatment = _pick(rng, d["treatment"])
     treated = diagnosed + dt.timedelta(days=rng.randint(14, 60))
     if treated > end:
         treated = end
     cpt, text = _TREATMENTS[treatment]
-    p.add("Procedure", {
-        "status": "completed",
-        "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
-        "subject": p.ref(),
-        "performedDateTime": treated.isoformat(),
-    })
+    p.add(
+        "Procedure",
+        {
+            "status": "completed",
+            "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
+            "subject": p.ref(),
+            "performedDateTime": treated.isoformat(),
+        },
+    )
 
     # AFP profile: negative tumours stay under 20 ng/mL; secreting ones start high.
     afp_negative = rng.random() < d["afp_negative_fraction"]
-    above_400 = not afp_negative and rng.random() < d["afp_above_400_fraction"] / (1 - d["afp_negative_fraction"])
+    above_400 = not afp_negative and rng.random() < d["afp_above_400_fraction"] / (
+        1 - d["afp_negative_fraction"]
+    )
     if afp_negative:
         baseline = math.exp(rng.uniform(math.log(2.0), math.log(15.0)))
     elif above_400:
@@ -341,7 +391,9 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     rec_years = _recurrence_time_years(rng, d, factor) if treatment in _CURATIVE else None
     recurred = treated + _months(rec_years * 12) if rec_years is not None else None
     extrahepatic = recurred is not None and rng.random() < d["extrahepatic_fraction_of_recurrence"]
-    intrahepatic = recurred is not None and (not extrahepatic or rng.random() >= d["extrahepatic_without_intrahepatic"])
+    intrahepatic = recurred is not None and (
+        not extrahepatic or rng.random() >= d["extrahepatic_without_intrahepatic"]
+    )
     lead = d["afp_lead_months"]
     rise_start = recurred - _months(rng.uniform(lead["min"], lead["max"])) if recurred else None
     doubling = rng.uniform(lead["doubling_months_min"], lead["doubling_months_max"])
@@ -352,12 +404,15 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     if retreated is not None and retreated <= end:
         kind = "tace" if intrahepatic else "systemic"
         cpt, text = _TREATMENTS[kind]
-        p.add("Procedure", {
-            "status": "completed",
-            "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
-            "subject": p.ref(),
-            "performedDateTime": retreated.isoformat(),
-        })
+        p.add(
+            "Procedure",
+            {
+                "status": "completed",
+                "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
+                "subject": p.ref(),
+                "performedDateTime": retreated.isoformat(),
+            },
+        )
 
     def afp_at(when: dt.date) -> float:
         if when <= treated:
@@ -399,22 +454,31 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
 
 def _imaging(p: _Patient, when: dt.date, new_lesion: bool, size: float) -> None:
     if new_lesion:
-        conclusion = f"New arterially enhancing liver lesion {round(max(1.0, size * 0.5), 1)} cm with washout."
+        conclusion = (
+            f"New arterially enhancing liver lesion {round(max(1.0, size * 0.5), 1)} cm with washout."
+        )
         codes = [_coding(SNOMED, "126851005", "Neoplasm of liver")]
     else:
         conclusion = "No evidence of recurrent or new liver lesion."
         codes = [_coding(SNOMED, "281900007", "No abnormality detected")]
     mri = p.rng.random() < 0.4
-    code = ("24557-1", "MR Abdomen WO and W contrast IV") if mri else ("36267-3", "CT Abdomen WO and W contrast IV")
-    p.add("DiagnosticReport", {
-        "status": "final",
-        "category": [{"coding": [_coding("http://loinc.org", "LP29684-5", "Radiology")]}],
-        "code": {"coding": [_coding(LOINC, *code)], "text": code[1]},
-        "subject": p.ref(),
-        "effectiveDateTime": when.isoformat(),
-        "conclusion": conclusion,
-        "conclusionCode": [{"coding": codes}],
-    })
+    code = (
+        ("24557-1", "MR Abdomen WO and W contrast IV")
+        if mri
+        else ("36267-3", "CT Abdomen WO and W contrast IV")
+    )
+    p.add(
+        "DiagnosticReport",
+        {
+            "status": "final",
+            "category": [{"coding": [_coding("http://loinc.org", "LP29684-5", "Radiology")]}],
+            "code": {"coding": [_coding(LOINC, *code)], "text": code[1]},
+            "subject": p.ref(),
+            "effectiveDateTime": when.isoformat(),
+            "conclusion": conclusion,
+            "conclusionCode": [{"coding": codes}],
+        },
+    )
 
 
 def _metastases(p: _Patient, d: Distributions, found: dt.date, end: dt.date) -> None:
@@ -426,8 +490,13 @@ def _metastases(p: _Patient, d: Distributions, found: dt.date, end: dt.date) -> 
     for site in sites:
         snomed, display, icd = _SITE_CODES[site]
         onset = min(found + dt.timedelta(days=rng.randint(0, 120)), end)
-        p.condition([_coding(SNOMED, snomed, display), _coding(ICD10, icd, "")], display, onset,
-                    category="encounter-diagnosis", body_site=_SITE_BODY[site])
+        p.condition(
+            [_coding(SNOMED, snomed, display), _coding(ICD10, icd, "")],
+            display,
+            onset,
+            category="encounter-diagnosis",
+            body_site=_SITE_BODY[site],
+        )
         if rng.random() >= d["symptom_with_metastasis"]:
             continue
         if site == "bone":
@@ -435,8 +504,11 @@ def _metastases(p: _Patient, d: Distributions, found: dt.date, end: dt.date) -> 
             if where == "spine":
                 p.condition([_coding(SNOMED, "161891005", "Backache")], "Back pain, worse at night", onset)
                 if rng.random() < d["spinal_cord_compression_of_spine"]:
-                    p.condition([_coding(ICD10, "G95.20", "Unspecified cord compression")],
-                                "Metastatic spinal cord compression: leg weakness", onset)
+                    p.condition(
+                        [_coding(ICD10, "G95.20", "Unspecified cord compression")],
+                        "Metastatic spinal cord compression: leg weakness",
+                        onset,
+                    )
             else:
                 p.condition([_coding(SNOMED, "12584003", "Bone pain")], f"Bone pain ({where})", onset)
         elif site == "lung":
