@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import cached_property
 from itertools import groupby
 
-from hccwatch.core.finding import Trace
+from hccwatch.core.finding import AssumedInput, Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
 
@@ -52,7 +52,15 @@ class Context:
     knowledge: Knowledge
 
     def trace(self, rule: str) -> Trace:
+        assumed = self._assumed
+        if assumed:
+            return Trace(rule=rule, knowledge=self.knowledge, assumed=assumed)
         return Trace(rule=rule, knowledge=self.knowledge)
+
+    @cached_property
+    def _assumed(self) -> dict[str, AssumedInput]:
+        """The record's stated assumptions by field, as rules name their inputs."""
+        return {a.field: AssumedInput(a.field, a.value, a.reason) for a in self.record.assumptions}
 
     @cached_property
     def _labs_by_test(self) -> dict[str, tuple[list[Lab], list[date]]]:

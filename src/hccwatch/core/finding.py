@@ -21,6 +21,7 @@ from hccwatch.errors import KnowledgeError
 __all__ = [
     "RESERVED_KEYS",
     "Alert",
+    "AssumedInput",
     "Finding",
     "InputUsed",
     "Trace",
@@ -34,7 +35,17 @@ Urgency = Literal["emergency", "urgent", "soon", "routine"]
 URGENCY_ORDER: dict[str, int] = {"emergency": 0, "urgent": 1, "soon": 2, "routine": 3}
 
 RESERVED_KEYS = frozenset(
-    {"rule", "determined", "explanation", "inputs", "missing", "citations", "unverified", "notes"}
+    {
+        "rule",
+        "determined",
+        "explanation",
+        "inputs",
+        "missing",
+        "citations",
+        "unverified",
+        "notes",
+        "assumptions",
+    }
 )
 
 
@@ -57,6 +68,18 @@ class InputUsed:
 
 
 @dataclass(frozen=True)
+class AssumedInput:
+    """An input the record states was assumed (by an adapter, from the absence of data), and why."""
+
+    field: str
+    value: JsonValue
+    reason: str
+
+    def to_dict(self) -> dict[str, JsonValue]:
+        return {"field": self.field, "value": self.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Finding:
     """A rule's answer. ``determined`` is False when the answer is "cannot determine"."""
 
@@ -69,6 +92,7 @@ class Finding:
     citations: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    assumptions: tuple[AssumedInput, ...] = ()
 
     def __post_init__(self) -> None:
         if not RESERVED_KEYS.isdisjoint(self.values):
@@ -93,6 +117,7 @@ class Finding:
             self.citations,
             self.unverified,
             self.notes,
+            self.assumptions,
         )
 
     def to_dict(self) -> dict[str, JsonValue]:
@@ -107,6 +132,7 @@ class Finding:
             "citations": list(self.citations),
             "unverified": list(self.unverified),
             "notes": list(self.notes),
+            "assumptions": [a.to_dict() for a in self.assumptions],
         }
 
 
@@ -186,6 +212,12 @@ class TreatmentOption:
         }
 
 
+def _shown(value: JsonValue) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "unknown" if value is None else str(value)
+
+
 def merge_citations(*groups: Iterable[str]) -> tuple[str, ...]:
     """Citation ids in first-seen order, without repeats."""
     return tuple(dict.fromkeys(chain.from_iterable(groups)))
@@ -201,6 +233,8 @@ class Trace:
 
     rule: str
     knowledge: Knowledge
+    # Inputs the record marks as assumed, by name as passed to used() ("liver.dialysis_twice_past_week").
+    assumed: Mapping[str, AssumedInput] = field(default_factory=dict)
     _citations: dict[str, None] = field(default_factory=dict)
     _unverified: dict[str, None] = field(default_factory=dict)
     _inputs: dict[str, InputUsed] = field(default_factory=dict)
@@ -277,6 +311,12 @@ class Trace:
         determined: bool | None = None,
     ) -> Finding:
         """Close the trace. ``determined`` defaults to "nothing was missing"."""
+        assumptions: tuple[AssumedInput, ...] = ()
+        if self.assumed:
+            # Every finding that used an assumed input shows the assumption (and, as a note, in reports).
+            assumptions = tuple(self.assumed[name] for name in self._inputs if name in self.assumed)
+            for a in assumptions:
+                self.note(f"Assumed {a.field} = {_shown(a.value)}: {a.reason}.")
         return Finding(
             rule=self.rule,
             values=dict(values),
@@ -287,6 +327,7 @@ class Trace:
             citations=self.citations,
             unverified=self.unverified,
             notes=tuple(self._notes),
+            assumptions=assumptions,
         )
 
     def cannot_determine(self, keys: Iterable[str], explanation: str | None = None) -> Finding:

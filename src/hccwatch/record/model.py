@@ -32,6 +32,7 @@ from hccwatch.record.messages import describe, human_message, oversized, where
 from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables, to_canonical
 
 __all__ = [
+    "Assumption",
     "Explant",
     "Imaging",
     "ImagingLesion",
@@ -397,6 +398,18 @@ class Explant(_Model):
         )
 
 
+class Assumption(_Model):
+    """A value concluded from the absence of data where the source is the record of truth.
+
+    Written by adapters (an EHR with no dialysis procedure in the past week: no dialysis), so
+    that every finding which uses ``field`` can show that it was assumed, and why.
+    """
+
+    field: Text = Field(min_length=1, description="Dotted record path, e.g. liver.dialysis_twice_past_week")
+    value: Bool | Int | Num | Text | None = None
+    reason: Text = Field(min_length=1)
+
+
 class PatientRecord(_Model):
     """Everything hccwatch knows about one patient."""
 
@@ -432,6 +445,9 @@ class PatientRecord(_Model):
     metastatic_sites: tuple[MetastaticSite, ...] = ()
     explant: Explant | None = None
     surveillance_profile: Text | None = Field(default=None, description="Schedule profile id (see knowledge)")
+    assumptions: tuple[Assumption, ...] = Field(
+        default=(), description="Values an adapter assumed from the absence of data, with the reason"
+    )
 
     _knowledge: Knowledge | None = PrivateAttr(default=None)
 
@@ -479,8 +495,24 @@ class PatientRecord(_Model):
                 shown = ", ".join(f"{path} {when.isoformat()}" for path, when in early[:3])
                 more = f" and {len(early) - 3} more" if len(early) > 3 else ""  # noqa: PLR2004
                 raise ValueError(f"{shown}{more}: dated before birth_date {self.birth_date.isoformat()}")
+        self._check_assumptions()
         self._knowledge = _tables(info).knowledge
         return self
+
+    def _check_assumptions(self) -> None:
+        # An assumption must name a record field and agree with it, or a finding would show a
+        # reason for a value the record does not hold.
+        for i, a in enumerate(self.assumptions):
+            node: Any = self
+            for part in a.field.split("."):
+                if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+                    raise ValueError(f"assumptions[{i}].field: {describe(a.field)} is not a record field")
+                node = getattr(node, part)
+            if node != a.value or isinstance(node, bool) != isinstance(a.value, bool):
+                raise ValueError(
+                    f"assumptions[{i}]: assumes {a.field} = {describe(a.value)}, "
+                    f"the record says {describe(node)}"
+                )
 
     @property
     def knowledge(self) -> Knowledge | None:
