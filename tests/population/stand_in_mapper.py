@@ -8,6 +8,7 @@ LOINC labs and the first treatment (CPT), nothing else. The real adapter is exer
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ class StandInReading:
     assumptions: list[str] = field(default_factory=list)
 
 
-def read(resources: list[dict[str, Any]]) -> StandInReading:
+def read(resources: list[dict[str, Any]], *, as_of: dt.date) -> StandInReading:
     data: dict[str, Any] = {"labs": [], "treatments": []}
     assumptions: list[str] = []
     for r in resources:

@@ -53,7 +53,10 @@ class Reading(Protocol):
     def assumptions(self) -> Sequence[Any]: ...
 
 
-Mapper = Callable[[list[dict[str, Any]]], Reading]
+class Mapper(Protocol):
+    """``hccwatch.adapters.fhir.read_resources``: one patient's resources -> a reading."""
+
+    def __call__(self, resources: list[dict[str, Any]], *, as_of: dt.date) -> Reading: ...
 
 
 def default_mapper() -> Mapper:
@@ -101,6 +104,18 @@ def _join(items: Iterable[Any]) -> str:
     return "; ".join(str(i) for i in items)
 
 
+def _assumption(a: Any) -> str:
+    if all(hasattr(a, k) for k in ("field", "value", "reason")):
+        return f"{a.field}={json.dumps(a.value)} ({a.reason})"
+    return str(a)
+
+
+def _warning(w: Any) -> str:
+    if hasattr(w, "resource") and hasattr(w, "message"):
+        return f"{w.resource}: {w.message}"
+    return str(w)
+
+
 def _row(pid: str, status: str, message: str = "") -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(name for name, _ in COLUMNS)
     row.update(patient_id=pid, status=status, urgency_rank=NO_ALERT_RANK, message=message)
@@ -139,8 +154,8 @@ def _worklist_row(pid: str, d: dict[str, Any], reading: Reading) -> dict[str, An
     row["meld_3"] = (scores.get("meld_3") or {}).get("value")
     row["albi_grade"] = (scores.get("albi") or {}).get("grade")
     row["bclc"] = ((d.get("staging") or {}).get("bclc") or {}).get("stage") or ""
-    row["assumptions"] = _join(reading.assumptions)
-    row["warnings"] = _join(reading.warnings)
+    row["assumptions"] = _join(map(_assumption, reading.assumptions))
+    row["warnings"] = _join(map(_warning, reading.warnings))
     return row
 
 
@@ -148,7 +163,8 @@ def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Map
     """Map and assess one patient; a patient that cannot be read or assessed is a row saying why."""
     resources = [orjson.loads(r) for r in raws]
     try:
-        reading = mapper(resources)
+        # The evaluation date reaches the mapper too: it must not fall back on the clock.
+        reading = mapper(resources, as_of=as_of)
         assessment = assess(reading.record, as_of=as_of)
         data = assessment.to_dict()
         line = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)

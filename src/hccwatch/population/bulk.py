@@ -9,16 +9,16 @@ with its file and line, counted and reported.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import orjson
 
+from hccwatch.adapters.fhir.codes import code_tables
+from hccwatch.adapters.fhir.read import SNOMED, _is_icd10, _is_icdo3
 from hccwatch.errors import HccwatchError
 
 __all__ = [
@@ -100,18 +100,21 @@ class BulkExport:
     transaction_time: str | None
 
 
-def _load_codes() -> dict[str, frozenset[str]]:
-    text = resources.files("hccwatch.population").joinpath("cohort_codes.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    return {system: frozenset(entry["codes"]) for system, entry in data["hcc"].items()}
-
-
-_HCC = _load_codes()
-
-
 def hcc_codes() -> dict[str, frozenset[str]]:
-    """The codes (by system URI) whose Condition puts a patient into the HCC cohort."""
-    return dict(_HCC)
+    """The codes that mark an HCC Condition, by coding system family, from the FHIR adapter's code
+    tables (knowledge entries ``fhir.hcc`` and ``fhir.not_hcc``): one list for the mapper and the
+    cohort, so a patient is in the cohort exactly when the mapper reads an HCC diagnosis."""
+    k = code_tables()
+    return {"snomed": k.hcc_snomed, "icd10": k.hcc_icd10, "icdo3": k.hcc_icdo3}
+
+
+def _not_hcc() -> frozenset[str]:
+    return frozenset(code_tables().not_hcc)
+
+
+_HCC = hcc_codes()
+_NOT_HCC = _not_hcc()
+_VOID = frozenset({"entered-in-error", "refuted"})
 
 
 def _from_manifest(manifest: Path) -> BulkExport:
@@ -186,19 +189,45 @@ def _patient_of(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _family(system: object) -> str | None:
+    if not isinstance(system, str):
+        return None
+    if system == SNOMED:
+        return "snomed"
+    if _is_icd10(system):
+        return "icd10"
+    if _is_icdo3(system):
+        return "icdo3"
+    return None
+
+
+def _status(resource: dict[str, Any]) -> str | None:
+    vs = resource.get("verificationStatus")
+    codings = vs.get("coding") if isinstance(vs, dict) else None
+    if isinstance(codings, list) and codings and isinstance(codings[0], dict):
+        code = codings[0].get("code")
+        return code if isinstance(code, str) else None
+    return None
+
+
 def _is_hcc(resource: dict[str, Any]) -> bool:
+    """A Condition coded as HCC, not refuted or entered in error, and not also coded as a
+    not-HCC liver malignancy (C78.7 metastasis TO the liver, combined HCC-cholangiocarcinoma)."""
     code = resource.get("code")
-    if not isinstance(code, dict):
+    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(codings, list) or _status(resource) in _VOID:
         return False
-    codings = code.get("coding")
-    if not isinstance(codings, list):
-        return False
+    found = False
     for c in codings:
-        if isinstance(c, dict):
-            wanted = _HCC.get(c.get("system"))  # type: ignore[arg-type]
-            if wanted is not None and c.get("code") in wanted:
-                return True
-    return False
+        if not isinstance(c, dict) or not isinstance(c.get("code"), str):
+            continue
+        value = c["code"]
+        family = _family(c.get("system"))
+        if value in _NOT_HCC or (family == "icd10" and value.upper().startswith("C78.7")):
+            return False
+        if family is not None and (value.upper() if family == "icd10" else value) in _HCC[family]:
+            found = True
+    return found
 
 
 def decode(raw: bytes) -> Any:

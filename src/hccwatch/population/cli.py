@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import sys
 import time
@@ -110,12 +109,6 @@ def batch(
         if why:
             click.echo(f"hccwatch batch: the Spark engine cannot run: {why}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-    if (
-        importlib.util.find_spec("hccwatch.adapters") is None
-        or importlib.util.find_spec("hccwatch.adapters.fhir") is None
-    ):
-        click.echo("hccwatch batch: the FHIR adapter (hccwatch.adapters.fhir) is not installed", err=True)
-        sys.exit(EXIT_BAD_INPUT)
     progress = _Progress()
     try:
         summary = run_batch(

@@ -40,7 +40,15 @@ CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 # The order of the files in the manifest.
-RESOURCE_TYPES = ("Patient", "Condition", "Observation", "Procedure", "DiagnosticReport", "Encounter")
+RESOURCE_TYPES = (
+    "Patient",
+    "Condition",
+    "Observation",
+    "Procedure",
+    "MedicationRequest",
+    "DiagnosticReport",
+    "Encounter",
+)
 
 # code, display, UCUM unit, log-normal median and spread for a person with/without cirrhosis.
 _LABS: dict[str, tuple[str, str, str, tuple[float, float], tuple[float, float]]] = {
@@ -87,14 +95,15 @@ _SITE_BODY = {
     "lymph_node": ("59441001", "Structure of lymph node"),
     "peritoneum": ("15425007", "Peritoneum structure"),
 }
-# The first treatment: CPT code and wording (CPT codes are stored, never redistributed as tables).
+# Treatments: SNOMED CT procedure (as in the FHIR adapter's table, knowledge entry
+# fhir.snomed.procedures) with the CPT code beside it; systemic therapy is a MedicationRequest.
 _TREATMENTS = {
-    "resection": ("47120", "Hepatectomy, resection of liver; partial lobectomy"),
-    "ablation": ("47382", "Ablation, one or more liver tumor(s); percutaneous, radiofrequency"),
-    "tace": ("37243", "Transarterial chemoembolization of liver tumour"),
-    "transplant": ("47135", "Liver allotransplantation"),
-    "systemic": ("96413", "Systemic therapy: atezolizumab plus bevacizumab"),
+    "resection": ("439756000", "47120", "Partial hepatectomy"),
+    "ablation": ("426248006", "47382", "Radiofrequency ablation of liver tumour"),
+    "tace": ("708987005", "37243", "Transarterial chemoembolisation of liver tumour"),
+    "transplant": ("18027006", "47135", "Transplantation of liver"),
 }
+_SYSTEMIC_AGENTS = ("atezolizumab", "bevacizumab")
 _CURATIVE = {"resection", "ablation", "transplant"}
 
 
@@ -189,6 +198,31 @@ class _Patient:
                 "subject": self.ref(),
                 "effectiveDateTime": when.isoformat(),
                 "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
+            },
+        )
+
+    def treatment(self, kind: str, when: dt.date) -> None:
+        if kind == "systemic":
+            for agent in _SYSTEMIC_AGENTS:
+                self.add(
+                    "MedicationRequest",
+                    {
+                        "status": "active",
+                        "intent": "order",
+                        "medicationCodeableConcept": {"text": agent},
+                        "subject": self.ref(),
+                        "authoredOn": when.isoformat(),
+                    },
+                )
+            return
+        snomed, cpt, text = _TREATMENTS[kind]
+        self.add(
+            "Procedure",
+            {
+                "status": "completed",
+                "code": {"coding": [_coding(SNOMED, snomed, text), _coding(CPT, cpt)], "text": text},
+                "subject": self.ref(),
+                "performedDateTime": when.isoformat(),
             },
         )
 
@@ -363,16 +397,7 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     treated = diagnosed + dt.timedelta(days=rng.randint(14, 60))
     if treated > end:
         treated = end
-    cpt, text = _TREATMENTS[treatment]
-    p.add(
-        "Procedure",
-        {
-            "status": "completed",
-            "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
-            "subject": p.ref(),
-            "performedDateTime": treated.isoformat(),
-        },
-    )
+    p.treatment(treatment, treated)
 
     # AFP profile: negative tumours stay under 20 ng/mL; secreting ones start high.
     afp_negative = rng.random() < d["afp_negative_fraction"]
@@ -403,16 +428,7 @@ def _hcc(p: _Patient, d: Distributions, end: dt.date) -> None:
     retreated = recurred + dt.timedelta(days=rng.randint(21, 60)) if recurred else None
     if retreated is not None and retreated <= end:
         kind = "tace" if intrahepatic else "systemic"
-        cpt, text = _TREATMENTS[kind]
-        p.add(
-            "Procedure",
-            {
-                "status": "completed",
-                "code": {"coding": [_coding(CPT, cpt, text)], "text": text},
-                "subject": p.ref(),
-                "performedDateTime": retreated.isoformat(),
-            },
-        )
+        p.treatment(kind, retreated)
 
     def afp_at(when: dt.date) -> float:
         if when <= treated:
@@ -457,10 +473,23 @@ def _imaging(p: _Patient, when: dt.date, new_lesion: bool, size: float) -> None:
         conclusion = (
             f"New arterially enhancing liver lesion {round(max(1.0, size * 0.5), 1)} cm with washout."
         )
-        codes = [_coding(SNOMED, "126851005", "Neoplasm of liver")]
+        codes = [_coding(SNOMED, "300331000", "Lesion of liver")]
     else:
         conclusion = "No evidence of recurrent or new liver lesion."
         codes = [_coding(SNOMED, "281900007", "No abnormality detected")]
+    if p.rng.random() < 0.5:
+        # Chest CT at about every other visit (the staging of the lungs most schedules ask for).
+        p.add(
+            "DiagnosticReport",
+            {
+                "status": "final",
+                "code": {"coding": [_coding(LOINC, "29252-4", "CT Chest WO contrast")], "text": "CT chest"},
+                "subject": p.ref(),
+                "effectiveDateTime": when.isoformat(),
+                "conclusion": "No pulmonary nodule.",
+                "conclusionCode": [{"coding": [_coding(SNOMED, "281900007", "No abnormality detected")]}],
+            },
+        )
     mri = p.rng.random() < 0.4
     code = (
         ("24557-1", "MR Abdomen WO and W contrast IV")
@@ -504,9 +533,11 @@ def _metastases(p: _Patient, d: Distributions, found: dt.date, end: dt.date) -> 
             if where == "spine":
                 p.condition([_coding(SNOMED, "161891005", "Backache")], "Back pain, worse at night", onset)
                 if rng.random() < d["spinal_cord_compression_of_spine"]:
+                    # Cord compression shows as its symptoms: weak legs, then bladder or bowel trouble.
+                    p.condition([_coding(SNOMED, "249941001", "Weakness of legs")], "Leg weakness", onset)
                     p.condition(
-                        [_coding(ICD10, "G95.20", "Unspecified cord compression")],
-                        "Metastatic spinal cord compression: leg weakness",
+                        [_coding(SNOMED, "165232002", "Urinary incontinence")],
+                        "New urinary incontinence",
                         onset,
                     )
             else:
