@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hccwatch.app.cli import main
+from hccwatch.population.run import run_batch
 
 
 def test_synth_then_batch_with_the_fhir_adapter(tmp_path: Path) -> None:
@@ -45,3 +46,10 @@ def test_batch_as_of_is_checked_and_bad_input_is_exit_2(tmp_path: Path) -> None:
         main, ["batch", str(tmp_path), "--out", str(tmp_path / "r"), "--as-of", "2026-11-24"]
     )
     assert done.exit_code == 2 and "no manifest.json and no *.ndjson" in done.output
+
+
+def test_worker_processes_change_nothing_in_the_output(export_dir: Path, tmp_path: Path) -> None:
+    run_batch(export_dir, tmp_path / "one", workers=1)
+    run_batch(export_dir, tmp_path / "two", workers=2)
+    for name in ("worklist.csv", "worklist.parquet", "assessments.jsonl", "summary.json", "summary.html"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name

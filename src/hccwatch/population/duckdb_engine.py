@@ -9,6 +9,7 @@ search rules out the rest), so the second keeps raw lines for cohort patients al
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,8 @@ from hccwatch.population.bulk import BulkExport, Line, Problem, classify, iter_l
 __all__ = ["run_duckdb"]
 
 _BATCH = 50_000
+# Cohort patients handed to the worker processes at a time.
+_WINDOW = 1_000
 
 
 def _cohort_ids(export: BulkExport) -> set[str]:
@@ -157,7 +160,11 @@ def run_duckdb(
         if workers > 1 and mapper is None:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(workers) as pool:
-                yield from pool.imap(process_group, groups(), chunksize=32)
+                # Pool.imap would read every group ahead of the workers (all raw lines in memory):
+                # feed it a bounded window at a time instead.
+                source = groups()
+                while window := list(itertools.islice(source, _WINDOW)):
+                    yield from pool.imap(process_group, window, chunksize=16)
         elif mapper is None:
             yield from map(process_group, groups())
         else:
