@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from hccwatch.api import assess
 from hccwatch.core.finding import URGENCY_ORDER
@@ -67,26 +65,26 @@ def default_mapper() -> Mapper:
 
 
 # The worklist columns, in order, with their Arrow types.
-COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("patient_id", pa.string()),
-    ("status", pa.string()),
-    ("highest_urgency", pa.string()),
-    ("urgency_rank", pa.int32()),
-    ("alerts", pa.string()),
-    ("overdue", pa.string()),
-    ("next_due_item", pa.string()),
-    ("next_due_date", pa.string()),
-    ("afp_latest_ng_ml", pa.float64()),
-    ("afp_latest_date", pa.string()),
-    ("afp_trend", pa.string()),
-    ("likely_sites", pa.string()),
-    ("child_pugh", pa.string()),
-    ("meld_3", pa.int32()),
-    ("albi_grade", pa.int32()),
-    ("bclc", pa.string()),
-    ("assumptions", pa.string()),
-    ("warnings", pa.string()),
-    ("message", pa.string()),
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("patient_id", "string"),
+    ("status", "string"),
+    ("highest_urgency", "string"),
+    ("urgency_rank", "int32"),
+    ("alerts", "string"),
+    ("overdue", "string"),
+    ("next_due_item", "string"),
+    ("next_due_date", "string"),
+    ("afp_latest_ng_ml", "float64"),
+    ("afp_latest_date", "string"),
+    ("afp_trend", "string"),
+    ("likely_sites", "string"),
+    ("child_pugh", "string"),
+    ("meld_3", "int32"),
+    ("albi_grade", "int32"),
+    ("bclc", "string"),
+    ("assumptions", "string"),
+    ("warnings", "string"),
+    ("message", "string"),
 )
 NO_ALERT_RANK = len(URGENCY_ORDER)
 # The reason metastasis.likely_sites gives a site with no patient-specific evidence (the contract has
@@ -120,7 +118,7 @@ def _row(pid: str, status: str, message: str = "") -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(name for name, _ in COLUMNS)
     row.update(patient_id=pid, status=status, urgency_rank=NO_ALERT_RANK, message=message)
     for name, kind in COLUMNS:
-        if kind == pa.string() and row[name] is None:
+        if kind == "string" and row[name] is None:
             row[name] = ""
     return row
 
@@ -222,7 +220,12 @@ class _Outputs:
         self.csv = csv.writer(self.csv_fh, lineterminator="\n")
         self.csv.writerow([name for name, _ in COLUMNS])
         self.jsonl = (self.tmp / "assessments.jsonl").open("w", encoding="utf-8", newline="\n")
-        self.schema = pa.schema([pa.field(n, t) for n, t in COLUMNS])
+        # Arrow is loaded here, in the writing process only (worker processes never need it).
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        self.schema = pa.schema([pa.field(n, getattr(pa, t)()) for n, t in COLUMNS])
         self.parquet = pq.ParquetWriter(self.tmp / "worklist.parquet", self.schema, compression="zstd")
         self.buffer: list[dict[str, Any]] = []
 
@@ -237,7 +240,7 @@ class _Outputs:
 
     def flush(self) -> None:
         if self.buffer:
-            self.parquet.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            self.parquet.write_table(self.pa.Table.from_pylist(self.buffer, schema=self.schema))
             self.buffer = []
 
     def close(self) -> None:
