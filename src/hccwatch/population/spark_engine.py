@@ -104,6 +104,7 @@ def run_spark(
     links = judged.filter(lambda j: isinstance(j[3], Line) and j[3].pid is not None).map(
         lambda j: (j[3].pid, (j[3].is_patient, j[0], j[1], j[3].is_hcc))
     )
+    links.persist(StorageLevel.MEMORY_AND_DISK)
     patients = links.filter(lambda kv: kv[1][0]).map(lambda kv: (kv[0], None)).distinct()
     patients.persist(StorageLevel.MEMORY_AND_DISK)
     dangling = links.filter(lambda kv: not kv[1][0]).subtractByKey(patients)
@@ -118,20 +119,16 @@ def run_spark(
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
     stats.patients = patients.count()
 
-    cohort = (
-        links.filter(lambda kv: kv[1][3])
-        .map(lambda kv: (kv[0], None))
-        .distinct()
-        .join(patients)
-        .mapValues(lambda _: None)
+    # The cohort is small (one patient in tens to hundreds of an export): broadcast its ids, so
+    # only cohort patients' lines are shuffled to be grouped.
+    hcc = links.filter(lambda kv: kv[1][3]).map(lambda kv: (kv[0], None)).distinct()
+    cohort_ids = sc.broadcast(frozenset(hcc.join(patients).keys().collect()))
+    stats.cohort = len(cohort_ids.value)
+    grouped = (
+        judged.filter(lambda j: isinstance(j[3], Line) and j[3].pid in cohort_ids.value)
+        .map(lambda j: (j[3].pid, (j[0], j[1], j[2])))
+        .groupByKey()
     )
-    cohort.persist(StorageLevel.MEMORY_AND_DISK)
-    stats.cohort = cohort.count()
-
-    rows = judged.filter(lambda j: isinstance(j[3], Line) and j[3].pid is not None).map(
-        lambda j: (j[3].pid, (j[0], j[1], j[2]))
-    )
-    grouped = rows.join(cohort).mapValues(lambda v: v[0]).groupByKey()
 
     def process(kv: tuple[str, Any]) -> PatientResult:
         pid, items = kv
@@ -147,7 +144,8 @@ def run_spark(
             yield from results.toLocalIterator()
         finally:
             judged.unpersist()
+            links.unpersist()
             patients.unpersist()
-            cohort.unpersist()
+            cohort_ids.unpersist()
 
     return stats, stats.cohort, iterate()
