@@ -147,13 +147,22 @@ def run_duckdb(
     stats.cohort = con.execute("SELECT count(*) FROM cohort").fetchall()[0][0]
 
     def groups() -> Iterator[tuple[str, list[bytes], dt.date]]:
+        # A sort (which DuckDB spills to disk) rather than a list() aggregate (which must hold every
+        # patient's lines at once); consecutive rows of one patient are gathered here.
         reader = con.sql(
-            """SELECT pid, list(raw ORDER BY f, line) AS raws FROM rows
-               WHERE pid IN (SELECT pid FROM cohort) GROUP BY pid ORDER BY pid"""
-        ).to_arrow_reader(1_000)
+            """SELECT pid, raw FROM rows WHERE pid IN (SELECT pid FROM cohort) ORDER BY pid, f, line"""
+        ).to_arrow_reader(10_000)
+        current: str | None = None
+        raws: list[bytes] = []
         for batch in reader:
-            for pid, raws in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
-                yield pid, raws, as_of
+            for pid, raw in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                if pid != current:
+                    if current is not None:
+                        yield current, raws, as_of
+                    current, raws = pid, []
+                raws.append(raw)
+        if current is not None:
+            yield current, raws, as_of
         con.close()
 
     def results() -> Iterator[PatientResult]:
