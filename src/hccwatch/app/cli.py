@@ -23,6 +23,7 @@ from hccwatch.app.registry_cli import registry_group, users_group
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
+from hccwatch.population import cli as population_cli
 from hccwatch.record.model import PatientRecord, surveillance_profile_ids
 from hccwatch.record.units import boundary_tables
 from hccwatch.report import render_html_page, render_markdown, render_text
@@ -320,6 +321,9 @@ def serve(host: str, port: int, dev: bool) -> None:
 # The registry commands live in their own module (they load SQLAlchemy only when run).
 main.add_command(registry_group)
 main.add_command(users_group)
+# Population mode (synthetic exports, the batch worklist) lives in its own adapter package.
+main.add_command(population_cli.synth)
+main.add_command(population_cli.batch)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""Population mode: synthetic Bulk Data exports and the batch worklist (adapters, outside the core)."""

@@ -1,0 +1,261 @@
+"""Reading a FHIR Bulk Data export: its files, its lines, the patient each resource belongs to.
+
+Both batch engines use these functions, so a line is judged the same way whichever engine reads
+it. Nothing here aborts on bad data: a line that is not a JSON object, a resource type FHIR R4
+does not define, or a resource pointing at a patient the export does not hold is a ``Problem``
+with its file and line, counted and reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import orjson
+
+from hccwatch.adapters.fhir.codes import code_tables
+from hccwatch.adapters.fhir.read import SNOMED, _is_icd10, _is_icdo3
+from hccwatch.errors import HccwatchError
+
+__all__ = [
+    "BulkExport",
+    "ExportError",
+    "Line",
+    "Problem",
+    "classify",
+    "hcc_codes",
+    "iter_lines",
+    "open_export",
+]
+
+
+class ExportError(HccwatchError):
+    """The export itself cannot be read (no such folder, a manifest that is not one)."""
+
+
+# Every resource type of FHIR R4 (4.0.1); any other name is an unknown type.
+R4_TYPES = frozenset(
+    """Account ActivityDefinition AdverseEvent AllergyIntolerance Appointment AppointmentResponse
+    AuditEvent Basic Binary BiologicallyDerivedProduct BodyStructure Bundle CapabilityStatement
+    CarePlan CareTeam CatalogEntry ChargeItem ChargeItemDefinition Claim ClaimResponse
+    ClinicalImpression CodeSystem Communication CommunicationRequest CompartmentDefinition
+    Composition ConceptMap Condition Consent Contract Coverage CoverageEligibilityRequest
+    CoverageEligibilityResponse DetectedIssue Device DeviceDefinition DeviceMetric DeviceRequest
+    DeviceUseStatement DiagnosticReport DocumentManifest DocumentReference EffectEvidenceSynthesis
+    Encounter Endpoint EnrollmentRequest EnrollmentResponse EpisodeOfCare EventDefinition Evidence
+    EvidenceVariable ExampleScenario ExplanationOfBenefit FamilyMemberHistory Flag Goal
+    GraphDefinition Group GuidanceResponse HealthcareService ImagingStudy Immunization
+    ImmunizationEvaluation ImmunizationRecommendation ImplementationGuide InsurancePlan Invoice
+    Library Linkage List Location Measure MeasureReport Media Medication MedicationAdministration
+    MedicationDispense MedicationKnowledge MedicationRequest MedicationStatement MedicinalProduct
+    MedicinalProductAuthorization MedicinalProductContraindication MedicinalProductIndication
+    MedicinalProductIngredient MedicinalProductInteraction MedicinalProductManufactured
+    MedicinalProductPackaged MedicinalProductPharmaceutical MedicinalProductUndesirableEffect
+    MessageDefinition MessageHeader MolecularSequence NamingSystem NutritionOrder Observation
+    ObservationDefinition OperationDefinition OperationOutcome Organization OrganizationAffiliation
+    Parameters Patient PaymentNotice PaymentReconciliation Person PlanDefinition Practitioner
+    PractitionerRole Procedure Provenance Questionnaire QuestionnaireResponse RelatedPerson
+    RequestGroup ResearchDefinition ResearchElementDefinition ResearchStudy ResearchSubject
+    RiskAssessment RiskEvidenceSynthesis Schedule SearchParameter ServiceRequest Slot Specimen
+    SpecimenDefinition StructureDefinition StructureMap Subscription Substance
+    SubstanceNucleicAcid SubstancePolymer SubstanceProtein SubstanceReferenceInformation
+    SubstanceSourceMaterial SubstanceSpecification SupplyDelivery SupplyRequest Task
+    TerminologyCapabilities TestReport TestScript ValueSet VerificationResult VisionPrescription""".split()
+)
+
+# Where a resource names its patient, in the order looked at.
+_PATIENT_FIELDS = ("subject", "patient", "beneficiary")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """A line the batch could not use as it stands; ``kind`` is one of bad_line, unknown_type,
+    dangling_reference."""
+
+    file: str
+    line: int
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """One usable resource line: the patient it belongs to and whether it marks the HCC cohort.
+    ``pid`` is None for resources outside any patient (Organization, Practitioner, ...)."""
+
+    pid: str | None
+    rtype: str
+    is_patient: bool
+    is_hcc: bool
+
+
+@dataclass(frozen=True)
+class BulkExport:
+    files: tuple[Path, ...]
+    names: tuple[str, ...]  # as reported: relative to the export folder
+    transaction_time: str | None
+
+
+def hcc_codes() -> dict[str, frozenset[str]]:
+    """The codes that mark an HCC Condition, by coding system family, from the FHIR adapter's code
+    tables (knowledge entries ``fhir.hcc`` and ``fhir.not_hcc``): one list for the mapper and the
+    cohort, so a patient is in the cohort exactly when the mapper reads an HCC diagnosis."""
+    k = code_tables()
+    return {"snomed": k.hcc_snomed, "icd10": k.hcc_icd10, "icdo3": k.hcc_icdo3}
+
+
+def _not_hcc() -> frozenset[str]:
+    return frozenset(code_tables().not_hcc)
+
+
+_HCC = hcc_codes()
+_NOT_HCC = _not_hcc()
+_VOID = frozenset({"entered-in-error", "refuted"})
+
+
+def _from_manifest(manifest: Path) -> BulkExport:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ExportError(f"{manifest.name}: not a readable Bulk Data manifest ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("output"), list):
+        raise ExportError(f"{manifest.name}: a Bulk Data manifest needs an 'output' list")
+    base = manifest.parent
+    files: list[Path] = []
+    for i, item in enumerate(data["output"]):
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or not url:
+            raise ExportError(f"{manifest.name}: output[{i}] has no url")
+        parsed = urlparse(url)
+        if parsed.scheme in ("http", "https"):
+            raise ExportError(
+                f"{manifest.name}: output[{i}] is remote ({url}); download the files first "
+                "(hccwatch batch reads a local copy of the export)"
+            )
+        path = Path(unquote(parsed.path)) if parsed.scheme == "file" else base / url
+        if not path.is_file():
+            raise ExportError(f"{manifest.name}: output[{i}] {url} is not a file")
+        files.append(path)
+    when = data.get("transactionTime")
+    return _export(base, files, when if isinstance(when, str) else None)
+
+
+def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
+    names = []
+    for f in files:
+        try:
+            names.append(str(f.resolve().relative_to(base.resolve())))
+        except ValueError:
+            names.append(f.name)
+    return BulkExport(tuple(files), tuple(names), when)
+
+
+def open_export(path: Path) -> BulkExport:
+    """A folder (its manifest.json if it has one, else every *.ndjson, by name) or a manifest file."""
+    if path.is_file():
+        if path.suffix == ".ndjson":
+            return _export(path.parent, [path], None)
+        return _from_manifest(path)
+    if not path.is_dir():
+        raise ExportError(f"{path.name}: no such export folder or manifest")
+    if (path / "manifest.json").is_file():
+        return _from_manifest(path / "manifest.json")
+    files = sorted(p for p in path.iterdir() if p.suffix == ".ndjson" and p.is_file())
+    if not files:
+        raise ExportError(f"{path.name}: the folder holds no manifest.json and no *.ndjson file")
+    return _export(path, files, None)
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line without its end) for every non-blank line; streamed."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            line = raw.rstrip(b"\r\n")
+            if line.strip():
+                yield number, line
+
+
+def _patient_of(resource: dict[str, Any]) -> str | None:
+    for field in _PATIENT_FIELDS:
+        ref = resource.get(field)
+        if isinstance(ref, dict):
+            value = ref.get("reference")
+            if isinstance(value, str) and value.startswith("Patient/"):
+                return value[len("Patient/") :].split("/_history/")[0] or None
+    return None
+
+
+def _family(system: object) -> str | None:
+    if not isinstance(system, str):
+        return None
+    if system == SNOMED:
+        return "snomed"
+    if _is_icd10(system):
+        return "icd10"
+    if _is_icdo3(system):
+        return "icdo3"
+    return None
+
+
+def _status(resource: dict[str, Any]) -> str | None:
+    vs = resource.get("verificationStatus")
+    codings = vs.get("coding") if isinstance(vs, dict) else None
+    if isinstance(codings, list) and codings and isinstance(codings[0], dict):
+        code = codings[0].get("code")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def _is_hcc(resource: dict[str, Any]) -> bool:
+    """A Condition coded as HCC, not refuted or entered in error, and not also coded as a
+    not-HCC liver malignancy (C78.7 metastasis TO the liver, combined HCC-cholangiocarcinoma)."""
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(codings, list) or _status(resource) in _VOID:
+        return False
+    found = False
+    for c in codings:
+        if not isinstance(c, dict) or not isinstance(c.get("code"), str):
+            continue
+        value = c["code"]
+        family = _family(c.get("system"))
+        if value in _NOT_HCC or (family == "icd10" and value.upper().startswith("C78.7")):
+            return False
+        if family is not None and (value.upper() if family == "icd10" else value) in _HCC[family]:
+            found = True
+    return found
+
+
+def decode(raw: bytes) -> Any:
+    return orjson.loads(raw)
+
+
+def classify(raw: bytes, file: str, number: int) -> Line | Problem:
+    """Judge one line. Cheap for the common case; never raises."""
+    try:
+        resource = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Problem(file, number, "bad_line", f"not JSON ({str(exc).split(':')[0]})")
+    if not isinstance(resource, dict):
+        return Problem(file, number, "bad_line", "not a JSON object")
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        return Problem(file, number, "bad_line", "no resourceType")
+    if rtype not in R4_TYPES:
+        return Problem(file, number, "unknown_type", f"resourceType {rtype[:60]!r} is not a FHIR R4 type")
+    if rtype == "Patient":
+        rid = resource.get("id")
+        if not isinstance(rid, str) or not rid:
+            return Problem(file, number, "bad_line", "Patient without an id")
+        return Line(rid, rtype, True, False)
+    pid = _patient_of(resource)
+    return Line(pid, rtype, False, rtype == "Condition" and pid is not None and _is_hcc(resource))
+
+
+def maybe_hcc(raw: bytes) -> bool:
+    """A fast pre-filter: could this line be an HCC Condition? (False means certainly not.)"""
+    return b"Condition" in raw and any(code.encode() in raw for codes in _HCC.values() for code in codes)
