@@ -344,18 +344,25 @@ class Trace:
             assumptions = tuple(self.assumed[name] for name in self._inputs if name in self.assumed)
             for a in assumptions:
                 self.note(f"Assumed {a.field} = {_shown(a.value)}: {a.reason}.")
-        return Finding(
+        values = dict(values)
+        if not RESERVED_KEYS.isdisjoint(values):
+            Finding(self.rule, values, False, explanation)  # raises the constructor's own error
+        # Filled without the frozen constructor (one guarded ``object.__setattr__`` per field):
+        # rules close about fifteen traces per assessment. The one check it makes is made above.
+        finding = object.__new__(Finding)
+        finding.__dict__.update(
             rule=self.rule,
-            values=dict(values),
+            values=values,
             determined=(not self._missing) if determined is None else determined,
             explanation=explanation,
-            inputs=self.inputs,
-            missing=self.missing,
-            citations=self.citations,
-            unverified=self.unverified,
+            inputs=tuple(self._inputs.values()),
+            missing=tuple(self._missing),
+            citations=tuple(self._citations),
+            unverified=tuple(self._unverified),
             notes=tuple(self._notes),
             assumptions=assumptions,
         )
+        return finding
 
     def cannot_determine(self, keys: Iterable[str], explanation: str | None = None) -> Finding:
         """A finding whose every value is null, naming what was missing."""
