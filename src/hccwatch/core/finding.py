@@ -306,6 +306,17 @@ class Trace:
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
         self._inputs[name] = InputUsed(name, value, unit, when)
 
+    def extend(self, other: Trace) -> None:
+        """Record everything ``other`` recorded (inputs, gaps, sources, notes), in its order.
+
+        For facts several rules share: recorded once in one trace, copied into each rule's.
+        """
+        self._citations.update(other._citations)
+        self._unverified.update(other._unverified)
+        self._inputs.update(other._inputs)
+        self._missing.update(other._missing)
+        self._notes.update(other._notes)
+
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""
         for name in names:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hccwatch.core.context import Context
@@ -51,6 +51,21 @@ class Facts:
 
     burden: Burden
     exclusions: Exclusions
+    # The facts as recorded in a trace, once for all criteria (not part of the facts' identity:
+    # ``repr`` of the facts keys the memos; not an init field, so ``replace`` starts a new one).
+    _recorded: list[Trace] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def recorded(self, ctx: Context) -> Trace:
+        """A trace holding the shared facts, their gaps and the exclusions' source."""
+        kept = self._recorded
+        if kept and kept[0].knowledge is ctx.knowledge:
+            return kept[0]
+        t = ctx.trace("transplant")
+        self.burden.record(t)
+        self.exclusions.record(t)
+        t.cite("AASLD-2023")
+        kept[:] = [t]
+        return t
 
 
 def read_facts(ctx: Context) -> Facts:
@@ -60,9 +75,8 @@ def read_facts(ctx: Context) -> Facts:
 def open_trace(ctx: Context, facts: Facts, key: str) -> Trace:
     """A criterion's trace with the shared facts, their gaps and the exclusions' source recorded."""
     t = ctx.trace(f"transplant.{key}")
-    facts.burden.record(t)
-    facts.exclusions.record(t)
-    t.cite("AASLD-2023")
+    # Copied from one recording: twelve criteria open a trace per assessment.
+    t.extend(facts.recorded(ctx))
     return t
 
 
