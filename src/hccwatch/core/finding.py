@@ -118,7 +118,9 @@ class Finding:
     def to_dict(self) -> dict[str, JsonValue]:
         # One literal: the value keys cannot clash with the reserved ones (checked on creation).
         # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
-        # each, and an assessment some sixty.
+        # each, and an assessment some sixty. Empty parts (most of them) skip the comprehension.
+        inputs = self.inputs
+        assumptions = self.assumptions
         return {
             "rule": self.rule,
             **self.values,
@@ -131,13 +133,15 @@ class Finding:
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
                 }
-                for i in self.inputs
-            ],
-            "missing": list(self.missing),
-            "citations": list(self.citations),
-            "unverified": list(self.unverified),
-            "notes": list(self.notes),
-            "assumptions": [a.to_dict() for a in self.assumptions],
+                for i in inputs
+            ]
+            if inputs
+            else [],
+            "missing": [*self.missing],
+            "citations": [*self.citations],
+            "unverified": [*self.unverified],
+            "notes": [*self.notes],
+            "assumptions": [a.to_dict() for a in assumptions] if assumptions else [],
         }
 
 
