@@ -296,7 +296,8 @@ def conclude(
     exclusions and the gaps are added here so every criterion words them the same way.
     """
     excl = facts.exclusions
-    only_exclusions_unknown = within is None and set(t.missing) <= set(excl.unknown)
+    missing = t.missing  # a tuple built per read: read once
+    only_exclusions_unknown = within is None and set(missing) <= set(excl.unknown)
     if excl.present:
         reason = f"{', '.join(excl.present)} (an absolute exclusion for transplant). {detail}"
     elif within is True:
@@ -307,9 +308,9 @@ def conclude(
     else:
         reason = detail
     text = f"{verdict_word(within, yes, no)} {name}: {reason}."
-    if t.missing and not only_exclusions_unknown:
+    if missing and not only_exclusions_unknown:
         if within is None:
-            text += f" Missing: {', '.join(t.missing)}."
+            text += f" Missing: {', '.join(missing)}."
         else:
-            text += f" Not known ({', '.join(t.missing)}), but this cannot change the answer."
+            text += f" Not known ({', '.join(missing)}), but this cannot change the answer."
     return t.finish({key: within, **(values or {})}, text, determined=within is not None)
