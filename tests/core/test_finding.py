@@ -78,3 +78,46 @@ def test_a_detached_finding_equals_its_source_and_owns_its_values() -> None:
     assert copy == f
     assert copy.values is not f.values
     assert copy.to_dict() == f.to_dict()
+
+
+def test_finish_gives_the_finding_the_constructor_gives() -> None:
+    # finish fills the Finding without the constructor: every field, and the constructor's check.
+    t = _trace()
+    t.used("labs.inr", 1.2)
+    t.need("liver.ascites")
+    t.note("a note")
+    t.num("labs.window_days.afp")
+    f = t.finish({"points": 3}, "why", determined=True)
+    built = Finding(
+        rule="test.rule",
+        values={"points": 3},
+        determined=True,
+        explanation="why",
+        inputs=t.inputs,
+        missing=t.missing,
+        citations=t.citations,
+        unverified=t.unverified,
+        notes=("a note",),
+    )
+    assert f == built
+    assert f.__dict__ == built.__dict__
+    with pytest.raises(KnowledgeError, match="reserved"):
+        _trace().finish({"inputs": 1}, "why")
+
+
+def test_extend_copies_what_another_trace_recorded_in_its_order() -> None:
+    shared = _trace()
+    shared.used("tumors", [2.0], "cm")
+    shared.need("afp")
+    shared.cite("AASLD-2023")
+    shared.note("shared note")
+    direct = _trace()
+    direct.used("tumors", [2.0], "cm")
+    direct.need("afp")
+    direct.cite("AASLD-2023")
+    direct.note("shared note")
+    copied = _trace()
+    copied.extend(shared)
+    assert copied.finish({}, "x") == direct.finish({}, "x")
+    copied.need("dcp")
+    assert shared.missing == ("afp",)  # the source is not changed by later records

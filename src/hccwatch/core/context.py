@@ -27,6 +27,10 @@ def _same(lab: Lab) -> float:
 
 _date = attrgetter("date")
 _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
+# latest_lab's answer: the lab or None, the gap it records or None, and the input it records.
+_Shown = tuple[str, float, str | None, date | None]
+_Latest = tuple[Lab | None, str | None, _Shown]
+_NOT_SHOWN: _Shown = ("", 0.0, None, None)
 
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
@@ -145,24 +149,43 @@ class Context:
         """
         ref = on_or_before or self.as_of
         window_days = trace.num(f"labs.window_days.{test}")
+        # Looked up once per (test, date, window) per context, then replayed into each trace that
+        # asks: rules ask for the same few tests some twenty times per assessment.
+        key = (test, ref, window_days)
+        seen = self._latest.get(key)
+        if seen is None:
+            seen = self._latest[key] = self._find_latest(test, ref, window_days)
+        latest, gap, shown = seen
+        if gap is not None:
+            trace.need(gap)
+        else:
+            trace.used(*shown)
+        return latest
+
+    @once
+    def _latest(self) -> dict[tuple[str, date, float], _Latest]:
+        return {}
+
+    def _find_latest(self, test: str, ref: date, window_days: float) -> _Latest:
+        """What ``latest_lab`` answers: the lab and the input it records, or None and the gap."""
         found, dates = self._labs_by_test.get(test, _NO_LABS)
         at = bisect_right(dates, ref)
         if at == 0:
-            trace.need(f"labs.{test}")
-            return None
+            return None, f"labs.{test}", _NOT_SHOWN
         latest = found[at - 1]
         # Whole days between dates: the same test as against ``timedelta(days=window_days)``.
         if (ref - latest.date).days > window_days:
             window = timedelta(days=window_days)
-            trace.need(f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)")
-            return None
+            return (
+                None,
+                f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)",
+                _NOT_SHOWN,
+            )
         conflict = self._conflicts.get((test, latest.date)) if self._conflicts else None
         if conflict is not None:
-            trace.need(conflict)
-            return None
+            return None, conflict, _NOT_SHOWN
         c = latest.canonical
-        trace.used(f"labs.{test}", round(c.value, 6), c.unit, latest.date)
-        return latest
+        return latest, None, (f"labs.{test}", round(c.value, 6), c.unit, latest.date)
 
     def treatments(self, *types: str) -> list[Treatment]:
         """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""

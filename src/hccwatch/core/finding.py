@@ -118,7 +118,9 @@ class Finding:
     def to_dict(self) -> dict[str, JsonValue]:
         # One literal: the value keys cannot clash with the reserved ones (checked on creation).
         # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
-        # each, and an assessment some sixty.
+        # each, and an assessment some sixty. Empty parts (most of them) skip the comprehension.
+        inputs = self.inputs
+        assumptions = self.assumptions
         return {
             "rule": self.rule,
             **self.values,
@@ -131,13 +133,15 @@ class Finding:
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
                 }
-                for i in self.inputs
-            ],
-            "missing": list(self.missing),
-            "citations": list(self.citations),
-            "unverified": list(self.unverified),
-            "notes": list(self.notes),
-            "assumptions": [a.to_dict() for a in self.assumptions],
+                for i in inputs
+            ]
+            if inputs
+            else [],
+            "missing": [*self.missing],
+            "citations": [*self.citations],
+            "unverified": [*self.unverified],
+            "notes": [*self.notes],
+            "assumptions": [a.to_dict() for a in assumptions] if assumptions else [],
         }
 
 
@@ -306,6 +310,17 @@ class Trace:
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
         self._inputs[name] = InputUsed(name, value, unit, when)
 
+    def extend(self, other: Trace) -> None:
+        """Record everything ``other`` recorded (inputs, gaps, sources, notes), in its order.
+
+        For facts several rules share: recorded once in one trace, copied into each rule's.
+        """
+        self._citations.update(other._citations)
+        self._unverified.update(other._unverified)
+        self._inputs.update(other._inputs)
+        self._missing.update(other._missing)
+        self._notes.update(other._notes)
+
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""
         for name in names:
@@ -344,18 +359,25 @@ class Trace:
             assumptions = tuple(self.assumed[name] for name in self._inputs if name in self.assumed)
             for a in assumptions:
                 self.note(f"Assumed {a.field} = {_shown(a.value)}: {a.reason}.")
-        return Finding(
+        values = dict(values)
+        if not RESERVED_KEYS.isdisjoint(values):
+            Finding(self.rule, values, False, explanation)  # raises the constructor's own error
+        # Filled without the frozen constructor (one guarded ``object.__setattr__`` per field):
+        # rules close about fifteen traces per assessment. The one check it makes is made above.
+        finding = object.__new__(Finding)
+        finding.__dict__.update(
             rule=self.rule,
-            values=dict(values),
+            values=values,
             determined=(not self._missing) if determined is None else determined,
             explanation=explanation,
-            inputs=self.inputs,
-            missing=self.missing,
-            citations=self.citations,
-            unverified=self.unverified,
+            inputs=tuple(self._inputs.values()),
+            missing=tuple(self._missing),
+            citations=tuple(self._citations),
+            unverified=tuple(self._unverified),
             notes=tuple(self._notes),
             assumptions=assumptions,
         )
+        return finding
 
     def cannot_determine(self, keys: Iterable[str], explanation: str | None = None) -> Finding:
         """A finding whose every value is null, naming what was missing."""

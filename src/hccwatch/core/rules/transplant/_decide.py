@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hccwatch.core.context import Context
@@ -51,6 +51,21 @@ class Facts:
 
     burden: Burden
     exclusions: Exclusions
+    # The facts as recorded in a trace, once for all criteria (not part of the facts' identity:
+    # ``repr`` of the facts keys the memos; not an init field, so ``replace`` starts a new one).
+    _recorded: list[Trace] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def recorded(self, ctx: Context) -> Trace:
+        """A trace holding the shared facts, their gaps and the exclusions' source."""
+        kept = self._recorded
+        if kept and kept[0].knowledge is ctx.knowledge:
+            return kept[0]
+        t = ctx.trace("transplant")
+        self.burden.record(t)
+        self.exclusions.record(t)
+        t.cite("AASLD-2023")
+        kept[:] = [t]
+        return t
 
 
 def read_facts(ctx: Context) -> Facts:
@@ -60,9 +75,8 @@ def read_facts(ctx: Context) -> Facts:
 def open_trace(ctx: Context, facts: Facts, key: str) -> Trace:
     """A criterion's trace with the shared facts, their gaps and the exclusions' source recorded."""
     t = ctx.trace(f"transplant.{key}")
-    facts.burden.record(t)
-    facts.exclusions.record(t)
-    t.cite("AASLD-2023")
+    # Copied from one recording: twelve criteria open a trace per assessment.
+    t.extend(facts.recorded(ctx))
     return t
 
 
@@ -282,7 +296,8 @@ def conclude(
     exclusions and the gaps are added here so every criterion words them the same way.
     """
     excl = facts.exclusions
-    only_exclusions_unknown = within is None and set(t.missing) <= set(excl.unknown)
+    missing = t.missing  # a tuple built per read: read once
+    only_exclusions_unknown = within is None and set(missing) <= set(excl.unknown)
     if excl.present:
         reason = f"{', '.join(excl.present)} (an absolute exclusion for transplant). {detail}"
     elif within is True:
@@ -293,9 +308,9 @@ def conclude(
     else:
         reason = detail
     text = f"{verdict_word(within, yes, no)} {name}: {reason}."
-    if t.missing and not only_exclusions_unknown:
+    if missing and not only_exclusions_unknown:
         if within is None:
-            text += f" Missing: {', '.join(t.missing)}."
+            text += f" Missing: {', '.join(missing)}."
         else:
-            text += f" Not known ({', '.join(t.missing)}), but this cannot change the answer."
+            text += f" Not known ({', '.join(missing)}), but this cannot change the answer."
     return t.finish({key: within, **(values or {})}, text, determined=within is not None)

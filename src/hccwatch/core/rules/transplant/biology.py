@@ -103,9 +103,11 @@ def afp_model(ctx: Context, facts: Facts) -> Finding:
         )
 
     best, worst = cases(facts.burden, afp=afp.value)
-    within = decide(lambda c: sum(parts(c)) <= cut, best, worst, facts.exclusions.state)
-    size_pts, n_pts, afp_pts = parts(best)
-    points, most = sum(parts(best)), sum(parts(worst))
+    # Each case scored once (the bands are read in the same order as scoring on demand would).
+    best_parts = parts(best)
+    size_pts, n_pts, afp_pts = best_parts
+    points, most = sum(best_parts), sum(parts(worst))
+    within = decide(lambda c: (points if c is best else most) <= cut, best, worst, facts.exclusions.state)
     b = facts.burden.exact_values()
     terms = (
         f"largest diameter {_pts(size_pts, b['largest_cm'])} + nodules {_pts(n_pts, b['nodules'])} "
