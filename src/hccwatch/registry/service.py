@@ -485,16 +485,7 @@ class Registry:
             patient.updated_at = self._now()
             session.flush()
             self._store_assessment(session, patient, self._today(), rec)
-            self._audit(
-                session,
-                actor,
-                "patient.update_record",
-                "patient",
-                patient.record_id,
-                patient_id=patient.id,
-                before=before,
-                after=_patient_snapshot(patient),
-            )
+            self._audit_patient_change(session, actor, "patient.update_record", patient, before)
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
@@ -517,16 +508,7 @@ class Registry:
             patient.name, patient.phone, patient.family_doctor = name, phone, family_doctor
             patient.updated_at = self._now()
             session.flush()
-            self._audit(
-                session,
-                actor,
-                "patient.set_contact",
-                "patient",
-                patient.record_id,
-                patient_id=patient.id,
-                before=before,
-                after=_patient_snapshot(patient),
-            )
+            self._audit_patient_change(session, actor, "patient.set_contact", patient, before)
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
@@ -872,6 +854,21 @@ class Registry:
             )
             return [OutreachView(e.id, e.patient_id, e.actor, e.at, e.outcome, e.note) for e in entries]
 
+    def _audit_patient_change(
+        self, session: Session, actor: Actor, event: str, patient: Patient, before: dict[str, Any]
+    ) -> None:
+        """The audit row of a change to one patient: its state before and after."""
+        self._audit(
+            session,
+            actor,
+            event,
+            "patient",
+            patient.record_id,
+            patient_id=patient.id,
+            before=before,
+            after=_patient_snapshot(patient),
+        )
+
     def _leave(self, session: Session, actor: Actor, patient: Patient, reason: str) -> None:
         before = _patient_snapshot(patient)
         patient.on_worklist = False
@@ -879,16 +876,7 @@ class Registry:
         patient.left_at = self._now()
         patient.updated_at = patient.left_at
         session.flush()
-        self._audit(
-            session,
-            actor,
-            "worklist.leave",
-            "patient",
-            patient.record_id,
-            patient_id=patient.id,
-            before=before,
-            after=_patient_snapshot(patient),
-        )
+        self._audit_patient_change(session, actor, "worklist.leave", patient, before)
 
     @_no_silent_overwrite
     def leave_worklist(
@@ -916,16 +904,7 @@ class Registry:
             patient.on_worklist, patient.left_reason, patient.left_at = True, None, None
             patient.updated_at = self._now()
             session.flush()
-            self._audit(
-                session,
-                actor,
-                "worklist.return",
-                "patient",
-                patient.record_id,
-                patient_id=patient.id,
-                before=before,
-                after=_patient_snapshot(patient),
-            )
+            self._audit_patient_change(session, actor, "worklist.return", patient, before)
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
