@@ -227,6 +227,17 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         return {"status": "ok", "version": __version__, "knowledge_version": default_knowledge().version}
 
     # ---------------------------------------------------------------- REST API
+    async def _api_json(request: Request) -> Any:
+        """The authorised API request's JSON body, or the problem response that refuses it."""
+        if not api_token_ok(request):
+            return unauthorized()
+        try:
+            return loads(await _body(request, s.max_body_bytes))
+        except _BodyTooLarge:
+            return problem(413, "too-large", "Request body too large", f"at most {s.max_body_bytes} bytes")
+        except JsonError as exc:
+            return problem(415, "not-json", "The body is not JSON", str(exc))
+
     @app.post(
         "/api/v1/assess",
         tags=["api"],
@@ -238,14 +249,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
     async def assess_route(
         request: Request, as_of: dt.date | None = None, lang: str = "en", profile: str | None = None
     ) -> Response:
-        if not api_token_ok(request):
-            return unauthorized()
-        try:
-            data = loads(await _body(request, s.max_body_bytes))
-        except _BodyTooLarge:
-            return problem(413, "too-large", "Request body too large", f"at most {s.max_body_bytes} bytes")
-        except JsonError as exc:
-            return problem(415, "not-json", "The body is not JSON", str(exc))
+        data = await _api_json(request)
+        if isinstance(data, Response):
+            return data
         want_fhir = FHIR_JSON in request.headers.get("accept", "")
 
         def work() -> tuple[Any, dict[str, str]]:
@@ -297,14 +303,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         response_class=Response,
     )
     async def record_route(request: Request, as_of: dt.date | None = None) -> Response:
-        if not api_token_ok(request):
-            return unauthorized()
-        try:
-            data = loads(await _body(request, s.max_body_bytes))
-        except _BodyTooLarge:
-            return problem(413, "too-large", "Request body too large", f"at most {s.max_body_bytes} bytes")
-        except JsonError as exc:
-            return problem(415, "not-json", "The body is not JSON", str(exc))
+        data = await _api_json(request)
+        if isinstance(data, Response):
+            return data
         if not fhir_bridge.is_fhir(data):
             return problem(
                 422,
