@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hccwatch.registry.config import data_dir as registry_data_dir
+
 __all__ = ["ENV_TABLE", "Settings", "SettingsError", "token_digest"]
 
 
@@ -30,7 +32,10 @@ ENV_TABLE: dict[str, tuple[str, str]] = {
         "external base URL (behind a proxy): the JWT aud is built on it",
     ),
     "HCCWATCH_PATIENT_URL": ("(none)", "card link to the patient's page; {patient_id} is replaced"),
-    "HCCWATCH_DATA_DIR": ("./hccwatch-data", "folder of the feedback database (feedback.sqlite3)"),
+    "HCCWATCH_DATA_DIR": (
+        "$XDG_DATA_HOME/hccwatch, else ~/.local/share/hccwatch",
+        "folder of the feedback database (feedback.sqlite3), shared with the registry",
+    ),
     "HCCWATCH_CORS_ORIGINS": ("(none)", "comma-separated origins allowed by CORS (* for any)"),
     "HCCWATCH_MAX_BODY_BYTES": ("10000000", "largest request body accepted (413 above)"),
     "HCCWATCH_REQUEST_TIMEOUT_S": ("10", "time limit of one REST assessment (503 above)"),
@@ -127,7 +132,7 @@ class Settings:
             cds_issuers=_issuers(e.get("HCCWATCH_CDS_ISSUERS")),
             public_url=public,
             patient_url=patient,
-            data_dir=Path(e.get("HCCWATCH_DATA_DIR") or "hccwatch-data"),
+            data_dir=registry_data_dir(e),
             cors_origins=_list(e.get("HCCWATCH_CORS_ORIGINS")),
             max_body_bytes=int(_number(e, "HCCWATCH_MAX_BODY_BYTES", 10_000_000, minimum=1024)),
             request_timeout_s=_number(e, "HCCWATCH_REQUEST_TIMEOUT_S", 10.0, minimum=0.01),
