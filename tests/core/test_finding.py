@@ -98,7 +98,9 @@ def test_finish_gives_the_finding_the_constructor_gives() -> None:
         citations=t.citations,
         unverified=t.unverified,
         notes=("a note",),
+        policy=t.policy,
     )
+    assert f.policy == ("labs.window_days.afp",)  # a project choice: named apart, not unverified
     assert f == built
     assert f.__dict__ == built.__dict__
     with pytest.raises(KnowledgeError, match="reserved"):
@@ -121,3 +123,19 @@ def test_extend_copies_what_another_trace_recorded_in_its_order() -> None:
     assert copied.finish({}, "x") == direct.finish({}, "x")
     copied.need("dcp")
     assert shared.missing == ("afp",)  # the source is not changed by later records
+
+
+def test_a_reads_status_decides_where_a_finding_names_it() -> None:
+    # Verified entries are not named; unverified and secondary ones are "unverified"; the project's
+    # own choices are "policy", so a reader sees exactly which numbers are hccwatch's.
+    k = default_knowledge()
+    by_status = {}
+    for e in k.entries.values():
+        by_status.setdefault(e.status, e.key)
+    t = _trace()
+    for key in by_status.values():
+        t.value(key)
+    f = t.finish({}, "why")
+    assert set(f.unverified) == {by_status["unverified"], by_status["secondary"]}
+    assert f.policy == (by_status["policy"],)
+    assert f.to_dict()["policy"] == [by_status["policy"]]

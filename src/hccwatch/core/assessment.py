@@ -97,6 +97,15 @@ class Assessment:
             *(o.unverified for o in self.treatment_options),
         )
 
+    def policy(self) -> tuple[str, ...]:
+        """The project's own choices (knowledge entries with status "policy") the findings used."""
+        return merge_citations(
+            *(f.policy for f in self.findings()),
+            *(a.policy for a in self.alerts),
+            *(w.policy for w in self.workup),
+            *(o.policy for o in self.treatment_options),
+        )
+
     def parts(self) -> dict[str, JsonValue]:
         """The JSON form of each finding, keyed as in the contract (no bibliography)."""
         return {
@@ -125,6 +134,7 @@ class Assessment:
             "as_of_source": self.as_of_source,
             **self.parts(),
             "unverified_knowledge": list(self.unverified()),
+            "policy_knowledge": list(self.policy()),
             # The dict look-up first, the knowledge base's named error only on a miss.
             "bibliography": {
                 cid: (citations.get(cid) or self.knowledge.citation(cid)).to_dict() for cid in self.cited()

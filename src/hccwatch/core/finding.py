@@ -36,6 +36,7 @@ URGENCY_ORDER: dict[str, int] = {"emergency": 0, "urgent": 1, "soon": 2, "routin
 
 RESERVED_KEYS = frozenset(
     {
+        "policy",
         "rule",
         "determined",
         "explanation",
@@ -93,6 +94,8 @@ class Finding:
     unverified: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     assumptions: tuple[AssumedInput, ...] = ()
+    # hccwatch's own choices among the numbers used (knowledge entries with status "policy").
+    policy: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not RESERVED_KEYS.isdisjoint(self.values):
@@ -140,6 +143,7 @@ class Finding:
             "missing": [*self.missing],
             "citations": [*self.citations],
             "unverified": [*self.unverified],
+            "policy": [*self.policy],
             "notes": [*self.notes],
             "assumptions": [a.to_dict() for a in assumptions] if assumptions else [],
         }
@@ -157,6 +161,7 @@ class Alert:
     facts: tuple[InputUsed, ...] = ()
     actions: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
+    policy: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {
@@ -168,6 +173,7 @@ class Alert:
             "facts": [f.to_dict() for f in self.facts],
             "citations": list(self.citations),
             "unverified": list(self.unverified),
+            "policy": list(self.policy),
         }
 
 
@@ -182,6 +188,7 @@ class WorkupItem:
     suspicion: str | None = None
     instead_of: str | None = None
     unverified: tuple[str, ...] = ()
+    policy: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {
@@ -192,6 +199,7 @@ class WorkupItem:
             "instead_of": self.instead_of,
             "citations": list(self.citations),
             "unverified": list(self.unverified),
+            "policy": list(self.policy),
         }
 
 
@@ -207,6 +215,7 @@ class TreatmentOption:
     cautions: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
+    policy: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, JsonValue]:
         return {
@@ -218,6 +227,7 @@ class TreatmentOption:
             "missing": list(self.missing),
             "citations": list(self.citations),
             "unverified": list(self.unverified),
+            "policy": list(self.policy),
         }
 
 
@@ -246,6 +256,7 @@ class Trace:
     assumed: Mapping[str, AssumedInput] = field(default_factory=dict)
     _citations: dict[str, None] = field(default_factory=dict)
     _unverified: dict[str, None] = field(default_factory=dict)
+    _policy: dict[str, None] = field(default_factory=dict)
     _inputs: dict[str, InputUsed] = field(default_factory=dict)
     _missing: dict[str, None] = field(default_factory=dict)
     _notes: dict[str, None] = field(default_factory=dict)
@@ -253,50 +264,50 @@ class Trace:
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
         try:
-            value, _, citations, verified = self.knowledge.reads[key]
+            value, _, citations, flag = self.knowledge.reads[key]
         except KeyError:
             raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         # ``update`` keeps first-seen order, as one ``setdefault`` per citation would.
         self._citations.update(citations)
-        if not verified:
-            self._unverified.setdefault(key, None)
+        if flag is not None:
+            (self._policy if flag == "policy" else self._unverified).setdefault(key, None)
         return value
 
     def num(self, key: str) -> float:
         try:
-            _, number, citations, verified = self.knowledge.reads[key]
+            _, number, citations, flag = self.knowledge.reads[key]
         except KeyError:
             raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if number is None:
             return self.knowledge.number(key)  # raises the knowledge base's own error
         self._citations.update(citations)
-        if not verified:
-            self._unverified.setdefault(key, None)
+        if flag is not None:
+            (self._policy if flag == "policy" else self._unverified).setdefault(key, None)
         return number
 
     def table(self, key: str) -> Mapping[str, JsonValue]:
         # The read of ``value`` inline: rules read about fifty tables and lists per assessment.
         try:
-            value, _, citations, verified = self.knowledge.reads[key]
+            value, _, citations, flag = self.knowledge.reads[key]
         except KeyError:
             raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, dict):
             raise KnowledgeError(f"knowledge entry {key!r} is not a table")
         self._citations.update(citations)
-        if not verified:
-            self._unverified.setdefault(key, None)
+        if flag is not None:
+            (self._policy if flag == "policy" else self._unverified).setdefault(key, None)
         return value
 
     def items(self, key: str) -> list[JsonValue]:
         try:
-            value, _, citations, verified = self.knowledge.reads[key]
+            value, _, citations, flag = self.knowledge.reads[key]
         except KeyError:
             raise KnowledgeError(f"knowledge entry {key!r} does not exist") from None
         if not isinstance(value, list):
             raise KnowledgeError(f"knowledge entry {key!r} is not a list")
         self._citations.update(citations)
-        if not verified:
-            self._unverified.setdefault(key, None)
+        if flag is not None:
+            (self._policy if flag == "policy" else self._unverified).setdefault(key, None)
         return value
 
     def cite(self, *citation_ids: str) -> None:
@@ -317,6 +328,7 @@ class Trace:
         """
         self._citations.update(other._citations)
         self._unverified.update(other._unverified)
+        self._policy.update(other._policy)
         self._inputs.update(other._inputs)
         self._missing.update(other._missing)
         self._notes.update(other._notes)
@@ -340,6 +352,11 @@ class Trace:
     @property
     def unverified(self) -> tuple[str, ...]:
         return tuple(self._unverified)
+
+    @property
+    def policy(self) -> tuple[str, ...]:
+        """The project's own choices (knowledge entries with status "policy") this trace read."""
+        return tuple(self._policy)
 
     @property
     def inputs(self) -> tuple[InputUsed, ...]:
@@ -376,6 +393,7 @@ class Trace:
             unverified=tuple(self._unverified),
             notes=tuple(self._notes),
             assumptions=assumptions,
+            policy=tuple(self._policy),
         )
         return finding
 

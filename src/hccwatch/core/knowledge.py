@@ -119,18 +119,19 @@ class Knowledge:
     texts: Mapping[str, Mapping[str, str]]
 
     @once
-    def reads(self) -> Mapping[str, tuple[JsonValue, float | None, Mapping[str, None], bool]]:
+    def reads(self) -> Mapping[str, tuple[JsonValue, float | None, Mapping[str, None], str | None]]:
         """Per entry, what a :class:`~hccwatch.core.finding.Trace` needs on each read.
 
-        (value, value as a float or None if not a number, citation ids as an ordered dict,
-        verified). Built once per knowledge base: rules read about 160 entries per assessment.
+        (value, value as a float or None if not a number, citation ids as an ordered dict, how a
+        finding flags the entry: "unverified", "policy" or None for verified). Built once per
+        knowledge base: rules read about 160 entries per assessment.
         """
         return {
             key: (
                 e.value,
                 None if isinstance(e.value, bool) or not isinstance(e.value, int | float) else float(e.value),
                 dict.fromkeys(e.citations),
-                e.verified,
+                None if e.status == "verified" else "policy" if e.status == "policy" else "unverified",
             )
             for key, e in self.entries.items()
         }

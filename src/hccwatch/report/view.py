@@ -229,9 +229,12 @@ def _missing(missing: tuple[str, ...], determined: bool) -> Detail | None:
 
 
 def _trail(
-    facts_used: Iterable[InputUsed], notes: Iterable[str], unverified_keys: Iterable[str]
+    facts_used: Iterable[InputUsed],
+    notes: Iterable[str],
+    unverified_keys: Iterable[str],
+    policy_keys: Iterable[str] = (),
 ) -> list[Detail]:
-    """Facts used, notes and unverified knowledge: shown for every kind of entry."""
+    """Facts used, notes, unverified knowledge and the project's own choices: for every entry."""
     out: list[Detail] = []
     facts = tuple(_fact(f) for f in facts_used)
     if facts:
@@ -241,6 +244,9 @@ def _trail(
     unverified = _strs(tuple(unverified_keys))
     if unverified:
         out.append(Detail(_L.word("unverified"), unverified))
+    policy = _strs(tuple(policy_keys))
+    if policy:
+        out.append(Detail(_L.word("policy"), policy))
     return out
 
 
@@ -275,7 +281,7 @@ def _finding_entry(entry_title: str, f: Finding, *, verdict: str | None = None) 
     gap = _missing(f.missing, f.determined)
     if gap:
         details.append(gap)
-    details.extend(_trail(f.inputs, f.notes, f.unverified))
+    details.extend(_trail(f.inputs, f.notes, f.unverified, f.policy))
     tone: Tone = "plain" if f.determined else "cannot"
     return Entry(entry_title, None, tone, result, tuple(details), f.citations)
 
@@ -313,7 +319,7 @@ def _alert_entry(a: Alert) -> Entry:
     details = [Detail("", (a.detail,))] if a.detail else []
     if a.actions:
         details.append(Detail(_L.word("actions"), _strs(a.actions), as_list=True))
-    details.extend(_trail(a.facts, (), a.unverified))
+    details.extend(_trail(a.facts, (), a.unverified, a.policy))
     return Entry(a.title, badge, tone, None, tuple(details), a.citations)
 
 
@@ -324,7 +330,7 @@ def _workup_entry(w: WorkupItem) -> Entry:
         details.append(Detail(_L.word("suspicion"), (_code(w.suspicion),)))
     if w.instead_of:
         details.append(Detail(_L.word("instead_of"), (_code(w.instead_of),)))
-    details.extend(_trail((), (), w.unverified))
+    details.extend(_trail((), (), w.unverified, w.policy))
     test = _code(w.test)
     return Entry(test[:1].upper() + test[1:], badge, tone, None, tuple(details), w.citations)
 
@@ -343,7 +349,7 @@ def _option_entry(o: TreatmentOption) -> Entry:
     gap = _missing(o.missing, status != "cannot_determine")
     if gap:
         details.append(gap)
-    details.extend(_trail((), (), o.unverified))
+    details.extend(_trail((), (), o.unverified, o.policy))
     return Entry(o.title or o.id, badge, tone, None, tuple(details), o.citations)
 
 

@@ -78,6 +78,7 @@ class WorkupRequest:
     suspicion: str
     citations: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
+    policy: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Suspicion:
     facts: tuple[InputUsed, ...] = ()
     tests: tuple[WorkupRequest, ...] = ()
     actions: tuple[str, ...] = ()
+    policy: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -124,6 +126,7 @@ def _merge_one(group: list[Suspicion]) -> Suspicion:
         reasons=_unique(r for s in group for r in s.reasons),
         citations=merge_citations(*(s.citations for s in group)),
         unverified=merge_citations(*(s.unverified for s in group)),
+        policy=merge_citations(*(s.policy for s in group)),
         facts=tuple(facts.values()),
         tests=tuple(r for s in group for r in s.tests),
         actions=_unique(a for s in group for a in s.actions),
@@ -153,4 +156,5 @@ def to_alert(ctx: Context, s: Suspicion) -> Alert:
         facts=s.facts,
         actions=s.actions,
         unverified=merge_citations(s.unverified, t.unverified),
+        policy=merge_citations(s.policy, t.policy),
     )

@@ -64,7 +64,7 @@ def _cite_alerts(t: Trace, alerts: tuple[Alert, ...]) -> None:
     """The finding cites what its alerts cite, so its provenance is complete on its own."""
     for alert in alerts:
         t.cite(*alert.citations)
-        for key in alert.unverified:
+        for key in (*alert.unverified, *alert.policy):
             t.value(key)
 
 

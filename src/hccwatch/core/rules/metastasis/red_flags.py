@@ -187,6 +187,7 @@ def _suspicion(ctx: Context, t: Trace, alert_id: str, hits: list[tuple[str, Symp
         reasons=tuple(dict.fromkeys(reasons)),
         citations=at.citations,
         unverified=at.unverified,
+        policy=at.policy,
         facts=tuple({f.name: f for f in (*(_fact(s) for _, s, _ in kept), *at.inputs)}.values()),
         tests=tests,
         actions=actions,

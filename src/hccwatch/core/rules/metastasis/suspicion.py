@@ -279,6 +279,7 @@ def _afp_suspicion(ctx: Context, t: Trace, afp: Finding, alert_id: str, urgency_
         reasons=tuple([*head, *plan]),
         citations=at.citations,
         unverified=at.unverified,
+        policy=at.policy,
         facts=facts,
         tests=requests_for_tests(at, tests, urgency, because, alert_id),
         actions=(str(evidence["next"]),),
@@ -369,6 +370,7 @@ def _imaging_suspicion(ctx: Context, study: Imaging, alert_id: str, afp: Finding
         reasons=tuple(r for r in (reason, _treated_since(ctx, study)) if r),
         citations=at.citations,
         unverified=at.unverified,
+        policy=at.policy,
         facts=(fact,),
         tests=requests,
     )
@@ -409,6 +411,7 @@ def _subcentimetre_follow_up(ctx: Context, study: Imaging) -> Suspicion | None:
         reasons=tuple(r for r in (*reasons, _treated_since(ctx, study)) if r),
         citations=at.citations,
         unverified=at.unverified,
+        policy=at.policy,
         facts=(fact,),
         tests=requests_for_tests(at, ["liver_multiphase_ct_or_mri"], urgency, because, alert_id),
     )

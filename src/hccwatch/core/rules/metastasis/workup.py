@@ -45,6 +45,7 @@ def requests_for_tests(
             suspicion=suspicion,
             citations=t.citations,
             unverified=t.unverified,
+            policy=t.policy,
         )
         for test in dict.fromkeys(tests)
     )
@@ -80,6 +81,7 @@ def _item(ctx: Context, test: str, group: list[WorkupRequest]) -> WorkupItem:
         suspicion=", ".join(dict.fromkeys(r.suspicion for r in group)),
         instead_of=instead_of if isinstance(instead_of, str) else None,
         unverified=merge_citations(*(r.unverified for r in group), t.unverified),
+        policy=merge_citations(*(r.policy for r in group), t.policy),
     )
 
 

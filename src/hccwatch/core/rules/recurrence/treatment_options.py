@@ -179,6 +179,7 @@ def _option(
         cautions=tuple(cautions),
         missing=t.missing,
         unverified=t.unverified,
+        policy=t.policy,
     )
 
 
