@@ -4,11 +4,10 @@ Same-day studies are common (an abdominal CT and a liver MRI on one visit); whic
 record lists first must not decide an alert, a recurrence or an option. Dates are drawn from a
 few days so that same-day studies are frequent.
 
-Imaging and labs are permuted. Treatments are drawn on the same few days but kept in order: the
-surveillance schedule still depends on the order of same-day treatments (``core/context.py``,
-left to its owner). Same-day duplicate labs of one test with different values are a conflict to
-report, not to resolve by order (also ``core/context.py``); this test keeps one value per test
-and day, so it checks every other lab look-up.
+Imaging, labs and treatments (drawn on the same few days) are permuted. Same-day duplicate labs
+of one test with different values are a conflict to report, not to resolve by order (also
+``core/context.py``); this test keeps one value per test and day, so it checks every other lab
+look-up.
 """
 
 from __future__ import annotations
@@ -82,13 +81,16 @@ def record_and_shuffled(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]
         **data,
         "imaging": draw(st.permutations(data["imaging"])),
         "labs": draw(st.permutations(data["labs"])),
+        "treatments": draw(st.permutations(data["treatments"])),
     }
     return data, shuffled
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_and_shuffled())
-def test_permuting_imaging_and_labs_never_changes_the_assessment(pair: tuple[dict[str, Any], ...]) -> None:
+def test_permuting_imaging_labs_and_treatments_never_changes_the_assessment(
+    pair: tuple[dict[str, Any], ...],
+) -> None:
     original, shuffled = pair
     assert assess(shuffled, as_of=AS_OF).to_dict() == assess(original, as_of=AS_OF).to_dict()
 
