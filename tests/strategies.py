@@ -7,19 +7,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from support import LAB_RANGES
+
 DATES = st.dates(dt.date(2015, 1, 1), dt.date(2026, 11, 24)).map(str)
 maybe_bool = st.none() | st.booleans()
-
-LAB_RANGES: dict[str, tuple[float, float, str | None]] = {
-    "afp": (0.5, 60000, "ng/mL"),
-    "bilirubin": (0.1, 30, "mg/dL"),
-    "albumin": (1.2, 5.5, "g/dL"),
-    "inr": (0.8, 6, None),
-    "creatinine": (0.3, 12, "mg/dL"),
-    "sodium": (110, 160, "mmol/L"),
-    "platelets": (10, 600, "10^9/L"),
-    "dcp": (5, 20000, "mAU/mL"),
-}
 
 
 @st.composite

@@ -23,6 +23,18 @@ SHARED_MISSING = f"shared public data not found at {SHARED}; set {SHARED_ENV} to
 # For tests that read the shared data: skipped with the one message above when the folder is absent.
 requires_shared = pytest.mark.skipif(not HAS_SHARED, reason=SHARED_MISSING)
 EXAMPLES = REPO / "examples"
+
+# Plausible range and canonical unit of each lab, for generated records (hypothesis and the corpus).
+LAB_RANGES: dict[str, tuple[float, float, str | None]] = {
+    "afp": (0.5, 60000, "ng/mL"),
+    "bilirubin": (0.1, 30, "mg/dL"),
+    "albumin": (1.2, 5.5, "g/dL"),
+    "inr": (0.8, 6, None),
+    "creatinine": (0.3, 12, "mg/dL"),
+    "sodium": (110, 160, "mmol/L"),
+    "platelets": (10, 600, "10^9/L"),
+    "dcp": (5, 20000, "mAU/mL"),
+}
 AS_OF = dt.date(2026, 11, 24)
 
 

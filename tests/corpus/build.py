@@ -29,7 +29,7 @@ from typing import Any
 
 from hccwatch import assess, parse_record
 from hccwatch.errors import InvalidRecordError
-from support import SHARED
+from support import LAB_RANGES, SHARED
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -47,16 +47,6 @@ Raw = dict[str, Any]
 # ---------------------------------------------------------------- the generator
 
 
-LAB_RANGES: dict[str, tuple[float, float, str | None]] = {
-    "afp": (0.5, 60000, "ng/mL"),
-    "bilirubin": (0.1, 30, "mg/dL"),
-    "albumin": (1.2, 5.5, "g/dL"),
-    "inr": (0.8, 6, None),
-    "creatinine": (0.3, 12, "mg/dL"),
-    "sodium": (110, 160, "mmol/L"),
-    "platelets": (10, 600, "10^9/L"),
-    "dcp": (5, 20000, "mAU/mL"),
-}
 # Where most follow-up values lie (compensated liver disease); the full ranges are drawn too.
 TYPICAL: dict[str, tuple[float, float]] = {
     "afp": (1, 400),
