@@ -501,14 +501,29 @@ class Registry:
         family_doctor: str | None,
     ) -> PatientView:
         require(actor, Action.EDIT_RECORD)
+
+        def change(patient: Patient) -> None:
+            patient.name, patient.phone, patient.family_doctor = name, phone, family_doctor
+
+        return self._edit_patient(actor, patient_id, expected_version, "patient.set_contact", change)
+
+    def _edit_patient(
+        self,
+        actor: Actor,
+        patient_id: int,
+        expected_version: int,
+        event: str,
+        change: Callable[[Patient], None],
+    ) -> PatientView:
+        """One audited edit of a patient's own columns, refused if its version moved on."""
         with self._sessions() as session:
             patient = self._patient(session, patient_id)
             self._check_version(patient, expected_version)
             before = _patient_snapshot(patient)
-            patient.name, patient.phone, patient.family_doctor = name, phone, family_doctor
+            change(patient)
             patient.updated_at = self._now()
             session.flush()
-            self._audit_patient_change(session, actor, "patient.set_contact", patient, before)
+            self._audit_patient_change(session, actor, event, patient, before)
             self._commit(session, f"patient {patient.record_id}")
             return self._view(session, patient)
 
@@ -897,16 +912,11 @@ class Registry:
     @_no_silent_overwrite
     def return_to_worklist(self, actor: Actor, patient_id: int, *, expected_version: int) -> PatientView:
         require(actor, Action.OUTREACH)
-        with self._sessions() as session:
-            patient = self._patient(session, patient_id)
-            self._check_version(patient, expected_version)
-            before = _patient_snapshot(patient)
+
+        def change(patient: Patient) -> None:
             patient.on_worklist, patient.left_reason, patient.left_at = True, None, None
-            patient.updated_at = self._now()
-            session.flush()
-            self._audit_patient_change(session, actor, "worklist.return", patient, before)
-            self._commit(session, f"patient {patient.record_id}")
-            return self._view(session, patient)
+
+        return self._edit_patient(actor, patient_id, expected_version, "worklist.return", change)
 
     # -- export and audit -----------------------------------------------------------------------
 
