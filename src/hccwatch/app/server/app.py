@@ -227,16 +227,20 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         return {"status": "ok", "version": __version__, "knowledge_version": default_knowledge().version}
 
     # ---------------------------------------------------------------- REST API
-    async def _api_json(request: Request) -> Any:
-        """The authorised API request's JSON body, or the problem response that refuses it."""
-        if not api_token_ok(request):
-            return unauthorized()
+    async def _json_body(request: Request, not_json_status: int) -> Any:
+        """The request's JSON body, or the problem response that refuses it (too large, not JSON)."""
         try:
             return loads(await _body(request, s.max_body_bytes))
         except _BodyTooLarge:
             return problem(413, "too-large", "Request body too large", f"at most {s.max_body_bytes} bytes")
         except JsonError as exc:
-            return problem(415, "not-json", "The body is not JSON", str(exc))
+            return problem(not_json_status, "not-json", "The body is not JSON", str(exc))
+
+    async def _api_json(request: Request) -> Any:
+        """The authorised API request's JSON body, or the problem response that refuses it."""
+        if not api_token_ok(request):
+            return unauthorized()
+        return await _json_body(request, 415)
 
     @app.post(
         "/api/v1/assess",
@@ -374,12 +378,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
             return problem(404, "not-found", "No such CDS service")
         if await caller(request) is None:
             return Response(status_code=401)
-        try:
-            data = loads(await _body(request, s.max_body_bytes))
-        except _BodyTooLarge:
-            return problem(413, "too-large", "Request body too large")
-        except JsonError as exc:
-            return problem(400, "not-json", "The body is not JSON", str(exc))
+        data = await _json_body(request, 400)
+        if isinstance(data, Response):
+            return data
         errors = _hook_errors(data, service["hook"])
         if errors:
             return problem(400, "bad-hook-request", "Not a CDS Hooks request for this service", errors=errors)
@@ -452,12 +453,9 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         who = await caller(request)
         if who is None:
             return Response(status_code=401)
-        try:
-            data = loads(await _body(request, s.max_body_bytes))
-        except _BodyTooLarge:
-            return problem(413, "too-large", "Request body too large")
-        except JsonError as exc:
-            return problem(400, "not-json", "The body is not JSON", str(exc))
+        data = await _json_body(request, 400)
+        if isinstance(data, Response):
+            return data
         items, errors = parse_feedback(data)
         if errors:
             return problem(400, "bad-feedback", "The feedback cannot be read", errors=errors)
