@@ -157,10 +157,15 @@ def test_first_line_lists_every_regimen_in_order_with_its_trial() -> None:
     assert atezo.status == "candidate" and "FINN-2020" in atezo.citations and "IMbrave150" in atezo.title
 
 
-@pytest.mark.parametrize(("cp", "ecog"), [("B", 0), ("C", 1), ("A", 2), ("A", 3)])
-def test_outside_the_trial_population_is_not_a_candidate(cp: str, ecog: int) -> None:
+@pytest.mark.parametrize(
+    ("cp", "ecog", "within"),
+    [("B", 0, set()), ("C", 1, set()), ("A", 2, {"systemic.sorafenib"}), ("A", 3, set())],
+)
+def test_outside_the_trial_population_is_not_a_candidate(cp: str, ecog: int, within: set[str]) -> None:
+    # Every pivotal trial enrolled Child-Pugh A; all but SHARP (ECOG 0-2) enrolled ECOG 0-1.
     found = options(cp, **oligo_lung("2024-09-10", ecog=ecog))
-    assert all(o.status == "not_candidate" for k, o in found.items() if k.startswith("systemic."))
+    systemic = {k: o.status for k, o in found.items() if k.startswith("systemic.")}
+    assert {k for k, status in systemic.items() if status != "not_candidate"} == within
 
 
 def test_after_transplant_checkpoint_inhibitors_are_contraindicated() -> None:
@@ -224,6 +229,15 @@ def test_ramucirumab_second_line_needs_afp_400(afp: float | None, status: str) -
     assert ram.status == status and "ZHU-2019-REACH2" in ram.citations
     if afp is None:
         assert "labs.afp" in ram.missing
+
+
+def test_sorafenib_admits_ecog_2_as_sharp_did() -> None:
+    # SHARP enrolled ECOG 0-2 (registered inclusion criteria, NCT00105443); REFLECT only 0-1.
+    found = options(extrahepatic_metastasis=True, ecog=2)
+    assert found["systemic.sorafenib"].status == "candidate"
+    assert found["systemic.lenvatinib"].status == "not_candidate"
+    assert any("ECOG 2 (needs 0-1)" in r for r in found["systemic.lenvatinib"].reasons)
+    assert options(extrahepatic_metastasis=True, ecog=3)["systemic.sorafenib"].status == "not_candidate"
 
 
 def test_second_line_follows_a_recorded_systemic_therapy() -> None:
