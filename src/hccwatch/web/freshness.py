@@ -2,8 +2,9 @@
 (or from an older record, knowledge base or program) are recomputed.
 
 Cheap on the way: the stale check runs at most once a minute per app; the recomputation runs in
-one background thread at a time, and the page waits for it only briefly (a small clinic's
-registry is fresh at once; a large one is listed with its older dates marked until it is done).
+one background thread at a time. Only the request that started it waits, and briefly (a small
+clinic's registry is fresh at once); a large registry is listed meanwhile with each row's older
+assessment date shown, and no other request waits.
 """
 
 from __future__ import annotations
