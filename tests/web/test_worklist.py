@@ -10,7 +10,7 @@ import re
 from web_support import AS_OF, OPERATOR, Web
 
 from hccwatch.registry import Registry
-from hccwatch.registry.worklist_index import worklist_index
+from hccwatch.registry.worklist_index import group_counts, worklist_index
 from hccwatch.web.worklist import sections
 
 
@@ -33,6 +33,7 @@ def test_every_patient_sits_in_one_section_most_urgent_first(web_demo: Web) -> N
     by_id = {r.patient_id: r for r in reg.worklist(OPERATOR)}
     index = worklist_index(reg, OPERATOR)
     assert [e.patient_id for e in index] == list(by_id)
+    assert group_counts(reg, OPERATOR, index) == reg.worklist_counts(OPERATOR)
     for e in index:
         row = by_id[e.patient_id]
         assert (e.lost_to_follow_up, e.due_soon, e.not_assessed, e.overdue, e.top_urgency) == (

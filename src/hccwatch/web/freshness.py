@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from hccwatch.app.server.logs import log_event
 from hccwatch.registry import Registry
+from hccwatch.registry.worklist_index import update_statistics
 
 __all__ = ["Freshness"]
 
@@ -32,12 +33,16 @@ class Freshness:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _checked: tuple[dt.date, float] | None = None
     _thread: threading.Thread | None = None
+    _analysed: bool = False
 
     def _run(self, as_of: dt.date) -> None:
         try:
             done = self.registry.refresh_assessments(as_of)
             if done:
                 log_event("assessments_refreshed", recomputed=done, as_of=as_of.isoformat())
+            if done or not self._analysed:
+                update_statistics(self.registry)
+                self._analysed = True
         except Exception as exc:
             # The worklist still shows the stored assessments, with their dates; the log says why.
             log_event("assessments_refresh_failed", logging.ERROR, error=type(exc).__name__)

@@ -28,7 +28,7 @@ from hccwatch.registry import (
     WorklistRow,
 )
 from hccwatch.registry.kpis import ClinicKpis, clinic_kpis
-from hccwatch.registry.worklist_index import IndexEntry, fingerprint, worklist_index
+from hccwatch.registry.worklist_index import IndexEntry, fingerprint, group_counts, worklist_index
 from hccwatch.web.deps import BadInput, WebUser, csrf_form, registry, require, today
 from hccwatch.web.freshness import Freshness
 from hccwatch.web.render import render
@@ -39,8 +39,8 @@ __all__ = ["Section", "TopItem", "TopProvider", "add_top_provider", "router", "s
 router = APIRouter()
 
 # Rows shown per section of the default view, and per page of a filtered list.
-SECTION_ROWS = 50
-PAGE_ROWS = 200
+SECTION_ROWS = 25
+PAGE_ROWS = 100
 _MAX_ROWS = 10_000
 _MAX_SEARCH = 100
 URGENCIES = ("emergency", "urgent", "soon", "routine", "none")
@@ -141,10 +141,11 @@ def _overview(
     cached: _Overview | None = getattr(request.app.state, "worklist_overview", None)
     if cached is not None and cached.key == key:
         return cached
+    index = worklist_index(reg, user.actor)
     made = _Overview(
         key=key,
-        sections=sections(worklist_index(reg, user.actor), lost_months=lost_months, due_days=due_days),
-        counts=reg.worklist_counts(user.actor),
+        sections=sections(index, lost_months=lost_months, due_days=due_days),
+        counts=group_counts(reg, user.actor, index),
         kpis=clinic_kpis(reg, user.actor, as_of=as_of),
     )
     request.app.state.worklist_overview = made
