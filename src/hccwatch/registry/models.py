@@ -24,7 +24,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["AssessmentRow", "AuditEvent", "Base", "OutreachEntry", "Patient", "User"]
+__all__ = [
+    "AssessmentRow",
+    "AuditEvent",
+    "Base",
+    "OutreachEntry",
+    "Patient",
+    "RegistrySetting",
+    "User",
+    "WebSession",
+]
 
 # Constraint names are fixed so migrations name the same objects on SQLite and PostgreSQL.
 NAMING = {
@@ -93,7 +102,8 @@ class Patient(Base):
     left_reason: Mapped[str | None] = mapped_column(String(32))
     left_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Indexed: the web worklist's fingerprint reads its maximum on every page.
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -110,7 +120,7 @@ class AssessmentRow(Base):
     hccwatch_version: Mapped[str] = mapped_column(String(32))
     # The patient version it was computed from: a mismatch means the data changed since.
     patient_version: Mapped[int] = mapped_column(Integer)
-    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     # Assessment.to_dict() as JSON, or null when the stored record could not be assessed (error).
     result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
@@ -125,8 +135,34 @@ class AssessmentRow(Base):
     next_due: Mapped[dt.date | None] = mapped_column(Date)
     bclc_stage: Mapped[str | None] = mapped_column(String(8))
     phase: Mapped[str | None] = mapped_column(String(32))
+    # The title of the most urgent alert (the worklist says why a patient is there).
+    top_alert: Mapped[str | None] = mapped_column(String(300))
+    # For the clinic KPIs: the latest surveillance test, and the days assess counted and found
+    # covered by the schedule (summed over the schedule's items).
+    last_test_date: Mapped[dt.date | None] = mapped_column(Date)
+    adherence_days_counted: Mapped[int | None] = mapped_column(Integer)
+    adherence_days_covered: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_assessments_worklist", "urgency_rank", "days_overdue"),)
+    __table_args__ = (
+        Index("ix_assessments_worklist", "urgency_rank", "days_overdue"),
+        # Covers the worklist index, counts and KPIs (migration 0002 says why).
+        Index(
+            "ix_assessments_summary",
+            "patient_id",
+            "urgency_rank",
+            "top_urgency",
+            "alert_count",
+            "afp_suspicious",
+            "overdue",
+            "days_overdue",
+            "next_due",
+            "as_of",
+            "error",
+            "adherence_days_counted",
+            "adherence_days_covered",
+            "last_test_date",
+        ),  # fmt: skip
+    )
 
 
 class OutreachEntry(Base):
@@ -156,3 +192,25 @@ class AuditEvent(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before_json: Mapped[str | None] = mapped_column(Text)
     after_json: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A web login: the SHA-256 of its random id (never the id), its CSRF token, its times."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class RegistrySetting(Base):
+    """A fact about the database itself (``demo``: created by ``hccwatch serve --demo``)."""
+
+    __tablename__ = "registry_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
