@@ -28,7 +28,7 @@ def test_every_overdue_test_is_listed(lang: str, to: str) -> None:
     a = assess(_overdue_example(), as_of=AS_OF, lang=lang)
     late = cards.overdue(a)
     assert late
-    doc = letter(a, to=to, lang=lang, clinic=CLINIC, name="Ann Lee", record_id="r-1", family_doctor="Smith")  # type: ignore[arg-type]
+    doc = letter(a, to=to, lang=lang, clinic=CLINIC, name="Ann Lee", record_id="r-1", family_doctor="Dr Smith")  # type: ignore[arg-type]
     assert doc.printable and doc.notice is None
     assert len(doc.items) == len(late)
     for item, view in zip(doc.items, late, strict=True):
@@ -39,7 +39,7 @@ def test_every_overdue_test_is_listed(lang: str, to: str) -> None:
     if lang == "zh":
         assert any("\u4e00" <= ch <= "\u9fff" for ch in doc.intro + doc.subject + doc.disclaimer)
     if to == "doctor":
-        assert doc.regarding is not None and "r-1" in doc.regarding and "Smith" in doc.greeting
+        assert doc.regarding is not None and "r-1" in doc.regarding and "Dr Smith" in doc.greeting
 
 
 def test_nothing_overdue_says_so_instead_of_an_empty_letter() -> None:

@@ -259,7 +259,7 @@ def _x_axis(dates: Sequence[dt.date]) -> _XAxis:
         first, last = first - pad, last + pad
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     step = next((s for s in _MONTH_STEPS if months / s <= _MAX_X_TICKS), _MONTH_STEPS[-1])
-    start = dt.date(first.year, 1, 1) if step >= 12 else dt.date(first.year, first.month, 1)  # noqa: PLR2004
+    start = dt.date(first.year, 1, 1) if step >= 12 else dt.date(first.year, first.month, 1)
     ticks: list[dt.date] = []
     day = start
     while day <= last:

@@ -61,7 +61,8 @@ def _report_css() -> str:
     """The HTML report's own stylesheet (the page CSP allows no inline style): taken from the
     report renderer's output, so the print page looks exactly like ``assess --format html``."""
     found = _STYLE.search(render_html_page([]))
-    return found.group(1) if found else ""
+    own = "\n.print-bar { margin: 0 0 1rem; font-size: .9rem; }\n@media print { .print-bar { display: none; } }\n"
+    return (found.group(1) if found else "") + own
 
 
 @router.get("/patients/report.css")
@@ -69,7 +70,7 @@ async def report_css() -> Response:
     return Response(_report_css(), media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
-@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+@router.get("/patients/{patient_id:int}", response_class=HTMLResponse)
 async def patient_page(request: Request, patient_id: int, user: Viewer, reg: Reg) -> HTMLResponse:
     view = _open(reg, user, patient_id)
     scale: Scale = "log" if request.query_params.get("scale") == "log" else "linear"
@@ -80,6 +81,8 @@ async def patient_page(request: Request, patient_id: int, user: Viewer, reg: Reg
         "patient/page.html",
         {
             "page": page,
+            "report": page.report,
+            "marker_labels": (labels().word("unverified"), labels().word("policy")),
             "p": view,
             "scale": scale,
             "section_order": PAGE_SECTIONS,
@@ -91,7 +94,7 @@ async def patient_page(request: Request, patient_id: int, user: Viewer, reg: Reg
     )
 
 
-@router.get("/patients/{patient_id}/print", response_class=HTMLResponse)
+@router.get("/patients/{patient_id:int}/print", response_class=HTMLResponse)
 async def print_report(request: Request, patient_id: int, user: Viewer, reg: Reg) -> HTMLResponse:
     view = _open(reg, user, patient_id)
     lang = _lang(request)
@@ -102,7 +105,8 @@ async def print_report(request: Request, patient_id: int, user: Viewer, reg: Reg
     # The report as `assess --format html` writes it, its styles from a stylesheet instead of
     # inline (CSP), with a bar to go back that does not print.
     bar = (
-        f'<nav class="print-bar" aria-label="Print"><a href="/patients/{view.id}">Back to the patient page</a> '
+        f'<nav class="print-bar" aria-label="Print">'
+        f'<a href="/patients/{view.id}">Back to the patient page</a> '
         "· use your browser's Print command (one report, then the patient summary on its own page)</nav>"
     )
     html = _STYLE.sub('<link rel="stylesheet" href="/patients/report.css">', html, count=1)
@@ -112,7 +116,7 @@ async def print_report(request: Request, patient_id: int, user: Viewer, reg: Reg
     return HTMLResponse(html)
 
 
-@router.get("/patients/{patient_id}/letter", response_class=HTMLResponse)
+@router.get("/patients/{patient_id:int}/letter", response_class=HTMLResponse)
 async def reminder_letter(request: Request, patient_id: int, user: Viewer, reg: Reg) -> HTMLResponse:
     view = _open(reg, user, patient_id)
     lang = _lang(request)
