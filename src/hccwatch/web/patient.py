@@ -61,7 +61,8 @@ def _report_css() -> str:
     """The HTML report's own stylesheet (the page CSP allows no inline style): taken from the
     report renderer's output, so the print page looks exactly like ``assess --format html``."""
     found = _STYLE.search(render_html_page([]))
-    own = "\n.print-bar { margin: 0 0 1rem; font-size: .9rem; }\n@media print { .print-bar { display: none; } }\n"
+    own = "\n.print-bar { margin: 0 0 1rem; font-size: .9rem; }\n"
+    own += "@media print { .print-bar { display: none; } }\n"
     return (found.group(1) if found else "") + own
 
 
