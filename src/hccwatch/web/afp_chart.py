@@ -41,7 +41,7 @@ Scale = Literal["linear", "log"]
 
 # Drawing geometry in SVG user units; the SVG scales to its container (viewBox).
 WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 64, 40, 72, 44
+LEFT, RIGHT, TOP, BOTTOM = 64, 84, 72, 44
 # Every point is labelled up to this many; above it only the first, last, highest and lowest
 # are, so labels never pile up (the table beside the chart lists every value).
 LABEL_ALL_UP_TO = 24
@@ -78,6 +78,7 @@ class Threshold:
     value: float
     citations: tuple[str, ...]
     status: str
+    short: str = ""  # the label beside the line, in the chart's right margin (default: ``label``)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def chart_thresholds(
     uln_value = used_uln if used_uln is not None else (_number(uln.value) if uln is not None else None)
     if uln is not None and uln_value is not None:
         label = words["uln"].format(value=_fmt(uln_value), unit=uln.unit or "")
-        out.append(Threshold(uln_key, label, uln_value, uln.citations, uln.status))
+        short = words["uln_short"].format(value=_fmt(uln_value))
+        out.append(Threshold(uln_key, label, uln_value, uln.citations, uln.status, short))
     try:
         ids = knowledge.entry("afp.threshold_ids").value
     except KnowledgeError:
@@ -156,7 +158,7 @@ def chart_thresholds(
         value = _number(entry.value)
         if value is not None:
             label = words["threshold"].format(value=_fmt(value), unit=entry.unit or "")
-            out.append(Threshold(key, label, value, entry.citations, entry.status))
+            out.append(Threshold(key, label, value, entry.citations, entry.status, _fmt(value)))
     return tuple(sorted(out, key=lambda t: (t.value, t.key)))
 
 
@@ -399,7 +401,7 @@ def render_chart(
             f'<line x1="{plot_left}" y1="{_c(ty)}" x2="{plot_right}" y2="{_c(ty)}" '
             f'class="afp-threshold" stroke-dasharray="6 4"><title>{escape(t.label)}</title></line>'
         )
-        out.append(_text(plot_right - 4, ty - 4, t.label, "afp-threshold-label", "end"))
+        out.append(_text(plot_right + 4, ty + 4, t.short or t.label, "afp-threshold-label", "start"))
     out.append("</g>")
     # Treatments: vertical lines, labels staggered over rows above the plot.
     out.append('<g class="afp-treatments">')
