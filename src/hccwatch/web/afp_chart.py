@@ -49,6 +49,7 @@ LABEL_ALL_UP_TO = 24
 PAD_DAYS = 30
 PAD_SHARE = 30  # otherwise a thirtieth of the span either side
 MARKER_LABEL_ROWS = 3
+LABEL_GAP = 12  # the least vertical distance between two cut-off labels
 # A log axis spans at most this many decades below its top; anything lower sits on its floor.
 MAX_DECADES = 7
 _LINEAR_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -393,15 +394,18 @@ def render_chart(
         out.append(_text(tx, plot_bottom + 18, day.strftime("%Y-%m"), "afp-tick"))
     out.append(_text(8, 14, f"AFP ({unit}{', log' if scale == 'log' else ''})", "afp-unit", "start"))
     out.append("</g>")
-    # Thresholds: dashed, labelled at the right end.
+    # Thresholds: dashed, labelled in the right margin; labels of close lines are pushed apart
+    # (upwards, lowest line first) so they stay readable.
     out.append('<g class="afp-thresholds">')
-    for t in shown:
+    label_y = float(HEIGHT)
+    for t in shown:  # lowest value first, so lowest on the chart first
         ty = y(t.value)
+        label_y = min(ty + 4, label_y - LABEL_GAP)
         out.append(
             f'<line x1="{plot_left}" y1="{_c(ty)}" x2="{plot_right}" y2="{_c(ty)}" '
             f'class="afp-threshold" stroke-dasharray="6 4"><title>{escape(t.label)}</title></line>'
         )
-        out.append(_text(plot_right + 4, ty + 4, t.short or t.label, "afp-threshold-label", "start"))
+        out.append(_text(plot_right + 4, label_y, t.short or t.label, "afp-threshold-label", "start"))
     out.append("</g>")
     # Treatments: vertical lines, labels staggered over rows above the plot.
     out.append('<g class="afp-treatments">')
