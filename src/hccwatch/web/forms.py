@@ -52,6 +52,7 @@ __all__ = [
     "kind",
     "read_contact",
     "remove_entry",
+    "submitted_lesion_rows",
     "submit_entry",
 ]
 
@@ -428,6 +429,9 @@ def entry_values(
             source = record
     rows = _lesion_count(source) + BLANK_LESION_ROWS if k.lesion_fields else 0
     values = {spec.name: _to_text(spec, _stored(source, spec.name)) for spec in entry_specs(k, rows)}
+    if not source:
+        # A new lab starts in the unit the rules use; any accepted unit can be chosen instead.
+        values.update({s.name: s.default for s in k.fields if s.type == "unit" and s.default})
     return values, rows
 
 
@@ -444,7 +448,7 @@ _LESION_FIELD = re.compile(r"lesions\[(?P<index>[0-9]+)\]\.(?P<field>[a-z_]+)")
 _MAX_LESION_ROWS = 100
 
 
-def _submitted_lesion_rows(form: FormData) -> int:
+def submitted_lesion_rows(form: FormData) -> int:
     found = [int(m["index"]) for key in form if (m := _LESION_FIELD.fullmatch(key))]
     return min(max(found, default=-1) + 1, _MAX_LESION_ROWS)
 
@@ -564,7 +568,7 @@ def submit_entry(
     ``record`` is the stored record JSON (None for a new patient, with kind ``details``). The
     result holds the record ``parse_record`` accepted, or its problems at the form's fields.
     """
-    rows = _submitted_lesion_rows(form) if k.lesion_fields else 0
+    rows = submitted_lesion_rows(form) if k.lesion_fields else 0
     specs = entry_specs(k, rows)
     values = _read_values(specs, form)
     data: dict[str, Any] = copy.deepcopy(dict(record)) if record is not None else {}
