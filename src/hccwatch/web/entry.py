@@ -72,7 +72,7 @@ def _kind(key: str) -> EntryKind:
 
 def _version(form: Mapping[str, list[str]]) -> int | None:
     raw = (form.get("version") or [""])[-1]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None  # noqa: PLR2004 (digits of a version)
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
 def _entry_name(k: EntryKind, record: Mapping[str, Any], index: int | None) -> str:
@@ -145,7 +145,9 @@ def _conflict(
     for spec in forms.entry_specs(k, forms.submitted_lesion_rows(typed)):
         mine, theirs = typed.get(spec.name, ""), stored.get(spec.name, "")
         if mine or theirs:
-            rows.append({"label": spec.name if "[" in spec.name else spec.label, "mine": mine, "stored": theirs})
+            rows.append(
+                {"label": spec.name if "[" in spec.name else spec.label, "mine": mine, "stored": theirs}
+            )
     who = change.actor if change is not None else "someone else"
     when = change.at.strftime("%Y-%m-%d %H:%M UTC") if change is not None else "an unknown time"
     info = {
@@ -231,7 +233,9 @@ def new_patient(request: Request, user: Editor, form: Form) -> Response:
 @router.get("/patients/{patient_id:int}/edit/contact")
 def contact_form(request: Request, user: Editor, patient_id: int) -> Response:
     patient = _patient_for_form(request, user, patient_id)
-    return _contact_page(request, patient, forms.contact_values(patient.name, patient.phone, patient.family_doctor))
+    return _contact_page(
+        request, patient, forms.contact_values(patient.name, patient.phone, patient.family_doctor)
+    )
 
 
 def _contact_page(
@@ -302,7 +306,9 @@ def _entry_form(
     patient = _patient_for_form(request, user, patient_id)
     if index is not None:
         _list_index(k, patient, index)
-    values, rows = forms.entry_values(k, patient.record if (index is not None or not k.is_list) else None, index)
+    values, rows = forms.entry_values(
+        k, patient.record if (index is not None or not k.is_list) else None, index
+    )
     return _page(
         request,
         k=k,
@@ -397,7 +403,9 @@ def edit_form(request: Request, user: Editor, patient_id: int, kind: str, index:
 
 
 @router.post("/patients/{patient_id:int}/edit/{kind}/{index:int}")
-def edit_entry(request: Request, user: Editor, form: Form, patient_id: int, kind: str, index: int) -> Response:
+def edit_entry(
+    request: Request, user: Editor, form: Form, patient_id: int, kind: str, index: int
+) -> Response:
     action = f"/patients/{patient_id}/edit/{kind}/{index}"
     return _save_entry(request, user, patient_id, kind, index, form, action)
 
@@ -440,7 +448,9 @@ def delete_confirm(request: Request, user: Editor, patient_id: int, kind: str, i
 
 
 @router.post("/patients/{patient_id:int}/delete/{kind}/{index:int}")
-def delete_entry(request: Request, user: Editor, form: Form, patient_id: int, kind: str, index: int) -> Response:
+def delete_entry(
+    request: Request, user: Editor, form: Form, patient_id: int, kind: str, index: int
+) -> Response:
     k = _kind(kind)
     reg = registry(request)
     typed = _form_dict(form)
@@ -448,7 +458,9 @@ def delete_entry(request: Request, user: Editor, form: Form, patient_id: int, ki
     patient = reg.get_patient(user.actor, patient_id)
     if version is None:
         problems = ["the form lost its version number; reload the page and try again"]
-        return _delete_page(request, patient, k, index, version=patient.version, problems=problems, status=422)
+        return _delete_page(
+            request, patient, k, index, version=patient.version, problems=problems, status=422
+        )
     if version != patient.version:
         return _delete_conflict(request, user, patient_id, k, index, version)
     result = forms.remove_entry(k, patient.record, index, knowledge=reg.knowledge)
@@ -493,4 +505,3 @@ def _gone_context(patient: PatientView, k: EntryKind, index: int, info: dict[str
         "form_errors": [],
         "conflict": info,
     }
-

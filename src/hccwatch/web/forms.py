@@ -365,7 +365,7 @@ def _to_text(spec: FieldSpec, value: Any) -> str | list[str]:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer() and spec.type == "number":
-        return str(int(value)) if abs(value) < 1e15 else repr(value)  # noqa: PLR2004 (float precision)
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
     return str(value)
 
 
@@ -646,7 +646,7 @@ def read_contact(form: FormData) -> tuple[dict[str, str | None], dict[str, list[
         text = str(values[spec.name])
         if spec.max_length is not None and len(text) > spec.max_length:
             errors[spec.name] = [f"at most {spec.max_length} characters, got {len(text)}"]
-        elif any(ord(c) < 32 for c in text):  # noqa: PLR2004 (control characters)
+        elif any(ord(c) < 32 for c in text):
             errors[spec.name] = ["must not hold control characters"]
         out[spec.name] = text or None
     return out, errors, dict(values)

@@ -11,6 +11,7 @@ from hccwatch.web.forms import FORM, FieldSpec
 
 __all__ = ["Option", "Widget", "field_id", "form_errors", "widgets"]
 
+
 @dataclass(frozen=True)
 class Option:
     value: str
