@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hccwatch.web import admin, entry, import_page, login, quick, worklist
+from hccwatch.web import admin, entry, import_page, login, patient, quick, worklist
 
 __all__ = ["ROUTERS"]
 
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     import_page.router,
     worklist.router,
     admin.router,
+    patient.router,
 ]
