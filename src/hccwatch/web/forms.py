@@ -178,7 +178,7 @@ def _spec(model: type[BaseModel], path: str, name: str | None = None) -> FieldSp
         nested = _strip_optional(info.annotation)
         return _spec(nested, rest, name or path)
     kind, choices = _field_type(info.annotation)
-    default = info.get_default(call_default_factory=False)
+    default = None if info.is_required() else info.get_default(call_default_factory=False)
     shown_default = None if default is None or isinstance(default, tuple) else str(default)
     if isinstance(default, bool):
         shown_default = "yes" if default else "no"
