@@ -605,9 +605,11 @@ def remove_entry(
     if not k.is_list or not (0 <= index < len(items) and k.matches(items[index])):
         return FormResult({}, {FORM: ["this entry no longer exists; it may have been deleted"]})
     del items[index]
-    if items or k.collection == "tumors":
+    if items:
         data[k.collection or ""] = items
     else:
+        # The last one gone leaves the list unknown, not "none": an empty tumour list would
+        # say the patient has no tumour, which deleting an entry does not assert.
         data.pop(k.collection or "", None)
     try:
         parsed = parse_record(data, knowledge=knowledge)
