@@ -7,14 +7,18 @@ import re
 import statistics
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from web_support import AS_OF, OPERATOR, Web
+from web_support import AS_OF, OPERATOR, Web, WebFactory
 
 from hccwatch import assess
+from hccwatch.app.server import Settings
 from hccwatch.registry.demo import demo_patients
 from hccwatch.report import cards
 from hccwatch.web.wording import wording
+from support import EXAMPLES
 
 SECTIONS = (
     "alerts",
@@ -59,23 +63,22 @@ def _views(web: Web, patient_id: int) -> int:
     )
 
 
-@pytest.mark.parametrize("course", sorted(COURSES))
-def test_every_section_for_each_kind_of_demo_patient(web_demo: Web, course: str) -> None:
+def test_every_section_for_each_kind_of_demo_patient(web_demo: Web) -> None:
     web_demo.login("clinician")
-    pid = _id(web_demo, COURSES[course])
-    r = web_demo.client.get(f"/patients/{pid}")
-    assert r.status_code == 200, r.text
-    html = r.text
-    for section in SECTIONS:
-        assert f'<section id="{section}"' in html, section
-    for key in HEADER:
-        assert f'id="header-{key}"' in html, key
-    assert "{% block" not in html and "patient_actions" not in html
-    assert html.count("decision support, not a diagnosis") == 1
-    assert "assessment-error" not in html
-    svg = _SVG.search(html)
-    assert svg is not None
-    ET.fromstring(svg.group(0))
+    for course, record_id in sorted(COURSES.items()):
+        r = web_demo.client.get(f"/patients/{_id(web_demo, record_id)}")
+        assert r.status_code == 200, (course, r.text)
+        html = r.text
+        for section in SECTIONS:
+            assert f'<section id="{section}"' in html, (course, section)
+        for key in HEADER:
+            assert f'id="header-{key}"' in html, (course, key)
+        assert "{% block" not in html and "patient_actions" not in html
+        assert html.count("decision support, not a diagnosis") == 1, course
+        assert "assessment-error" not in html, course
+        svg = _SVG.search(html)
+        assert svg is not None, course
+        ET.fromstring(svg.group(0))
 
 
 def test_the_chart_and_its_table_match_the_records_afp_values(web_demo: Web) -> None:
@@ -213,3 +216,26 @@ def test_render_time_of_a_patient_page(web_demo: Web) -> None:
     p95 = statistics.quantiles(times, n=20)[-1]
     print(f"patient page over {len(times)} requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     assert p50 < 1000
+
+
+def test_letters_carry_the_configured_clinic(make_web: WebFactory, tmp_path: Path) -> None:
+    env = {"HCCWATCH_CLINIC_NAME": "Riverside Liver Clinic", "HCCWATCH_CLINIC_PHONE": "+1 555 0199"}
+    web = make_web(replace(Settings.from_env(env), data_dir=tmp_path / "data"))
+    view = web.registry.add_patient(OPERATOR, _overdue_record(), name="Ann Lee")
+    web.login("clinician")
+    html = web.client.get(f"/patients/{view.id}/letter?to=patient").text
+    letter = html.split('<article class="letter', 1)[1]
+    assert "Riverside Liver Clinic" in letter and "+1 555 0199" in letter and "Dear Ann Lee," in letter
+    assert "not configured" not in html
+    bare = make_web()
+    bare.login("clinician")
+    page = bare.client.get(
+        f"/patients/{bare.registry.add_patient(OPERATOR, _overdue_record()).id}/letter"
+    ).text
+    assert "not configured" in page and "HCCWATCH_CLINIC_PHONE" in page
+
+
+def _overdue_record() -> dict[str, object]:
+    data = json.loads((EXAMPLES / "article-man-after-resection.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
