@@ -1,0 +1,194 @@
+"""The real server and a real browser for the web app's tests.
+
+The server is ``hccwatch serve`` in its own process on a free loopback port, over a registry in a
+temporary data folder (the demo registry and one user per role, made through the command line).
+The browser is Debian's Chromium driven by Playwright's Python API (never Playwright's own
+browser builds). Without either, every browser test is skipped with one message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "screenshots"
+AS_OF = dt.date(2026, 11, 24)
+ROLES = ("admin", "clinician", "navigator", "readonly")
+# Known only to these tests; the server's registry lives in a temporary folder.
+PASSWORDS = {role: f"pw-{role}-browser-0001" for role in ROLES}
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, no sandbox (CI runs as root), and nothing that reaches the network by itself.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}  # a 10.9-inch tablet held upright
+START_TIMEOUT_S = 60.0
+
+
+def _skip_reason() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests need Playwright's Python package (pip install -e '.[dev]')"
+    if not Path(CHROMIUM).exists():
+        return f"browser tests need Debian's chromium at {CHROMIUM} (scripts/test installs it)"
+    return None
+
+
+SKIP_REASON = _skip_reason()
+requires_browser = pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A running ``hccwatch serve`` and the command line that reaches the same registry."""
+
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    _imported: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """Run ``hccwatch ARGS`` on the server's registry; its output, or a failure naming why."""
+        done = subprocess.run(
+            [sys.executable, "-m", "hccwatch.app.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"hccwatch {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+        return done.stdout
+
+    def import_record(self, record: dict[str, Any], folder: Path) -> str:
+        """Import one record through ``hccwatch registry import``; its record id."""
+        path = folder / f"{record['id']}.json"
+        path.write_text(json.dumps(record), encoding="utf-8")
+        self.cli("registry", "import", str(path), "--as-of", AS_OF.isoformat())
+        self._imported.append(record["id"])
+        return str(record["id"])
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HCCWATCH_")}
+    env.update(
+        HCCWATCH_DATA_DIR=str(data_dir),
+        # The web app's fixed "today" (so the demo's dates read as the demo meant them).
+        HCCWATCH_TODAY=AS_OF.isoformat(),
+        HCCWATCH_LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _wait_healthy(server: Server, deadline: float) -> None:
+    assert server.process is not None
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = server.log.read_text(encoding="utf-8", errors="replace") if server.log else ""
+            raise RuntimeError(f"hccwatch serve exited {server.process.returncode}: {log[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == httpx.codes.OK:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"hccwatch serve did not answer /healthz within {START_TIMEOUT_S:.0f} s")
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path, *, demo: bool = True, users: Sequence[str] = ROLES) -> Iterator[Server]:
+    """A registry in ``data_dir`` (demo patients, one user per role), served until the block ends."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = Server(url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=server_env(data_dir))
+    if demo:
+        server.cli("registry", "demo", "--as-of", AS_OF.isoformat())
+    for role in users:
+        server.cli(
+            "users", "add", role, "--role", role, "--display-name", f"Test {role}", stdin=PASSWORDS[role]
+        )
+    server.log = data_dir / "serve.log"
+    with server.log.open("wb") as log:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "hccwatch.app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=server.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(server, time.monotonic() + START_TIMEOUT_S)
+        yield server
+    finally:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+class Shots:
+    """Numbered full-page screenshots of one test, kept under test-artifacts/screenshots/."""
+
+    def __init__(self, test_name: str) -> None:
+        self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page: Page, step: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', step)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def login(page: Page, server: Server, role: str, *, password: str | None = None) -> None:
+    """Log in through the login form as the user of ``role``."""
+    page.goto(f"{server.url}/login")
+    page.get_by_label(re.compile("user ?name", re.I)).fill(role)
+    page.get_by_label(re.compile("password", re.I)).fill(
+        password if password is not None else PASSWORDS[role]
+    )
+    page.locator("form").filter(has=page.get_by_label(re.compile("password", re.I))).locator(
+        "button[type=submit], input[type=submit]"
+    ).first.click()
+    page.wait_for_load_state("domcontentloaded")
