@@ -85,19 +85,8 @@ class Server:
     _imported: list[str] = field(default_factory=list)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        """Run ``hccwatch ARGS`` on the server's registry; its output, or a failure naming why."""
-        done = subprocess.run(
-            [sys.executable, "-m", "hccwatch.app.cli", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"hccwatch {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
-        return done.stdout
+        """Run ``hccwatch ARGS`` on the server's registry; its output."""
+        return run_cli(self.env, *args, stdin=stdin)
 
     def import_record(self, record: dict[str, Any], folder: Path) -> str:
         """Import one record through ``hccwatch registry import``; its record id."""
@@ -106,6 +95,26 @@ class Server:
         self.cli("registry", "import", str(path), "--as-of", AS_OF.isoformat())
         self._imported.append(record["id"])
         return str(record["id"])
+
+
+class CliError(RuntimeError):
+    """A command of the hccwatch command line failed (its message names the command and why)."""
+
+
+def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run ``hccwatch ARGS`` in its own process; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hccwatch.app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CliError(f"hccwatch {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
@@ -192,3 +201,26 @@ def login(page: Page, server: Server, role: str, *, password: str | None = None)
         "button[type=submit], input[type=submit]"
     ).first.click()
     page.wait_for_load_state("domcontentloaded")
+
+
+_CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = _CSRF.search(html)
+    if found is None:
+        raise AssertionError("no csrf_token field on the page")
+    return found.group(1)
+
+
+def http_login(client: httpx.Client, username: str, password: str) -> str:
+    """Log ``client`` in through the login form (as a browser would); the session's CSRF token."""
+    form = client.get("/login")
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(form.text), "next": "/"},
+    )
+    if answer.status_code != httpx.codes.OK or "/login" in str(answer.url):
+        raise AssertionError(f"login as {username} failed: {answer.status_code} at {answer.url}")
+    return csrf_token(answer.text)
