@@ -224,3 +224,19 @@ def http_login(client: httpx.Client, username: str, password: str) -> str:
     if answer.status_code != httpx.codes.OK or "/login" in str(answer.url):
         raise AssertionError(f"login as {username} failed: {answer.status_code} at {answer.url}")
     return csrf_token(answer.text)
+
+
+def worklist_search(page: Page, server: Server, text: str) -> None:
+    """The worklist, searched for ``text`` through its search field."""
+    page.goto(f"{server.url}/")
+    field = page.get_by_role("searchbox").or_(page.get_by_label(re.compile("search", re.I))).first
+    field.fill(text)
+    field.press("Enter")
+    page.wait_for_load_state("domcontentloaded")
+
+
+def open_patient(page: Page, server: Server, record_id: str) -> None:
+    """The patient page of ``record_id``, reached as a user would: search the worklist, follow the link."""
+    worklist_search(page, server, record_id)
+    page.locator("a[href^='/patients/']").filter(has_text=record_id).first.click()
+    page.wait_for_url(re.compile(r"/patients/[^/]+$"))
