@@ -30,8 +30,9 @@ _PROBLEMS_JS = """() => {
   for (const svg of document.querySelectorAll('svg')) {
     if (svg.parentElement.closest('svg')) continue;
     const hidden = svg.getAttribute('aria-hidden') === 'true';
-    const titled = svg.getAttribute('role') === 'img'
-      && (svg.getAttribute('aria-label') || svg.getAttribute('aria-labelledby') || svg.querySelector('title'));
+    const name = svg.getAttribute('aria-label') || svg.getAttribute('aria-labelledby')
+      || svg.querySelector('title');
+    const titled = svg.getAttribute('role') === 'img' && name;
     if (!hidden && !titled) out.push('svg without role=img and a name');
   }
   return out;
