@@ -40,7 +40,9 @@ _PROBLEMS_JS = """() => {
 
 
 def _check(page: Page) -> None:
-    assert page.locator("html").get_attribute("lang") in {"en", "zh"}
+    assert re.fullmatch(r"en|zh(-Hans)?", page.locator("html").get_attribute("lang") or ""), (
+        "no page language"
+    )
     expect(page.locator("h1")).to_have_count(1)
     assert page.title().strip()
     problems: list[str] = page.evaluate(_PROBLEMS_JS)
@@ -52,7 +54,8 @@ def test_pages_pass_the_basic_checks(server: Server, page: Page, shots: Shots, p
     page.goto(f"{server.url}/login")
     _check(page)
     login(page, server, "clinician")
-    page.goto(f"{server.url}{path}")
+    answer = page.goto(f"{server.url}{path}")
+    assert answer is not None and answer.ok, f"{path} answered {answer and answer.status}"
     shots(page, path)
     _check(page)
 
