@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hccwatch.web import admin, login, patient, worklist
+from hccwatch.web import admin, entry, login, patient, worklist
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     login.router,
+    entry.router,
     worklist.router,
     admin.router,
     patient.router,
