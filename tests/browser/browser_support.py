@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -88,6 +89,17 @@ class Server:
     def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run ``hccwatch ARGS`` on the server's registry; its output."""
         return run_cli(self.env, *args, stdin=stdin)
+
+    def patient_id(self, record_id: str) -> int:
+        """The registry's number of a patient (read from the database file, read-only)."""
+        db = sqlite3.connect(f"{(self.data_dir / 'registry.sqlite3').as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT id FROM patients WHERE record_id = ?", (record_id,)).fetchone()
+        finally:
+            db.close()
+        if row is None:
+            raise LookupError(f"no patient {record_id} in the registry")
+        return int(row[0])
 
     def import_record(self, record: dict[str, Any], folder: Path) -> str:
         """Import one record through ``hccwatch registry import``; its record id."""
@@ -244,8 +256,8 @@ def worklist_search(page: Page, server: Server, text: str) -> None:
     page.wait_for_load_state("domcontentloaded")
 
 
-def open_patient(page: Page, server: Server, record_id: str) -> None:
-    """The patient page of ``record_id``, reached as a user would: search the worklist, follow the link."""
-    worklist_search(page, server, record_id)
-    page.locator("a[href^='/patients/']").filter(has_text=record_id).first.click()
-    page.wait_for_url(re.compile(r"/patients/[^/]+$"))
+def open_patient(page: Page, server: Server, record_id: str) -> str:
+    """Open the patient page of ``record_id`` (the worklist tests follow the links themselves); its URL."""
+    page.goto(f"{server.url}/patients/{server.patient_id(record_id)}")
+    page.wait_for_load_state("domcontentloaded")
+    return page.url
