@@ -52,6 +52,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}  # a 10.9-inch tablet held upright
 START_TIMEOUT_S = 60.0
+SHOT_TIMEOUT_MS = 45_000
 
 
 def _skip_reason() -> str | None:
@@ -207,7 +208,13 @@ class Shots:
     def __call__(self, page: Page, step: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', step)}.png"
-        page.screenshot(path=str(path), full_page=True)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=SHOT_TIMEOUT_MS)
+        except PlaywrightError as exc:
+            # A screenshot is an artifact, not a check: a slow machine must not fail the test with it.
+            path.with_suffix(".txt").write_text(f"no screenshot: {exc.message}\n", encoding="utf-8")
         return path
 
 
