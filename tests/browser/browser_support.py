@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
-AS_OF = dt.date(2026, 11, 24)
+# ``hccwatch serve`` assesses for the day it runs on (it has no fixed clock): the demo registry and
+# every imported record are assessed for that day too, so no page waits for a day's refresh.
+TODAY = dt.date.today()
 ROLES = ("admin", "clinician", "navigator", "readonly")
 # Known only to these tests; the server's registry lives in a temporary folder.
 PASSWORDS = {role: f"pw-{role}-browser-0001" for role in ROLES}
@@ -106,7 +108,7 @@ class Server:
         """Import one record through ``hccwatch registry import``; its record id."""
         path = folder / f"{record['id']}.json"
         path.write_text(json.dumps(record), encoding="utf-8")
-        self.cli("registry", "import", str(path), "--as-of", AS_OF.isoformat())
+        self.cli("registry", "import", str(path), "--as-of", TODAY.isoformat())
         self._imported.append(record["id"])
         return str(record["id"])
 
@@ -135,8 +137,6 @@ def server_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HCCWATCH_")}
     env.update(
         HCCWATCH_DATA_DIR=str(data_dir),
-        # The web app's fixed "today" (so the demo's dates read as the demo meant them).
-        HCCWATCH_TODAY=AS_OF.isoformat(),
         HCCWATCH_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
@@ -163,7 +163,7 @@ def running_server(data_dir: Path, *, demo: bool = True, users: Sequence[str] = 
     port = free_port()
     server = Server(url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=server_env(data_dir))
     if demo:
-        server.cli("registry", "demo", "--as-of", AS_OF.isoformat())
+        server.cli("registry", "demo", "--as-of", TODAY.isoformat())
 
     def add(role: str) -> str:
         return server.cli(
