@@ -18,6 +18,10 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("POST", "/admin/users"): Action.MANAGE_USERS,
     ("POST", "/admin/users/{username}/disable"): Action.MANAGE_USERS,
     ("POST", "/admin/users/{username}/password"): Action.MANAGE_USERS,
+    ("GET", "/patients/report.css"): None,  # the report's stylesheet: no patient data
+    ("GET", "/patients/{patient_id:int}"): Action.VIEW,
+    ("GET", "/patients/{patient_id:int}/print"): Action.VIEW,
+    ("GET", "/patients/{patient_id:int}/letter"): Action.VIEW,
 }
 
 # Path parameter -> a value that exists (a demo patient id is filled in by the test).
