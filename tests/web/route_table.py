@@ -22,9 +22,28 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("GET", "/patients/{patient_id:int}"): Action.VIEW,
     ("GET", "/patients/{patient_id:int}/print"): Action.VIEW,
     ("GET", "/patients/{patient_id:int}/letter"): Action.VIEW,
+    ("GET", "/patients/new"): Action.EDIT_RECORD,
+    ("POST", "/patients/new"): Action.EDIT_RECORD,
+    ("GET", "/patients/{patient_id:int}/add/{kind}"): Action.EDIT_RECORD,
+    ("POST", "/patients/{patient_id:int}/add/{kind}"): Action.EDIT_RECORD,
+    ("GET", "/patients/{patient_id:int}/edit/{kind}"): Action.EDIT_RECORD,
+    ("POST", "/patients/{patient_id:int}/edit/{kind}"): Action.EDIT_RECORD,
+    ("GET", "/patients/{patient_id:int}/edit/{kind}/{index:int}"): Action.EDIT_RECORD,
+    ("POST", "/patients/{patient_id:int}/edit/{kind}/{index:int}"): Action.EDIT_RECORD,
+    ("GET", "/patients/{patient_id:int}/edit/contact"): Action.EDIT_RECORD,
+    ("POST", "/patients/{patient_id:int}/edit/contact"): Action.EDIT_RECORD,
+    ("GET", "/patients/{patient_id:int}/delete/{kind}/{index:int}"): Action.EDIT_RECORD,
+    ("POST", "/patients/{patient_id:int}/delete/{kind}/{index:int}"): Action.EDIT_RECORD,
+    ("GET", "/quick"): Action.VIEW,
+    ("POST", "/quick"): Action.VIEW,
+    ("GET", "/quick/report.css"): Action.VIEW,
+    ("GET", "/import"): Action.IMPORT,
+    ("POST", "/import"): Action.IMPORT,
 }
 
 # Path parameter -> a value that exists (a demo patient id is filled in by the test).
 SAMPLE: dict[str, str] = {
     "username": "readonly",
+    "kind": "afp",
+    "index": "0",
 }
