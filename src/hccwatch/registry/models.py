@@ -30,9 +30,11 @@ __all__ = [
     "Base",
     "OutreachEntry",
     "Patient",
+    "RegistrySetting",
     "SymptomLink",
     "SymptomSubmission",
     "User",
+    "WebSession",
 ]
 
 # Constraint names are fixed so migrations name the same objects on SQLite and PostgreSQL.
@@ -165,6 +167,28 @@ class AuditEvent(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
     before_json: Mapped[str | None] = mapped_column(Text)
     after_json: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSession(Base):
+    """A web login: the SHA-256 of its random id (never the id), its CSRF token, its times."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class RegistrySetting(Base):
+    """A fact about the database itself (``demo``: created by ``hccwatch serve --demo``)."""
+
+    __tablename__ = "registry_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SymptomLink(Base):

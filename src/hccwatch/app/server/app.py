@@ -48,6 +48,7 @@ from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import InvalidRecordError, UsageError
 from hccwatch.record.model import PatientRecord
+from hccwatch.registry import Registry
 from hccwatch.version import __version__
 
 __all__ = ["SERVICES", "create_app"]
@@ -156,9 +157,15 @@ def _field_of_usage(message: str) -> str:
     return ""
 
 
-def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    today: Callable[[], dt.date] | None = None,
+    registry: Registry | None = None,
+) -> FastAPI:
     """The application. ``today`` gives the CDS Hooks evaluation date (the server's local date by
-    default; the REST API takes ``as_of`` as a parameter)."""
+    default; the REST API takes ``as_of`` as a parameter). With a ``registry``, the web app is
+    served at ``/`` on it."""
     s = settings if settings is not None else Settings.from_env()
     configure_logging(s.log_level)
     # Loaded at start, not on the first call: a knowledge or import error stops the server at once,
@@ -486,6 +493,10 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], dt.date]
         return app.openapi_schema
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
+    if registry is not None:
+        from hccwatch.web import mount  # the web app imports this package's settings
+
+        mount(app, registry, s, clock_today)
     return app
 
 

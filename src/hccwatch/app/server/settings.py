@@ -44,6 +44,14 @@ ENV_TABLE: dict[str, tuple[str, str]] = {
     "HCCWATCH_JWT_LEEWAY_S": ("30", "clock skew tolerated on exp, iat and nbf"),
     "HCCWATCH_FHIR_HTTP_LOOPBACK": ("0", "1: accept a plain-http fhirServer on loopback (same host)"),
     "HCCWATCH_LOG_LEVEL": ("INFO", "log level of the JSON log lines"),
+    "HCCWATCH_COOKIE_SECURE": (
+        "1 if HCCWATCH_PUBLIC_URL is https, else 0",
+        "1: the web app's cookies are sent over https only (set it behind a TLS proxy)",
+    ),
+    "HCCWATCH_SESSION_IDLE_MINUTES": ("30", "a web login ends after this long without a request"),
+    "HCCWATCH_SESSION_MAX_HOURS": ("12", "a web login ends this long after it began, whatever happens"),
+    "HCCWATCH_LOGIN_MAX_FAILURES": ("5", "failed logins per username, and per client address, in the window"),
+    "HCCWATCH_LOGIN_WINDOW_S": ("300", "the window of HCCWATCH_LOGIN_MAX_FAILURES (then a wait)"),
 }
 
 
@@ -104,6 +112,12 @@ class Settings:
     fhir_http_loopback: bool = False
     # --dev: unsigned CDS Hooks calls accepted (the server then refuses any non-loopback host).
     dev: bool = False
+    # The web app: cookies, login sessions and the failed-login limit.
+    cookie_secure: bool = False
+    session_idle_s: float = 30 * 60.0
+    session_absolute_s: float = 12 * 3600.0
+    login_max_failures: int = 5
+    login_window_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dev: bool = False) -> Settings:
@@ -124,6 +138,9 @@ class Settings:
         loopback = (e.get("HCCWATCH_FHIR_HTTP_LOOPBACK") or "0").strip()
         if loopback not in {"0", "1"}:
             raise SettingsError(f"HCCWATCH_FHIR_HTTP_LOOPBACK={loopback!r} must be 0 or 1")
+        secure = (e.get("HCCWATCH_COOKIE_SECURE") or "").strip()
+        if secure not in {"", "0", "1"}:
+            raise SettingsError(f"HCCWATCH_COOKIE_SECURE={secure!r} must be 0 or 1")
         level = (e.get("HCCWATCH_LOG_LEVEL") or "INFO").strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"HCCWATCH_LOG_LEVEL={level!r} is not DEBUG, INFO, WARNING or ERROR")
@@ -142,4 +159,9 @@ class Settings:
             log_level=level,
             fhir_http_loopback=loopback == "1",
             dev=dev,
+            cookie_secure=secure == "1" or (secure == "" and (public or "").startswith("https://")),
+            session_idle_s=_number(e, "HCCWATCH_SESSION_IDLE_MINUTES", 30, minimum=1) * 60,
+            session_absolute_s=_number(e, "HCCWATCH_SESSION_MAX_HOURS", 12, minimum=0.1) * 3600,
+            login_max_failures=int(_number(e, "HCCWATCH_LOGIN_MAX_FAILURES", 5, minimum=1)),
+            login_window_s=_number(e, "HCCWATCH_LOGIN_WINDOW_S", 300, minimum=1),
         )

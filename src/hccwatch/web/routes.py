@@ -1,0 +1,15 @@
+"""Every web feature's router, one line per module (the app includes them in this order)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hccwatch.web import admin, login, worklist
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: list[APIRouter] = [
+    login.router,
+    worklist.router,
+    admin.router,
+]
