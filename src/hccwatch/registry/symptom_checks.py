@@ -470,13 +470,10 @@ class SymptomChecks:
         by_patient: dict[int, list[SymptomLink]] = {}
         for link in links:
             by_patient.setdefault(link.patient_id, []).append(link)
-        last = dict(
-            session.execute(
-                select(SymptomSubmission.patient_id, func.max(SymptomSubmission.received_at)).group_by(
-                    SymptomSubmission.patient_id
-                )
-            ).tuples()
+        latest = select(SymptomSubmission.patient_id, func.max(SymptomSubmission.received_at)).group_by(
+            SymptomSubmission.patient_id
         )
+        last: dict[int, dt.datetime] = {row[0]: row[1] for row in session.execute(latest)}
         for pid, plinks in by_patient.items():
             live = [link for link in plinks if link.revoked_at is None]
             if not live:
@@ -529,7 +526,7 @@ class SymptomChecks:
                     select(SymptomSubmission.received_at, SymptomSubmission.acknowledged_at).where(
                         SymptomSubmission.top_urgency == "emergency"
                     )
-                ).tuples()
+                )
             )
         minutes = [(ack - got).total_seconds() / 60 for got, ack in emergencies if ack is not None]
         return SymptomReport(

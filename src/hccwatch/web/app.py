@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hccwatch.app.server.settings import Settings
 from hccwatch.registry import ConflictError, NotFoundError, PermissionDeniedError, Registry
 from hccwatch.registry.sessions import SessionLimits
+from hccwatch.web import symptom_check
 from hccwatch.web.deps import Forbidden, LoginRequired, login_url
 from hccwatch.web.ratelimit import FailureLimiter
 from hccwatch.web.render import render
@@ -48,6 +49,7 @@ def mount(app: FastAPI, registry: Registry, settings: Settings, today: Callable[
     app.state.login_limiter = FailureLimiter(settings.login_max_failures, settings.login_window_s)
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
+    symptom_check.install(app)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("hccwatch.web") / "static")), name="static"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hccwatch.web import admin, login, worklist
+from hccwatch.web import admin, login, symptom_check, worklist
 
 __all__ = ["ROUTERS"]
 
@@ -12,4 +12,5 @@ ROUTERS: list[APIRouter] = [
     login.router,
     worklist.router,
     admin.router,
+    symptom_check.router,
 ]
