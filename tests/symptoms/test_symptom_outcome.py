@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from symptom_answers import response
 
 from hccwatch import assess
 from hccwatch.symptoms import choose_outcome, page_text, symptoms_from_response, tell_words
+from symptom_answers import response
 
 TODAY = dt.date(2026, 11, 24)
 BASE = {"id": "p1", "treatments": [{"type": "resection", "date": "2025-06-01"}]}

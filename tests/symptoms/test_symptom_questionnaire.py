@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from symptom_answers import response
 
 from hccwatch.record.model import SymptomCode
 from hccwatch.symptoms import LANGUAGES, form, questionnaire_resource
 from hccwatch.symptoms.questionnaire import TRANSLATION_URL
+from symptom_answers import response
 
 
 def test_the_questionnaire_is_valid_fhir_r4() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from symptom_answers import AUTHORED, form_fields, response
 
 from hccwatch import parse_record
 from hccwatch.symptoms import ResponseError, response_from_form, symptoms_from_response
+from symptom_answers import AUTHORED, form_fields, response
 
 TODAY = dt.date(2026, 11, 24)
 
