@@ -20,10 +20,10 @@ from typing import Any
 
 import click
 
-from hccwatch.adapters.fhir import read_fhir_by_patient
-from hccwatch.app.io import Source, _decode, _is_fhir, _ndjson, _read, _read_ndjson_folder, expand
-from hccwatch.errors import HccwatchError, InvalidRecordError
-from hccwatch.record.model import PatientRecord, parse_record
+from hccwatch.app.io import Source, _decode, _ndjson, _read, _read_ndjson_folder, expand
+from hccwatch.app.record_inputs import incoming_records
+from hccwatch.errors import HccwatchError
+from hccwatch.record.model import PatientRecord
 
 __all__ = ["registry_group", "users_group"]
 
@@ -107,29 +107,13 @@ def _inputs(
         if problems:
             yield source.name, None, problems
             continue
-        if _is_fhir(data) or (isinstance(data, list) and data and all(_is_fhir(r) for r in data)):
-            try:
-                readings = read_fhir_by_patient(data, as_of=as_of)
-            except InvalidRecordError as exc:
-                yield source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems)
-                continue
-            if not readings:
-                yield source.name, None, (f"{source.name}: no FHIR Patient found",)
-            for patient, reading in readings.items():
-                name = f"{source.name}#{patient}"
-                if reading.warnings:
-                    click.echo(
-                        f"{name}: read from FHIR with {len(reading.warnings)} mapping warning(s)", err=True
-                    )
-                try:
-                    yield name, parse_record(reading.record), ()
-                except InvalidRecordError as exc:
-                    yield name, None, tuple(f"{name}: {p}" for p in exc.problems)
-            continue
-        try:
-            yield source.name, parse_record(data), ()
-        except InvalidRecordError as exc:
-            yield source.name, None, tuple(f"{source.name}: {p}" for p in exc.problems)
+        for incoming in incoming_records(source.name, data, as_of):
+            if incoming.fhir is not None and incoming.fhir.warnings:
+                click.echo(
+                    f"{incoming.name}: read from FHIR with {len(incoming.fhir.warnings)} mapping warning(s)",
+                    err=True,
+                )
+            yield incoming.name, incoming.record, incoming.problems
 
 
 @registry_group.command("import")

@@ -22,6 +22,7 @@ from hccwatch.errors import KnowledgeError, UnitError
 
 __all__ = [
     "LAB_TESTS",
+    "accepted_units",
     "BoundaryTables",
     "CanonicalValue",
     "Range",
@@ -230,6 +231,16 @@ def normalise_unit_spelling(test: str, unit: str | None) -> str:
         if unit is None or not unit.strip():
             raise UnitError(f"no unit given for {test} (accepted: {hint})") from None
         raise UnitError(f"unit {_echo_unit(unit)} is not accepted for {test} (accepted: {hint})") from None
+
+
+def accepted_units(test: str, knowledge: Knowledge | None = None) -> tuple[str, ...]:
+    """The units a record accepts for ``test`` (one display form each, canonical first): those
+    spelled here that the knowledge base converts. Forms offer exactly this list."""
+    try:
+        spelled = set(_SPELLINGS[test].values())
+        return tuple(unit for unit in boundary_tables(knowledge).conversions[test] if unit in spelled)
+    except KeyError:
+        raise UnitError(f"unknown lab test {test!r}; known: {', '.join(LAB_TESTS)}") from None
 
 
 def canonical_unit(test: str, knowledge: Knowledge | None = None) -> str:

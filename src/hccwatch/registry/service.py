@@ -598,6 +598,22 @@ class Registry:
             self._audit(session, actor, "patient.view", "patient", patient.record_id, patient_id=patient.id)
             session.commit()
 
+    def last_change(self, actor: Actor, patient_id: int) -> AuditView | None:
+        """The latest write to a patient (who and when), so an edit refused as a conflict can say
+        who changed it meanwhile; views are not changes."""
+        require(actor, Action.VIEW)
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.patient_id == patient_id, AuditEvent.action != "patient.view")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+        with self._sessions() as session:
+            e = session.scalars(stmt).first()
+            if e is None:
+                return None
+            return AuditView(e.id, e.at, e.actor, e.action, e.entity, e.entity_id, e.patient_id, None, None)
+
     def count_patients(self, actor: Actor) -> int:
         require(actor, Action.VIEW)
         with self._sessions() as session:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hccwatch.web import admin, login, symptom_check, worklist
+from hccwatch.web import admin, entry, login, patient, symptom_check, worklist
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     login.router,
+    entry.router,
     worklist.router,
     admin.router,
+    patient.router,
     symptom_check.router,
 ]
