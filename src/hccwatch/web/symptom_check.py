@@ -131,7 +131,7 @@ _PAGE_KEYS = (
     "emergency_title", "emergency_body", "emergency_tell", "emergency_script", "emergency_team",
     "urgent_title", "urgent_body", "urgent_phone", "urgent_no_phone", "urgent_worse", "routine_title",
     "routine_body", "routine_next", "routine_worse", "unknown_title", "unknown_body", "advice",
-    "disclaimer", "neutral_title", "neutral_body", "send", "language", "select_hint", "date_hint",
+    "neutral_title", "neutral_body", "send", "language", "select_hint", "date_hint",
     "form_expired_title", "form_expired_body",
 )  # fmt: skip
 
