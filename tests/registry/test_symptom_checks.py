@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from registry_support import ADMIN, AS_OF, NOON
@@ -219,3 +220,21 @@ def test_an_unreadable_answer_changes_nothing(reg: Registry, checks: SymptomChec
     with reg.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM symptom_submissions")).scalar() == 0
     assert reg.get_patient(ADMIN, pid).version == 1
+
+
+def test_a_backup_keeps_links_and_reports(reg: Registry, checks: SymptomChecks, tmp_path: Path) -> None:
+    pid = _patient(reg)
+    made = checks.create_link(NAVIGATOR, pid)
+    checks.submit(made.token, response(leg_numbness="yes"))
+    archive = tmp_path / "r.backup"
+    with archive.open("wb") as out:
+        counts = reg.backup(ADMIN, out)
+    assert counts["symptom_links"] == 1 and counts["symptom_submissions"] == 1
+    copy = Registry.open(f"sqlite:///{tmp_path / 'copy.sqlite3'}", today=lambda: AS_OF)
+    try:
+        copy.restore(ADMIN, archive)
+        again = SymptomChecks(copy)
+        assert again.resolve(made.token)[0] == "active"
+        assert [r.top_urgency for r in again.open_reports(ADMIN)] == ["emergency"]
+    finally:
+        copy.close()

@@ -27,7 +27,15 @@ __all__ = ["FORMAT", "backup", "restore"]
 
 FORMAT = "hccwatch-registry-backup/1"
 # Parents before children, so foreign keys hold at every insert.
-_TABLES = ("users", "patients", "assessments", "outreach", "audit_events")
+_TABLES = (
+    "users",
+    "patients",
+    "assessments",
+    "outreach",
+    "symptom_links",
+    "symptom_submissions",
+    "audit_events",
+)
 
 
 def _tables() -> list[Table]:
