@@ -176,3 +176,18 @@ def test_readonly_cannot_make_links(web: Web) -> None:
     pid = _patient(web)
     web.login("readonly")
     assert web.client.get(f"/patients/{pid}/symptom-links").status_code == 403
+
+
+def test_an_expired_link_is_gone_like_a_revoked_one(web: Web) -> None:
+    from sqlalchemy import text
+
+    token = _new_link(web, _patient(web))
+    with web.registry.engine.begin() as conn:
+        conn.execute(text("UPDATE symptom_links SET expires_at = '2020-01-01 00:00:00.000000'"))
+    answer = _patient_client(web).get(f"/s/{token}")
+    assert answer.status_code == 410 and "This link cannot be used" in answer.text
+
+
+def test_the_server_starts_and_stops_with_the_escalation_loop(web: Web) -> None:
+    with TestClient(web.client.app) as client:
+        assert client.get("/healthz").status_code == 200
