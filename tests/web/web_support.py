@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,10 +87,17 @@ class WebFactory:
     tmp: Path
     opened: list[Registry] = field(default_factory=list)
 
-    def __call__(self, settings: Settings | None = None) -> Web:
+    def __call__(
+        self, settings: Settings | None = None, *, now: Callable[[], dt.datetime] | None = None
+    ) -> Web:
+        """A web app on a copy of the template; ``now`` is the registry's clock (session times)."""
         db = self.tmp / f"registry-{len(self.opened)}.sqlite3"
         shutil.copy(self.template, db)
-        reg = Registry.open(sqlite_url(db), today=lambda: AS_OF)
+        reg = (
+            Registry.open(sqlite_url(db), today=lambda: AS_OF)
+            if now is None
+            else Registry.open(sqlite_url(db), today=lambda: AS_OF, now=now)
+        )
         self.opened.append(reg)
         s = settings or Settings(data_dir=self.tmp / "data")
         app = create_app(s, today=lambda: AS_OF, registry=reg)

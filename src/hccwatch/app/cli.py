@@ -308,15 +308,22 @@ def knowledge(fmt: str) -> None:
     is_flag=True,
     help="Development only: accept unsigned CDS Hooks calls and token-less API calls (loopback only).",
 )
-def serve(host: str, port: int, dev: bool) -> None:
-    """Run the server: REST API (/api/v1), CDS Hooks (/cds-services), OpenAPI (/docs), /healthz.
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="On an empty database: load the demo registry and accounts, print the password (loopback only).",
+)
+def serve(host: str, port: int, dev: bool, demo: bool) -> None:
+    """Run the server: web app (/), REST API (/api/v1), CDS Hooks (/cds-services), OpenAPI (/docs),
+    /healthz.
 
-    Settings come from HCCWATCH_* environment variables (docs/server.md lists them).
+    Settings come from HCCWATCH_* environment variables (docs/server.md lists them); the registry
+    is HCCWATCH_DATABASE_URL, else a SQLite file in HCCWATCH_DATA_DIR.
     """
     # Imported here: the web stack is not loaded for the other commands.
     from hccwatch.app.server.serve import run
 
-    sys.exit(run(host, port, dev=dev))
+    sys.exit(run(host, port, dev=dev, demo=demo))
 
 
 # The registry commands live in their own module (they load SQLAlchemy only when run).

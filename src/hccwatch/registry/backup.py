@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Date, Engine, func, select, text
+from sqlalchemy import Connection, Date, Engine, Integer, func, select, text
 from sqlalchemy.sql.schema import Table
 
 from hccwatch.registry.db import current_revision, head_revision
@@ -26,9 +26,11 @@ from hccwatch.version import __version__
 __all__ = ["FORMAT", "backup", "restore"]
 
 FORMAT = "hccwatch-registry-backup/1"
-# Parents before children, so foreign keys hold at every insert.
+# Parents before children, so foreign keys hold at every insert. Web sessions are not kept: a
+# restored registry starts with nobody logged in.
 _TABLES = (
     "users",
+    "registry_settings",
     "patients",
     "assessments",
     "outreach",
@@ -127,7 +129,9 @@ def restore(engine: Engine, source: Path, audit: dict[str, Any] | None = None) -
                     for table in tables.values():
                         pk = next(iter(table.primary_key.columns))
                         if pk.autoincrement is True or (
-                            pk.autoincrement == "auto" and table.name != "assessments"
+                            pk.autoincrement == "auto"
+                            and table.name != "assessments"
+                            and isinstance(pk.type, Integer)
                         ):
                             conn.execute(
                                 text(

@@ -136,6 +136,13 @@ class AssessmentRow(Base):
     next_due: Mapped[dt.date | None] = mapped_column(Date)
     bclc_stage: Mapped[str | None] = mapped_column(String(8))
     phase: Mapped[str | None] = mapped_column(String(32))
+    # The title of the most urgent alert (the worklist says why a patient is there).
+    top_alert: Mapped[str | None] = mapped_column(String(300))
+    # For the clinic KPIs: the latest surveillance test, and the days assess counted and found
+    # covered by the schedule (summed over the schedule's items).
+    last_test_date: Mapped[dt.date | None] = mapped_column(Date)
+    adherence_days_counted: Mapped[int | None] = mapped_column(Integer)
+    adherence_days_covered: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_assessments_worklist", "urgency_rank", "days_overdue"),)
 

@@ -158,6 +158,9 @@ class WorklistRow:
     lost_to_follow_up: bool
     last_outreach: str | None
     last_outreach_at: dt.datetime | None
+    # Not overdue, next test due within ``worklist.due_soon_days`` of the assessment date.
+    due_soon: bool = False
+    top_alert: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,10 @@ class _Summary:
     next_due: dt.date | None = None
     bclc_stage: str | None = None
     phase: str | None = None
+    top_alert: str | None = None
+    last_test_date: dt.date | None = None
+    adherence_days_counted: int | None = None
+    adherence_days_covered: int | None = None
 
 
 def _summarise(result: Mapping[str, Any], as_of: dt.date) -> _Summary:
@@ -226,6 +233,8 @@ def _summarise(result: Mapping[str, Any], as_of: dt.date) -> _Summary:
     if ranks:
         s.urgency_rank = min(ranks)
         s.top_urgency = _URGENCY[s.urgency_rank]
+        top = next(a for a in alerts if a.get("urgency") == s.top_urgency)
+        s.top_alert = str(top.get("title") or top.get("id") or "")[:300] or None
     afp = result.get("afp") or {}
     s.afp_trend = afp.get("trend")
     s.afp_suspicious = any(str(a.get("id", "")).startswith("afp") for a in alerts)
@@ -243,6 +252,19 @@ def _summarise(result: Mapping[str, Any], as_of: dt.date) -> _Summary:
     if late:
         s.days_overdue = (as_of - min(late)).days
     s.bclc_stage = ((result.get("staging") or {}).get("bclc") or {}).get("stage")
+    done = [
+        dt.date.fromisoformat(d["last_done"])
+        for d in surveillance.get("next_due") or []
+        if d.get("last_done")
+    ]
+    s.last_test_date = max(done, default=None)
+    items = ((surveillance.get("adherence") or {}).get("per_item") or {}).values()
+    counted = [
+        i for i in items if isinstance(i.get("days_counted"), int) and isinstance(i.get("days_covered"), int)
+    ]
+    if counted:
+        s.adherence_days_counted = sum(i["days_counted"] for i in counted)
+        s.adherence_days_covered = sum(i["days_covered"] for i in counted)
     return s
 
 
@@ -379,6 +401,10 @@ class Registry:
         row.next_due = summary.next_due
         row.bclc_stage = summary.bclc_stage
         row.phase = summary.phase
+        row.top_alert = summary.top_alert
+        row.last_test_date = summary.last_test_date
+        row.adherence_days_counted = summary.adherence_days_counted
+        row.adherence_days_covered = summary.adherence_days_covered
 
     def _commit(self, session: Session, what: str) -> None:
         try:
@@ -628,13 +654,17 @@ class Registry:
         group: WorklistGroup | None = None,
         search: str | None = None,
         limit: int | None = None,
+        urgency: str | None = None,
+        stage: str | None = None,
     ) -> list[WorklistRow]:
         """Patients on the worklist, most urgent alert first, then most days overdue.
 
         ``group`` narrows it: ``alerts`` (any alert), ``afp`` (an AFP alert), ``overdue`` (but not
         lost), ``lost`` (overdue by more than ``worklist.lost_to_follow_up_months``), ``due_soon``
         (not overdue, next test due within ``worklist.due_soon_days`` of the assessment date),
-        ``not_assessed`` (the stored record could not be assessed), ``off_worklist``.
+        ``not_assessed`` (the stored record could not be assessed), ``off_worklist``. ``urgency``
+        keeps the patients whose most urgent alert has that level (``none``: no alert), ``stage``
+        those of that BCLC stage (``unknown``: not staged).
         """
         require(actor, Action.VIEW)
         due_within_days = self.knowledge.number("worklist.due_soon_days")
@@ -658,6 +688,7 @@ class Registry:
                 Patient.left_reason,
                 AssessmentRow.patient_id.label("assessed"),
                 AssessmentRow.top_urgency,
+                AssessmentRow.top_alert,
                 AssessmentRow.alert_count,
                 AssessmentRow.afp_suspicious,
                 AssessmentRow.afp_trend,
@@ -693,6 +724,14 @@ class Registry:
             stmt = stmt.where(or_(AssessmentRow.error.is_not(None), AssessmentRow.patient_id.is_(None)))
         elif group is not None and group != "off_worklist":
             raise RegistryError(f"unknown worklist group {group!r}; one of {', '.join(WORKLIST_GROUPS)}")
+        if urgency == "none":
+            stmt = stmt.where(AssessmentRow.top_urgency.is_(None))
+        elif urgency:
+            stmt = stmt.where(AssessmentRow.top_urgency == urgency)
+        if stage == "unknown":
+            stmt = stmt.where(AssessmentRow.bclc_stage.is_(None))
+        elif stage:
+            stmt = stmt.where(AssessmentRow.bclc_stage == stage)
         if search:
             pattern = f"%{search.strip().lower()}%"
             stmt = stmt.where(
@@ -710,9 +749,13 @@ class Registry:
         with self._sessions() as session:
             for r in session.execute(stmt):
                 assessed = r.assessed is not None
-                if group == "due_soon" and (
-                    r.next_due is None or r.as_of is None or (r.next_due - r.as_of).days > due_within_days
-                ):
+                due_soon = bool(
+                    not r.overdue
+                    and r.next_due is not None
+                    and r.as_of is not None
+                    and (r.next_due - r.as_of).days <= due_within_days
+                )
+                if group == "due_soon" and not due_soon:
                     continue
                 rows.append(
                     WorklistRow(
@@ -739,6 +782,8 @@ class Registry:
                         ),
                         last_outreach=r.outcome,
                         last_outreach_at=r.outreach_at,
+                        due_soon=due_soon,
+                        top_alert=r.top_alert,
                     )
                 )
                 if limit is not None and len(rows) >= limit:
@@ -838,9 +883,11 @@ class Registry:
         *,
         note: str | None = None,
         at: dt.datetime | None = None,
+        expected_version: int | None = None,
     ) -> OutreachView:
         """Log one outreach attempt. ``moved``, ``died`` and ``discharged`` also take the patient
-        off the worklist (with that reason), in the same transaction."""
+        off the worklist (with that reason), in the same transaction. With ``expected_version``
+        (the version the caller saw), a patient changed meanwhile raises :class:`ConflictError`."""
         require(actor, Action.OUTREACH)
         if outcome not in OUTCOMES:
             raise RegistryError(f"unknown outreach outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
@@ -849,6 +896,8 @@ class Registry:
             raise RegistryError("an outreach time needs a time zone")
         with self._sessions() as session:
             patient = self._patient(session, patient_id)
+            if expected_version is not None:
+                self._check_version(patient, expected_version)
             entry = OutreachEntry(
                 patient_id=patient.id,
                 user_id=actor.user_id,

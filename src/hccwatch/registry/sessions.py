@@ -77,7 +77,7 @@ def find_session(registry: Registry, token: str | None, limits: SessionLimits) -
         if row is None:
             return None
         user = session.get(User, row.user_id)
-        expired = now - row.last_seen > limits.idle or now - row.created_at > limits.absolute
+        expired = now - row.last_seen >= limits.idle or now - row.created_at >= limits.absolute
         if user is None or not user.active or expired:
             session.delete(row)
             session.commit()

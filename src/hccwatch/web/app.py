@@ -16,7 +16,7 @@ from hccwatch.app.server.settings import Settings
 from hccwatch.registry import ConflictError, NotFoundError, PermissionDeniedError, Registry
 from hccwatch.registry.sessions import SessionLimits
 from hccwatch.web import symptom_check
-from hccwatch.web.deps import Forbidden, LoginRequired, login_url
+from hccwatch.web.deps import BadInput, Forbidden, LoginRequired, login_url
 from hccwatch.web.ratelimit import FailureLimiter
 from hccwatch.web.render import render
 from hccwatch.web.routes import ROUTERS
@@ -61,6 +61,10 @@ def mount(app: FastAPI, registry: Registry, settings: Settings, today: Callable[
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         return error_page(request, 403, exc.message)
+
+    @app.exception_handler(BadInput)
+    async def bad_input(request: Request, exc: BadInput) -> Response:
+        return error_page(request, 400, exc.message)
 
     @app.exception_handler(PermissionDeniedError)
     async def denied(request: Request, exc: PermissionDeniedError) -> Response:

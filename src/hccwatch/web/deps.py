@@ -17,6 +17,7 @@ from hccwatch.registry.roles import PERMISSIONS
 from hccwatch.registry.sessions import find_session
 
 __all__ = [
+    "BadInput",
     "SESSION_COOKIE",
     "Forbidden",
     "LoginRequired",
@@ -59,6 +60,14 @@ class LoginRequired(Exception):
 
 class Forbidden(Exception):
     """Logged in, or not, but this may not be done: answered with a 403 page naming why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(Exception):
+    """A request the page cannot use (a form tampered with or out of date): a 400 page naming why."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

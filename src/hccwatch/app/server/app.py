@@ -120,8 +120,9 @@ class _Edge:
 
         client = scope.get("client")
         response: Response | None = None
-        if self.settings.dev and not _loopback(client[0] if client else None):
-            response = problem(403, "forbidden", "Development mode serves loopback clients only")
+        if (self.settings.dev or self.settings.demo) and not _loopback(client[0] if client else None):
+            mode = "Development" if self.settings.dev else "Demo"
+            response = problem(403, "forbidden", f"{mode} mode serves loopback clients only")
         else:
             length = dict(scope.get("headers") or []).get(b"content-length")
             if length is not None and (not length.isdigit() or int(length) > self.settings.max_body_bytes):

@@ -112,6 +112,8 @@ class Settings:
     fhir_http_loopback: bool = False
     # --dev: unsigned CDS Hooks calls accepted (the server then refuses any non-loopback host).
     dev: bool = False
+    # --demo: the demo registry (set by ``hccwatch serve --demo``; loopback only, like --dev).
+    demo: bool = False
     # The web app: cookies, login sessions and the failed-login limit.
     cookie_secure: bool = False
     session_idle_s: float = 30 * 60.0

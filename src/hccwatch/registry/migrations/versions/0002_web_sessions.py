@@ -1,11 +1,14 @@
-"""web sessions and registry settings
+"""web sessions, registry settings, clinic KPI columns
 
 Revision ID: 0002
 Revises: 0001
 
 Login sessions of the web app live in the database (only a hash of the session id is kept, so a
 copy of the database opens no session); ``registry_settings`` holds facts about the database
-itself, such as whether ``hccwatch serve --demo`` created it.
+itself, such as whether ``hccwatch serve --demo`` created it. Four columns of the stored
+assessment feed the worklist and the clinic KPIs without reading every assessment's JSON: the
+title of the most urgent alert, the latest surveillance test and the days counted and covered by
+the schedule (what assess said about adherence).
 """
 
 from __future__ import annotations
@@ -41,9 +44,19 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_registry_settings")),
     )
+    with op.batch_alter_table("assessments") as batch:
+        batch.add_column(sa.Column("top_alert", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("last_test_date", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("adherence_days_counted", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("adherence_days_covered", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("assessments") as batch:
+        batch.drop_column("adherence_days_covered")
+        batch.drop_column("adherence_days_counted")
+        batch.drop_column("last_test_date")
+        batch.drop_column("top_alert")
     op.drop_table("registry_settings")
     op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
     op.drop_table("web_sessions")
