@@ -40,9 +40,13 @@ from hccwatch.web.render import render
 from hccwatch.web.symptom_settings import SymptomSettings
 from hccwatch.web.worklist import TopItem, add_top_provider
 
-__all__ = ["SymptomWeb", "configure", "install", "router"]
+__all__ = ["SymptomWeb", "configure", "install", "patient_router", "router"]
 
+# Staff pages (session login, roles, the session's CSRF token): listed in ROUTERS.
 router = APIRouter()
+# The patient's pages and the public Questionnaire: no session; the link's token is the key and
+# the form's CSRF token is bound to the link. Included by :func:`install`.
+patient_router = APIRouter()
 FHIR_JSON = "application/fhir+json"
 _HOUR_S = 3600.0
 _TEN_MINUTES_S = 600.0
@@ -85,6 +89,7 @@ def configure(
 def install(app: FastAPI) -> None:
     """Set the symptom check up on ``app`` (settings from the environment) and start escalation."""
     configure(app, SymptomSettings.from_env())
+    app.include_router(patient_router, include_in_schema=False)
     add_top_provider(_top_items)
 
     def current() -> SymptomWeb:
@@ -180,7 +185,7 @@ def _form_page(
     return _patient_page(request, "symptoms/form.html", context, status)
 
 
-@router.get("/s/{token}")
+@patient_router.get("/s/{token}")
 async def symptom_form(request: Request, token: str) -> Response:
     refused = _gate(request, token, posting=False)
     if refused is not None:
@@ -188,7 +193,7 @@ async def symptom_form(request: Request, token: str) -> Response:
     return _form_page(request, token, values={}, errors=[])
 
 
-@router.post("/s/{token}")
+@patient_router.post("/s/{token}")
 async def symptom_submit(request: Request, token: str) -> Response:
     refused = _gate(request, token, posting=True)
     if refused is not None:
@@ -350,7 +355,7 @@ def _outcome(status: int, text: str) -> Response:
     return _fhir({"resourceType": "OperationOutcome", "issue": [issue]}, status)
 
 
-@router.get("/fhir/Questionnaire/{questionnaire_id}")
+@patient_router.get("/fhir/Questionnaire/{questionnaire_id}")
 async def fhir_questionnaire(questionnaire_id: str) -> Response:
     """The published symptom-check Questionnaire (public: it holds no patient data)."""
     if questionnaire_id != form().id:
