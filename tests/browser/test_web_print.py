@@ -17,7 +17,7 @@ def test_the_print_view_prints(
     record_id = fresh_patient("article-woman-back-pain")
     login(page, server, "readonly")
     open_patient(page, server, record_id)
-    page.get_by_role("link", name=re.compile(r"print", re.I)).first.click()
+    page.get_by_role("link", name=re.compile(r"^print report", re.I)).first.click()
     page.wait_for_load_state("domcontentloaded")
     page.emulate_media(media="print")
     expect(page.get_by_text(re.compile("decision support", re.I)).first).to_be_visible()

@@ -27,26 +27,26 @@ def test_readonly_sees_no_edit_control_and_a_forged_post_is_refused(
     server: Server, page: Page, shots: Shots, fresh_patient: Callable[..., str]
 ) -> None:
     record_id = fresh_patient()
-    # What a clinician can post on this patient's page, to forge as the read-only user.
-    login(page, server, "clinician")
-    open_patient(page, server, record_id)
-    patient_url = page.url
-    targets = _post_forms(page)
-    assert targets, "the clinician sees no form on the patient page"
-    page.context.clear_cookies()
-
     login(page, server, "readonly")
-    page.goto(patient_url)
+    patient_url = open_patient(page, server, record_id)
     shots(page, "readonly patient page")
     assert _post_forms(page) == []
     expect(page.get_by_role("button", name=EDIT_CONTROL)).to_have_count(0)
     expect(page.get_by_role("link", name=EDIT_CONTROL)).to_have_count(0)
+    points = page.locator("#afp svg .afp-point").count()
     page.goto(f"{server.url}/")
     assert _post_forms(page) == []
+    expect(page.get_by_role("button", name=EDIT_CONTROL)).to_have_count(0)
+    shots(page, "readonly worklist")
+    # The entry form itself is refused, and so is a POST forged with the session's own CSRF token.
+    answer = page.goto(f"{patient_url}/add/afp")
+    assert answer is not None and answer.status == 403
     token = page.locator("input[name=csrf_token]").first.input_value()
-    for target in targets:
-        answer = page.request.post(f"{server.url}{target}", form={"csrf_token": token}, max_redirects=0)
-        assert answer.status == 403, f"POST {target} as readonly answered {answer.status}"
+    forged = {"csrf_token": token, "value": "900", "unit": "ng/mL", "date": "2026-11-20", "version": "1"}
+    answer = page.request.post(f"{patient_url}/add/afp", form=forged, max_redirects=0)
+    assert answer.status == 403, f"a forged POST as readonly answered {answer.status}"
+    page.goto(patient_url)
+    assert page.locator("#afp svg .afp-point").count() == points  # nothing was saved
 
 
 def test_a_navigator_cannot_reach_the_user_administration(server: Server, page: Page, shots: Shots) -> None:

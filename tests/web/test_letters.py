@@ -28,7 +28,8 @@ def test_every_overdue_test_is_listed(lang: str, to: str) -> None:
     a = assess(_overdue_example(), as_of=AS_OF, lang=lang)
     late = cards.overdue(a)
     assert late
-    doc = letter(a, to=to, lang=lang, clinic=CLINIC, name="Ann Lee", record_id="r-1", family_doctor="Dr Smith")  # type: ignore[arg-type]
+    who = {"name": "Ann Lee", "record_id": "r-1", "family_doctor": "Dr Smith"}
+    doc = letter(a, to=to, lang=lang, clinic=CLINIC, **who)  # type: ignore[arg-type]
     assert doc.printable and doc.notice is None
     assert len(doc.items) == len(late)
     for item, view in zip(doc.items, late, strict=True):
@@ -77,3 +78,10 @@ def test_every_scheduled_test_has_a_name_in_every_language() -> None:
     assert items
     for lang in LANGUAGES:
         assert items <= set(wording(lang).tests), lang
+
+
+def test_an_unconfigured_clinic_is_left_out_not_made_up() -> None:
+    a = assess(_overdue_example(), as_of=AS_OF)
+    doc = letter(a, to="doctor", lang="en", clinic=Clinic(None, None), name="Ann Lee", record_id="r-1")
+    assert doc.printable and doc.signature == "" and "our clinic" in doc.intro
+    assert "reach us" not in doc.ask and "None" not in doc.ask + doc.intro

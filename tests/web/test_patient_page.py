@@ -7,14 +7,18 @@ import re
 import statistics
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from web_support import AS_OF, OPERATOR, Web
+from web_support import AS_OF, OPERATOR, Web, WebFactory
 
 from hccwatch import assess
+from hccwatch.app.server import Settings
 from hccwatch.registry.demo import demo_patients
 from hccwatch.report import cards
 from hccwatch.web.wording import wording
+from support import EXAMPLES
 
 SECTIONS = (
     "alerts",
@@ -213,3 +217,26 @@ def test_render_time_of_a_patient_page(web_demo: Web) -> None:
     p95 = statistics.quantiles(times, n=20)[-1]
     print(f"patient page over {len(times)} requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     assert p50 < 1000
+
+
+def test_letters_carry_the_configured_clinic(make_web: WebFactory, tmp_path: Path) -> None:
+    env = {"HCCWATCH_CLINIC_NAME": "Riverside Liver Clinic", "HCCWATCH_CLINIC_PHONE": "+1 555 0199"}
+    web = make_web(replace(Settings.from_env(env), data_dir=tmp_path / "data"))
+    view = web.registry.add_patient(OPERATOR, _overdue_record(), name="Ann Lee")
+    web.login("clinician")
+    html = web.client.get(f"/patients/{view.id}/letter?to=patient").text
+    letter = html.split('<article class="letter', 1)[1]
+    assert "Riverside Liver Clinic" in letter and "+1 555 0199" in letter and "Dear Ann Lee," in letter
+    assert "not configured" not in html
+    bare = make_web()
+    bare.login("clinician")
+    page = bare.client.get(
+        f"/patients/{bare.registry.add_patient(OPERATOR, _overdue_record()).id}/letter"
+    ).text
+    assert "not configured" in page and "HCCWATCH_CLINIC_PHONE" in page
+
+
+def _overdue_record() -> dict[str, object]:
+    data = json.loads((EXAMPLES / "article-man-after-resection.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data

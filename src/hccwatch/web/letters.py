@@ -23,8 +23,10 @@ RECIPIENTS: tuple[Recipient, ...] = ("patient", "doctor")
 
 @dataclass(frozen=True)
 class Clinic:
-    name: str
-    phone: str
+    """The sender; a part not configured is left out of the letter, never made up."""
+
+    name: str | None
+    phone: str | None
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def letter(
         greeting = w["patient_greeting"].format(name=name) if name else w["patient_greeting_unnamed"]
         regarding = None
         intro = w["patient_intro"].format(date=date)
-        ask = w["patient_ask"].format(phone=clinic.phone)
+        ask = w["patient_ask"].format(phone=clinic.phone) if clinic.phone else w["patient_ask_no_phone"]
     else:
         greeting = (
             w["doctor_greeting"].format(doctor=family_doctor)
@@ -93,8 +95,8 @@ def letter(
             else w["doctor_greeting_unnamed"]
         )
         regarding = w["regarding"].format(name=name or w["unnamed"], record_id=record_id)
-        intro = w["doctor_intro"].format(date=date, clinic=clinic.name)
-        ask = w["doctor_ask"].format(phone=clinic.phone)
+        intro = w["doctor_intro"].format(date=date, clinic=clinic.name or w["our_clinic"])
+        ask = w["doctor_ask"].format(phone=clinic.phone) if clinic.phone else w["doctor_ask_no_phone"]
     return Letter(
         to=to,
         lang=lang,
@@ -107,7 +109,7 @@ def letter(
         items=items,
         ask=ask,
         closing=w["closing"],
-        signature=clinic.name,
+        signature=clinic.name or "",
         disclaimer=assessment.patient_summary.disclaimer or assessment.disclaimer,
         notice=notice,
     )

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hccwatch.app.server.settings import Settings
 from hccwatch.registry import Action, NotFoundError, PatientView, Registry
 from hccwatch.report.html import render_html, render_html_page
 from hccwatch.report.labels import labels
@@ -31,7 +32,6 @@ Viewer = Annotated[WebUser, Depends(require(Action.VIEW))]
 Reg = Annotated[Registry, Depends(registry)]
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
-DEFAULT_CLINIC = Clinic("the HCC follow-up clinic", "the clinic's usual number")
 
 
 def _open(reg: Registry, user: WebUser, patient_id: int) -> PatientView:
@@ -50,10 +50,9 @@ def _lang(request: Request) -> str:
 
 
 def _clinic(request: Request) -> Clinic:
-    settings = getattr(request.app.state, "settings", None)
-    name = getattr(settings, "clinic_name", None) or DEFAULT_CLINIC.name
-    phone = getattr(settings, "clinic_phone", None) or DEFAULT_CLINIC.phone
-    return Clinic(str(name), str(phone))
+    """The sender of letters (HCCWATCH_CLINIC_NAME, HCCWATCH_CLINIC_PHONE)."""
+    settings: Settings = request.app.state.settings
+    return Clinic(settings.clinic_name, settings.clinic_phone)
 
 
 @functools.cache
@@ -61,7 +60,8 @@ def _report_css() -> str:
     """The HTML report's own stylesheet (the page CSP allows no inline style): taken from the
     report renderer's output, so the print page looks exactly like ``assess --format html``."""
     found = _STYLE.search(render_html_page([]))
-    own = "\n.print-bar { margin: 0 0 1rem; font-size: .9rem; }\n@media print { .print-bar { display: none; } }\n"
+    own = "\n.print-bar { margin: 0 0 1rem; font-size: .9rem; }\n"
+    own += "@media print { .print-bar { display: none; } }\n"
     return (found.group(1) if found else "") + own
 
 
@@ -122,6 +122,7 @@ async def reminder_letter(request: Request, patient_id: int, user: Viewer, reg: 
     lang = _lang(request)
     asked = request.query_params.get("to", "patient")
     to: Recipient = "doctor" if asked == "doctor" else "patient"
+    clinic = _clinic(request)
     a, error = assessment_of(view, reg.knowledge, lang=lang)
     doc = (
         None
@@ -130,7 +131,7 @@ async def reminder_letter(request: Request, patient_id: int, user: Viewer, reg: 
             a,
             to=to,
             lang=lang,
-            clinic=_clinic(request),
+            clinic=clinic,
             name=view.name,
             record_id=view.record_id,
             family_doctor=view.family_doctor,
@@ -139,5 +140,13 @@ async def reminder_letter(request: Request, patient_id: int, user: Viewer, reg: 
     return render(
         request,
         "patient/letter.html",
-        {"p": view, "doc": doc, "error": error, "to": to, "letter_lang": lang, "words": wording(lang).letter},
+        {
+            "p": view,
+            "doc": doc,
+            "error": error,
+            "to": to,
+            "letter_lang": lang,
+            "words": wording(lang).letter,
+            "clinic": clinic,
+        },
     )

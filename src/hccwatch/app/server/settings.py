@@ -52,6 +52,8 @@ ENV_TABLE: dict[str, tuple[str, str]] = {
     "HCCWATCH_SESSION_MAX_HOURS": ("12", "a web login ends this long after it began, whatever happens"),
     "HCCWATCH_LOGIN_MAX_FAILURES": ("5", "failed logins per username, and per client address, in the window"),
     "HCCWATCH_LOGIN_WINDOW_S": ("300", "the window of HCCWATCH_LOGIN_MAX_FAILURES (then a wait)"),
+    "HCCWATCH_CLINIC_NAME": ("(none)", "the clinic named on reminder letters"),
+    "HCCWATCH_CLINIC_PHONE": ("(none)", "the telephone number reminder letters ask patients to call"),
 }
 
 
@@ -120,6 +122,9 @@ class Settings:
     session_absolute_s: float = 12 * 3600.0
     login_max_failures: int = 5
     login_window_s: float = 300.0
+    # Reminder letters: who sends them and the number to call (None: the letter says so plainly).
+    clinic_name: str | None = None
+    clinic_phone: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dev: bool = False) -> Settings:
@@ -166,4 +171,6 @@ class Settings:
             session_absolute_s=_number(e, "HCCWATCH_SESSION_MAX_HOURS", 12, minimum=0.1) * 3600,
             login_max_failures=int(_number(e, "HCCWATCH_LOGIN_MAX_FAILURES", 5, minimum=1)),
             login_window_s=_number(e, "HCCWATCH_LOGIN_WINDOW_S", 300, minimum=1),
+            clinic_name=(e.get("HCCWATCH_CLINIC_NAME") or "").strip() or None,
+            clinic_phone=(e.get("HCCWATCH_CLINIC_PHONE") or "").strip() or None,
         )
