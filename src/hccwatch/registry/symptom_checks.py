@@ -5,7 +5,9 @@ Submitting maps the FHIR QuestionnaireResponse to the record's symptoms, merges 
 stored record and re-assesses it in the same audited transaction (actor "patient link"); the
 submission keeps the most urgent alert ``assess`` raised from the reported symptoms. A patient
 with a link that is not revoked is on the weekly schedule (``symptom_check.interval_days``).
-Nothing here decides anything clinical: urgencies are read from the assessment.
+Nothing here decides anything clinical: urgencies are read from the assessment. It is part of
+the registry's service layer (same package), so it uses the layer's own session, audit and
+assessment helpers: a submission is one transaction with the record change it makes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ __all__ = [
 
 # 32 random bytes: 256 bits, written as 43 URL-safe characters.
 TOKEN_BYTES = 32
+# Longer than any token made here: refused without a database look-up.
+_MAX_TOKEN_CHARS = 200
 # The urgencies that put a patient report at the top of the worklist.
 FLAGGED = ("emergency", "urgent")
 LinkState = Literal["active", "expired", "revoked", "none"]
@@ -272,7 +276,7 @@ class SymptomChecks:
 
     def resolve(self, token: str) -> tuple[LinkState, LinkTarget | None]:
         """What a token is: ``none`` (unknown), ``expired``, ``revoked``, or ``active`` with its target."""
-        if not token or len(token) > 200:  # noqa: PLR2004 - longer than any token made here
+        if not token or len(token) > _MAX_TOKEN_CHARS:
             return "none", None
         with self._session() as session:
             link = session.scalars(
