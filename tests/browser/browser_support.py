@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "screenshots"
-AS_OF = dt.date(2026, 11, 24)
+# ``hccwatch serve`` assesses for the day it runs on (it has no fixed clock): the demo registry and
+# every imported record are assessed for that day too, so no page waits for a day's refresh.
+TODAY = dt.date.today()
 ROLES = ("admin", "clinician", "navigator", "readonly")
 # Known only to these tests; the server's registry lives in a temporary folder.
 PASSWORDS = {role: f"pw-{role}-browser-0001" for role in ROLES}
@@ -52,6 +54,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}  # a 10.9-inch tablet held upright
 START_TIMEOUT_S = 60.0
+SHOT_TIMEOUT_MS = 45_000
 
 
 def _skip_reason() -> str | None:
@@ -105,7 +108,7 @@ class Server:
         """Import one record through ``hccwatch registry import``; its record id."""
         path = folder / f"{record['id']}.json"
         path.write_text(json.dumps(record), encoding="utf-8")
-        self.cli("registry", "import", str(path), "--as-of", AS_OF.isoformat())
+        self.cli("registry", "import", str(path), "--as-of", TODAY.isoformat())
         self._imported.append(record["id"])
         return str(record["id"])
 
@@ -134,8 +137,6 @@ def server_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HCCWATCH_")}
     env.update(
         HCCWATCH_DATA_DIR=str(data_dir),
-        # The web app's fixed "today" (so the demo's dates read as the demo meant them).
-        HCCWATCH_TODAY=AS_OF.isoformat(),
         HCCWATCH_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
@@ -162,7 +163,7 @@ def running_server(data_dir: Path, *, demo: bool = True, users: Sequence[str] = 
     port = free_port()
     server = Server(url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=server_env(data_dir))
     if demo:
-        server.cli("registry", "demo", "--as-of", AS_OF.isoformat())
+        server.cli("registry", "demo", "--as-of", TODAY.isoformat())
 
     def add(role: str) -> str:
         return server.cli(
@@ -207,7 +208,13 @@ class Shots:
     def __call__(self, page: Page, step: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_-]+', '-', step)}.png"
-        page.screenshot(path=str(path), full_page=True)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=SHOT_TIMEOUT_MS)
+        except PlaywrightError as exc:
+            # A screenshot is an artifact, not a check: a slow machine must not fail the test with it.
+            path.with_suffix(".txt").write_text(f"no screenshot: {exc.message}\n", encoding="utf-8")
         return path
 
 

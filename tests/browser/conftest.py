@@ -101,6 +101,7 @@ def fresh_patient(server: Server, tmp_path: Path, request: pytest.FixtureRequest
         record = json.loads((EXAMPLES / f"{example}.json").read_text(encoding="utf-8"))
         name = request.node.originalname.removeprefix("test_").replace("_", "-")[:32]
         record.update(changes, id=f"browser-{name}-{next(_numbers)}")
+        record.pop("as_of", None)  # assessed for the server's day, like every stored record
         return server.import_record(record, tmp_path)
 
     return make

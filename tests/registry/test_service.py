@@ -101,6 +101,17 @@ def test_stale_version_is_a_conflict_and_nothing_is_overwritten(registry: Regist
     assert registry.get_patient(ADMIN, view.id).record["ecog"] == 3
 
 
+def test_last_change_names_the_latest_writer_not_a_viewer(registry: Registry) -> None:
+    pid = registry.add_patient(ADMIN, example("article-man-after-resection")).id
+    registry.set_contact(
+        Actor("nurse", "clinician"), pid, expected_version=1, name="N", phone=None, family_doctor=None
+    )
+    registry.record_view(ADMIN, pid)
+    change = registry.last_change(Actor("reader", "readonly"), pid)
+    assert change is not None and change.action == "patient.set_contact"
+    assert change.actor == "nurse (command line)"
+
+
 def test_concurrent_edits_race_and_exactly_one_wins(registry: Registry) -> None:
     """Two writers based on the same version at the same moment: one commits, one gets ConflictError."""
     view = registry.add_patient(ADMIN, example("rising-afp-after-ablation"))
@@ -246,6 +257,7 @@ OPS: list[tuple[str, Action, str | None, Op]] = [
     ("get_patient", Action.VIEW, None, lambda r, a, p: r.get_patient(a, p)),
     ("find_patient", Action.VIEW, None, lambda r, a, p: r.find_patient(a, "article-man-after-resection")),
     ("count_patients", Action.VIEW, None, lambda r, a, p: r.count_patients(a)),
+    ("last_change", Action.VIEW, None, lambda r, a, p: r.last_change(a, p)),
     ("worklist", Action.VIEW, None, lambda r, a, p: r.worklist(a)),
     ("worklist_counts", Action.VIEW, None, lambda r, a, p: r.worklist_counts(a)),
     ("outreach_history", Action.VIEW, None, lambda r, a, p: r.outreach_history(a, p)),

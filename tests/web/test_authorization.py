@@ -100,6 +100,15 @@ _WRITES: dict[tuple[str, str], tuple[dict[str, str], str]] = {
         "user.set_password",
     ),
     ("POST", "/logout"): ({}, "user.logout"),
+    ("POST", "/patients/new"): ({"id": "audit-new-patient"}, "patient.add"),
+    ("POST", "/patients/{patient_id:int}/add/{kind}"): (
+        {"value": "5", "unit": "ng/mL", "date": "2026-10-01", "version": "{version}"},
+        "patient.update_record",
+    ),
+    ("POST", "/patients/{patient_id:int}/edit/contact"): (
+        {"name": "Audit Name", "version": "{version}"},
+        "patient.set_contact",
+    ),
 }  # fmt: skip
 
 

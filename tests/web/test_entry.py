@@ -359,3 +359,24 @@ def test_random_form_posts_never_give_a_500(web: Web, kind: str, data: st.DataOb
     url = f"/patients/{pid}/edit/{kind}" if not k.is_list else f"/patients/{pid}/add/{kind}"
     response = web.client.post(url, data={**form, "csrf_token": token}, follow_redirects=False)
     assert response.status_code in (303, 409, 422), response.text[:500]
+
+
+def test_the_patient_page_links_the_forms_and_says_what_was_saved(web: Web) -> None:
+    token = web.login("clinician")
+    pid = _patient(web)
+    form = {"value": "30", "unit": "ng/mL", "date": "2026-10-01"}
+    response = _post(web, f"/patients/{pid}/add/afp", form, token, _version(web, pid))
+    page = web.client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "AFP saved; the assessment was recomputed." in page.text
+    labs = web.registry.get_patient(OPERATOR, pid).record["labs"]
+    assert f'href="/patients/{pid}/edit/afp/{len(labs) - 1}"' in page.text
+    assert f'href="/patients/{pid}/add/treatment"' in page.text
+
+
+def test_readers_see_no_entry_links(web: Web) -> None:
+    pid = _patient(web)
+    web.login("readonly")
+    page = web.client.get(f"/patients/{pid}?done=<script>")
+    assert page.status_code == 200
+    assert f"/patients/{pid}/add/" not in page.text and "<script>" not in page.text

@@ -207,3 +207,17 @@ def test_random_forms_never_raise(record: dict[str, Any], key: str, data: st.Dat
     result = forms.submit_entry(k, record, form)
     assert result.ok or result.errors
     assert set(result.values) >= set(form)
+
+
+def test_only_optional_fields_show_a_default() -> None:
+    for key in forms.KINDS:
+        k = _kind(key)
+        for spec in [*k.fields, *k.lesion_fields]:
+            assert spec.default is None or not spec.required or spec.type == "unit", (key, spec)
+            assert "Undefined" not in str(spec.default)
+
+
+def test_deleting_the_last_tumour_makes_tumours_unknown_not_none() -> None:
+    record = {"id": "t", "tumors": [{"size_cm": 2.0}]}
+    result = forms.remove_entry(_kind("tumor"), record, 0)
+    assert result.record is not None and result.record.tumors is None

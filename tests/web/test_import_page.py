@@ -43,7 +43,7 @@ def test_a_record_file_is_imported_then_updated(web: Web) -> None:
     assert web.registry.find_patient(OPERATOR, record["id"]).record["ecog"] == 2
 
 
-def test_ndjson_with_a_bad_patient_imports_the_others(web: Web) -> None:
+def test_a_bulk_ndjson_export_is_imported(web: Web) -> None:
     token = web.login("clinician")
     good = json.loads(BUNDLES[0].read_text(encoding="utf-8"))
     resources = [entry["resource"] for entry in good["entry"]]

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from web_support import OPERATOR, Web, WebFactory
 
 from hccwatch.app.server import Settings
@@ -40,6 +42,7 @@ def test_a_pasted_record_is_assessed_and_nothing_is_saved(web: Web) -> None:
     record_id = json.loads(RECORD.read_text(encoding="utf-8"))["id"]
     assert f"hccwatch report: {record_id}" in response.text
     assert "Bottom line" in response.text and 'href="/quick/report.css"' in response.text
+    assert response.text.count("decision support, not a diagnosis") == 1
     assert _state(web) == before and web.registry.count_patients(OPERATOR) == 0
 
 
@@ -104,3 +107,33 @@ def test_the_report_css_is_scoped_to_the_report(web: Web) -> None:
     css = web.client.get("/quick/report.css")
     assert css.status_code == 200 and css.text.startswith("@scope (.quick-report)")
     assert ":root" not in css.text
+
+
+_RECORDS = st.one_of(
+    st.text(max_size=200),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["id", "labs", "liver", "resourceType", "entry", "x"]), inner, max_size=4
+            )
+        ),
+        max_leaves=12,
+    ).map(json.dumps),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    record=_RECORDS,
+    as_of=st.sampled_from(["", "2026-11-24", "1800-01-01", "x"]),
+    lang=st.sampled_from(["en", "zh", "fr"]),
+)
+def test_random_posts_never_give_a_500(web: Web, record: str, as_of: str, lang: str) -> None:
+    token = web.csrf.get("readonly") or web.login("readonly")
+    response = web.client.post(
+        "/quick", data={"csrf_token": token, "record": record, "as_of": as_of, "lang": lang}
+    )
+    assert response.status_code in (200, 422), response.text[:500]
+    assert web.registry.count_patients(OPERATOR) == 0

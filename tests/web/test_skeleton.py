@@ -100,3 +100,25 @@ def test_csrf_field_works_imported_or_global() -> None:
     finally:
         _CSRF.reset(token)
     assert imported == global_ == '<input type="hidden" name="csrf_token" value="tok-123">'
+
+
+def test_a_bug_shows_a_plain_page_not_a_traceback(web: Web) -> None:
+    from fastapi.testclient import TestClient
+
+    from hccwatch.web import worklist
+
+    def broken(_request: object, _user: object) -> list[worklist.TopItem]:
+        raise RuntimeError("secret record detail")
+
+    web.login("readonly")
+    worklist.add_top_provider(broken)
+    try:
+        client = TestClient(web.client.app, raise_server_exceptions=False, cookies=web.client.cookies)
+        r = client.get("/")
+    finally:
+        worklist._TOP_PROVIDERS.remove(broken)
+    assert r.status_code == 500
+    assert "text/html" in r.headers["content-type"]
+    assert "Something went wrong inside hccwatch" in r.text
+    assert "secret record detail" not in r.text
+    assert "Traceback" not in r.text

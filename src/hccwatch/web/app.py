@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import logging
 from collections.abc import Callable
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hccwatch.app.server.logs import log_event
 from hccwatch.app.server.settings import Settings
 from hccwatch.registry import ConflictError, NotFoundError, PermissionDeniedError, Registry
 from hccwatch.registry.sessions import SessionLimits
@@ -90,5 +92,24 @@ def mount(app: FastAPI, registry: Registry, settings: Settings, today: Callable[
         if exc.status_code == 405:
             return error_page(request, 405, "This page cannot be used that way.")
         return error_page(request, exc.status_code, str(exc.detail))
+
+    api_internal_error = app.exception_handlers[Exception]
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        if not is_web_path(request.url.path):
+            answer = api_internal_error(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        # The class only: an exception's message may quote a record.
+        log_event("internal_error", logging.ERROR, error=type(exc).__name__)
+        message = (
+            "Something went wrong inside hccwatch (a bug, not something you did). Each save is all or "
+            "nothing, so nothing was half saved: go back, reload and check before trying again."
+        )
+        try:
+            return error_page(request, 500, message)
+        except Exception:
+            # Even the page could not be made (the database may be down): plain text, no trace.
+            return PlainTextResponse(message, status_code=500)
 
     app.add_middleware(WebHeaders)

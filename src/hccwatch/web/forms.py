@@ -178,7 +178,7 @@ def _spec(model: type[BaseModel], path: str, name: str | None = None) -> FieldSp
         nested = _strip_optional(info.annotation)
         return _spec(nested, rest, name or path)
     kind, choices = _field_type(info.annotation)
-    default = info.get_default(call_default_factory=False)
+    default = None if info.is_required() else info.get_default(call_default_factory=False)
     shown_default = None if default is None or isinstance(default, tuple) else str(default)
     if isinstance(default, bool):
         shown_default = "yes" if default else "no"
@@ -605,9 +605,11 @@ def remove_entry(
     if not k.is_list or not (0 <= index < len(items) and k.matches(items[index])):
         return FormResult({}, {FORM: ["this entry no longer exists; it may have been deleted"]})
     del items[index]
-    if items or k.collection == "tumors":
+    if items:
         data[k.collection or ""] = items
     else:
+        # The last one gone leaves the list unknown, not "none": an empty tumour list would
+        # say the patient has no tumour, which deleting an entry does not assert.
         data.pop(k.collection or "", None)
     try:
         parsed = parse_record(data, knowledge=knowledge)

@@ -19,6 +19,7 @@ from hccwatch.report.html import render_html, render_html_page
 from hccwatch.report.labels import labels
 from hccwatch.web.afp_chart import Scale
 from hccwatch.web.deps import WebUser, registry, require
+from hccwatch.web.entry import flash_messages
 from hccwatch.web.letters import RECIPIENTS, Clinic, Recipient, letter
 from hccwatch.web.patient_page import PAGE_SECTIONS, assessment_of, build_page
 from hccwatch.web.render import render
@@ -90,6 +91,7 @@ async def patient_page(request: Request, patient_id: int, user: Viewer, reg: Reg
             "word": labels().word,
             "recipients": RECIPIENTS,
             "languages": LANGUAGES,
+            "messages": flash_messages(request),
         },
     )
 

@@ -117,15 +117,17 @@ class PatientPage:
 
 
 def assessment_of(
-    view: PatientView, knowledge: Knowledge, *, lang: str = "en"
+    view: PatientView, knowledge: Knowledge, *, lang: str = "en", record: PatientRecord | None = None
 ) -> tuple[Assessment | None, str | None]:
-    """The patient's assessment on its stored date, or why there is none (never both None)."""
+    """The patient's assessment on its stored date, or why there is none (never both None).
+    ``record``: the stored record already parsed with ``knowledge`` (saves parsing it twice)."""
     if view.assessment_error:
         return None, view.assessment_error
     if view.assessment_as_of is None:
         return None, "This patient has not been assessed yet (the registry assesses on every change)."
+    source: PatientRecord | dict[str, Any] = record if record is not None else view.record
     try:
-        return assess(view.record, as_of=view.assessment_as_of, knowledge=knowledge, lang=lang), None
+        return assess(source, as_of=view.assessment_as_of, knowledge=knowledge, lang=lang), None
     except InvalidRecordError as exc:
         return None, "; ".join(exc.problems) or str(exc)
     except HccwatchError as exc:
@@ -282,8 +284,8 @@ def build_page(
     lang: str = "en",
 ) -> PatientPage:
     """Everything the patient page shows (``scale`` of the AFP chart)."""
-    a, error = assessment_of(view, knowledge, lang=lang)
     record = _record(view, knowledge)
+    a, error = assessment_of(view, knowledge, lang=lang, record=record)
     report = build(a) if a is not None else None
     sections = {s.key: s for s in report.sections} if report is not None else {}
     trend = a.afp.get("trend") if a is not None else None

@@ -114,11 +114,17 @@ def report_css() -> str:
     return "@scope (.quick-report) {\n" + css.replace(":root", ":scope") + "\n}\n"
 
 
+# The page says "decision support, not a diagnosis" once, in English, above everything; the
+# report's own English line would repeat it (a report in another language keeps its own).
+_REPEATED_DISCLAIMER = re.compile(r'<p class="disclaimer" role="note" lang="en">.*?</p>', re.S)
+
+
 def _report_body(assessments: list[Assessment]) -> Markup:
     page = render_html_page(assessments)
     found = re.search(r"<body>(.*)</body>", page, re.S)
+    body = _REPEATED_DISCLAIMER.sub("", found.group(1) if found else "")
     # The renderer escapes every value (Jinja2 autoescape); its markup is shown as it made it.
-    return Markup(found.group(1) if found else "")
+    return Markup(body)
 
 
 def _page(request: Request, context: Mapping[str, Any], status: int = 200) -> Response:
