@@ -39,6 +39,13 @@ ROUTES: dict[tuple[str, str], Action | None] = {
     ("GET", "/quick/report.css"): Action.VIEW,
     ("GET", "/import"): Action.IMPORT,
     ("POST", "/import"): Action.IMPORT,
+    # The symptom check's staff side (its patient pages, keyed by the link, are tested in
+    # test_symptom_check_pages.py).
+    ("GET", "/patients/{patient_id}/symptom-links"): Action.OUTREACH,
+    ("POST", "/patients/{patient_id}/symptom-links"): Action.OUTREACH,
+    ("POST", "/patients/{patient_id}/symptom-links/{link_id}/revoke"): Action.OUTREACH,
+    ("POST", "/symptom-reports/{report_id}/acknowledge"): Action.OUTREACH,
+    ("GET", "/fhir/QuestionnaireResponse/{report_id}"): Action.VIEW,
 }
 
 # Path parameter -> a value that exists (a demo patient id is filled in by the test).
@@ -46,4 +53,6 @@ SAMPLE: dict[str, str] = {
     "username": "readonly",
     "kind": "afp",
     "index": "0",
+    "link_id": "1",
+    "report_id": "1",
 }

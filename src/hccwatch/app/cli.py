@@ -20,6 +20,7 @@ from hccwatch.api import assess
 from hccwatch.app import knowledge_report
 from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
 from hccwatch.app.registry_cli import registry_group, users_group
+from hccwatch.app.symptoms_cli import symptoms_group
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import HccwatchError, KnowledgeError
@@ -328,6 +329,7 @@ def serve(host: str, port: int, dev: bool, demo: bool) -> None:
 # The registry commands live in their own module (they load SQLAlchemy only when run).
 main.add_command(registry_group)
 main.add_command(users_group)
+main.add_command(symptoms_group)
 # Population mode (synthetic exports, the batch worklist) lives in its own adapter package.
 main.add_command(population_cli.synth)
 main.add_command(population_cli.batch)

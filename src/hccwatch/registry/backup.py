@@ -28,7 +28,16 @@ __all__ = ["FORMAT", "backup", "restore"]
 FORMAT = "hccwatch-registry-backup/1"
 # Parents before children, so foreign keys hold at every insert. Web sessions are not kept: a
 # restored registry starts with nobody logged in.
-_TABLES = ("users", "registry_settings", "patients", "assessments", "outreach", "audit_events")
+_TABLES = (
+    "users",
+    "registry_settings",
+    "patients",
+    "assessments",
+    "outreach",
+    "symptom_links",
+    "symptom_submissions",
+    "audit_events",
+)
 
 
 def _tables() -> list[Table]:

@@ -31,6 +31,8 @@ __all__ = [
     "OutreachEntry",
     "Patient",
     "RegistrySetting",
+    "SymptomLink",
+    "SymptomSubmission",
     "User",
     "WebSession",
 ]
@@ -214,3 +216,42 @@ class RegistrySetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SymptomLink(Base):
+    """A patient's personal symptom-check link. Only a SHA-256 of its token is kept."""
+
+    __tablename__ = "symptom_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    used_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class SymptomSubmission(Base):
+    """One completed symptom check: the FHIR QuestionnaireResponse and what became of it."""
+
+    __tablename__ = "symptom_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_links.id", ondelete="SET NULL"))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    lang: Mapped[str] = mapped_column(String(8))
+    response_json: Mapped[str] = mapped_column(Text)
+    # The most urgent alert assess raised from the reported symptoms (null: none).
+    top_urgency: Mapped[str | None] = mapped_column(String(16))
+    alert_ids: Mapped[str | None] = mapped_column(Text)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    escalation: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_symptom_submissions_open", "acknowledged_at", "top_urgency"),)

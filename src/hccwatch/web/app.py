@@ -17,6 +17,7 @@ from hccwatch.app.server.logs import log_event
 from hccwatch.app.server.settings import Settings
 from hccwatch.registry import ConflictError, NotFoundError, PermissionDeniedError, Registry
 from hccwatch.registry.sessions import SessionLimits
+from hccwatch.web import symptom_check
 from hccwatch.web.deps import BadInput, Forbidden, LoginRequired, login_url
 from hccwatch.web.ratelimit import FailureLimiter
 from hccwatch.web.render import render
@@ -50,6 +51,7 @@ def mount(app: FastAPI, registry: Registry, settings: Settings, today: Callable[
     app.state.login_limiter = FailureLimiter(settings.login_max_failures, settings.login_window_s)
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
+    symptom_check.install(app)
     app.mount(
         "/static", StaticFiles(directory=str(resources.files("hccwatch.web") / "static")), name="static"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hccwatch.web import admin, entry, import_page, login, patient, quick, worklist
+from hccwatch.web import admin, entry, import_page, login, patient, quick, symptom_check, worklist
 
 __all__ = ["ROUTERS"]
 
@@ -16,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     worklist.router,
     admin.router,
     patient.router,
+    symptom_check.router,
 ]

@@ -51,11 +51,14 @@ STAGES = ("0", "A", "B", "C", "D", "unknown")
 
 @dataclass(frozen=True)
 class TopItem:
-    """One line above the worklist: ``kind`` (a CSS class: ``emergency``...), text and link."""
+    """One line above the worklist: ``kind`` (a CSS class: ``emergency``...), text and link;
+    ``action``, when set, is the address of a one-button POST form (with ``action_label``)."""
 
     kind: str
     text: str
     href: str
+    action: str | None = None
+    action_label: str = ""
 
 
 TopProvider = Callable[[Request, WebUser], list[TopItem]]
