@@ -246,8 +246,3 @@ def classify(raw: bytes, file: str, number: int) -> Line | Problem:
         return Line(rid, rtype, True, False)
     pid = _patient_of(resource)
     return Line(pid, rtype, False, rtype == "Condition" and pid is not None and _is_hcc(resource))
-
-
-def maybe_hcc(raw: bytes) -> bool:
-    """A fast pre-filter: could this line be an HCC Condition? (False means certainly not.)"""
-    return b"Condition" in raw and any(code.encode() in raw for codes in _HCC.values() for code in codes)
