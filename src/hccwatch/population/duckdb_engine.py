@@ -61,14 +61,7 @@ def run_duckdb(
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
     patient-id order). ``workers`` > 1 scans and assesses in that many processes (the assessing
     ones only with the FHIR adapter, ``mapper`` None)."""
-    pool: Any = None
-    if workers > 1:
-        # Workers forked from a server that imported hccwatch once (about half a second of
-        # processor time saved per worker); a fresh process, unlike a plain fork, owns no
-        # thread or DuckDB handle of this one.
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["hccwatch.population.batch", "hccwatch.population.scan"])
-        pool = ctx.Pool(workers)
+    pool: Any = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
 
     def each(fn: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
         # In order, whatever the number of workers: the output must not depend on it.
