@@ -6,7 +6,9 @@
 
 Builds a synthetic Bulk export (``hccwatch synth``, seed 1; kept under --work so a second run
 reuses it), then runs each engine in its own process and prints, per engine: wall seconds,
-processor seconds (the engine's whole process tree), exported patients/s, HCC patients/s,
+processor seconds (the engine's process and the descendants it waited for: all of the DuckDB
+engine's, a lower bound for Spark, whose JVM and Python workers are not all waited for),
+exported patients/s, HCC patients/s,
 resources/s, peak memory, the ratio engine/floor, the load average around the run, and PASS or
 FAIL against each goal. Goals on 2 cores: >= 1,000 HCC patients/s end to end, within 3x the
 floor, peak memory < 1 GiB at 100,000 patients.
