@@ -33,7 +33,7 @@ from hccwatch.population.scan import blocks, prescan, save_ids, scan_block
 __all__ = ["run_duckdb"]
 
 # Cohort patients handed to the worker processes at a time.
-_WINDOW = 1_000
+_WINDOW = 200
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -55,7 +55,7 @@ def run_duckdb(
     work_dir: Path,
     mapper: Mapper | None = None,
     workers: int = 1,
-    memory_limit: str = "256MB",
+    memory_limit: str = "128MB",
     tick: Callable[[], None] | None = None,
 ) -> tuple[BatchStats, int, Iterator[PatientResult]]:
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
@@ -138,7 +138,7 @@ def run_duckdb(
                 # feed it a bounded window at a time instead.
                 source = groups()
                 while window := list(itertools.islice(source, _WINDOW)):
-                    yield from pool.imap(process_group, window, chunksize=16)
+                    yield from pool.imap(process_group, window, chunksize=4)
             elif mapper is None:
                 yield from map(process_group, groups())
             else:

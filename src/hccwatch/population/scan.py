@@ -27,7 +27,7 @@ from hccwatch.population.bulk import Line, Problem, classify
 
 __all__ = ["Block", "BlockScan", "blocks", "prescan", "scan_block"]
 
-BLOCK_BYTES = 16 * 2**20
+BLOCK_BYTES = 8 * 2**20
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
 # A line judged a Patient or a Condition holds one of these (the type name, or an escape).
