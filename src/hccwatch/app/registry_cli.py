@@ -125,7 +125,23 @@ def import_command(files: tuple[str, ...], database: str | None, as_of: dt.date 
 
     Each record is one transaction: a record already stored with the same id is replaced (the audit
     trail keeps the old one), an identical one is left alone, and a bad one is named and skipped.
+    A folder written by ``hccwatch batch`` loads its cohort (assessed as of the batch's date).
     """
+    from hccwatch.population import registry_import as batch
+
+    try:
+        result = batch.batch_result(files)
+    except HccwatchError as exc:
+        raise click.ClickException(str(exc)) from None
+    if result is not None:
+        with _open(database, as_of or result.as_of) as registry:
+            done = batch.import_batch_result(
+                registry, _operator(), result, echo=lambda m: click.echo(m, err=True)
+            )
+        click.echo(batch.summary_line(result, done))
+        if done["refused"]:
+            sys.exit(EXIT_BAD_INPUT)
+        return
     with _open(database, as_of) as registry:
         actor = _operator()
         counts = {"added": 0, "updated": 0, "unchanged": 0, "refused": 0}

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import importlib
 import json
+import math
 import os
 import shutil
 from collections import Counter
@@ -96,6 +97,7 @@ NO_SIGNAL = "no patient-specific signal; ranked by population frequency"
 class PatientResult:
     row: dict[str, Any]
     assessment: str | None  # one JSON line, or None when the patient could not be assessed
+    record: str | None = None  # the mapped record (one JSON line), or None when mapping failed
 
 
 def _join(items: Iterable[Any]) -> str:
@@ -157,20 +159,54 @@ def _worklist_row(pid: str, d: dict[str, Any], reading: Reading) -> dict[str, An
     return row
 
 
+def _finite(value: Any) -> bool:
+    """No NaN or infinity anywhere in a decoded JSON value (orjson would write them as null)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return True
+
+
+def json_line(data: Any) -> str:
+    """One compact JSON line, keys sorted (orjson: about ten times faster than ``json.dumps``)."""
+    if not _finite(data):
+        raise ValueError("a number that is not finite (NaN or infinity) cannot be written as JSON")
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _record_data(record: Any) -> Any:
+    # The FHIR adapter gives a decoded record; a mapper may also give a PatientRecord.
+    if hasattr(record, "model_dump"):
+        return record.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    return record
+
+
 def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Mapper) -> PatientResult:
-    """Map and assess one patient; a patient that cannot be read or assessed is a row saying why."""
+    """Map and assess one patient; a patient that cannot be read or assessed is a row saying why.
+    The mapped record is kept whenever mapping succeeded, so ``hccwatch registry import`` can
+    load it (and name the same refusal)."""
     resources = [orjson.loads(r) for r in raws]
+    record: str | None = None
     try:
         # The evaluation date reaches the mapper too: it must not fall back on the clock.
         reading = mapper(resources, as_of=as_of)
+        record = json_line(_record_data(reading.record))
         assessment = assess(reading.record, as_of=as_of)
         data = assessment.to_dict()
-        line = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+        line = json_line(data)
     except HccwatchError as exc:
-        return PatientResult(_row(pid, "cannot_assess", str(exc)), None)
+        return PatientResult(_row(pid, "cannot_assess", str(exc)), None, record)
     except Exception as exc:  # a bug in hccwatch: named in the worklist, the run goes on
-        return PatientResult(_row(pid, "error", f"internal error: {type(exc).__name__}: {exc}"), None)
-    return PatientResult(_worklist_row(pid, data, reading), line)
+        return PatientResult(_row(pid, "error", f"internal error: {type(exc).__name__}: {exc}"), None, record)
+    return PatientResult(_worklist_row(pid, data, reading), line, record)
 
 
 def process_group(args: tuple[str, list[bytes], dt.date]) -> PatientResult:
@@ -220,6 +256,7 @@ class _Outputs:
         self.csv = csv.writer(self.csv_fh, lineterminator="\n")
         self.csv.writerow([name for name, _ in COLUMNS])
         self.jsonl = (self.tmp / "assessments.jsonl").open("w", encoding="utf-8", newline="\n")
+        self.records = (self.tmp / "records.jsonl").open("w", encoding="utf-8", newline="\n")
         # Arrow is loaded here, in the writing process only (worker processes never need it).
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -234,6 +271,8 @@ class _Outputs:
         self.csv.writerow(["" if row[n] is None else _csv_value(row[n]) for n, _ in COLUMNS])
         if result.assessment is not None:
             self.jsonl.write(result.assessment + "\n")
+        if result.record is not None:
+            self.records.write(result.record + "\n")
         self.buffer.append(row)
         if len(self.buffer) >= 10_000:
             self.flush()
@@ -248,6 +287,7 @@ class _Outputs:
         self.parquet.close()
         self.csv_fh.close()
         self.jsonl.close()
+        self.records.close()
 
     def commit(self) -> None:
         if self.out.exists():

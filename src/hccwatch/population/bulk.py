@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlparse
 
 import orjson
 
+from hccwatch.adapters.fhir import diagnosis_code_family
 from hccwatch.adapters.fhir.codes import code_tables
-from hccwatch.adapters.fhir.read import SNOMED, _is_icd10, _is_icdo3
 from hccwatch.errors import HccwatchError
 
 __all__ = [
@@ -190,15 +190,7 @@ def _patient_of(resource: dict[str, Any]) -> str | None:
 
 
 def _family(system: object) -> str | None:
-    if not isinstance(system, str):
-        return None
-    if system == SNOMED:
-        return "snomed"
-    if _is_icd10(system):
-        return "icd10"
-    if _is_icdo3(system):
-        return "icdo3"
-    return None
+    return diagnosis_code_family(system) if isinstance(system, str) else None
 
 
 def _status(resource: dict[str, Any]) -> str | None:
@@ -254,8 +246,3 @@ def classify(raw: bytes, file: str, number: int) -> Line | Problem:
         return Line(rid, rtype, True, False)
     pid = _patient_of(resource)
     return Line(pid, rtype, False, rtype == "Condition" and pid is not None and _is_hcc(resource))
-
-
-def maybe_hcc(raw: bytes) -> bool:
-    """A fast pre-filter: could this line be an HCC Condition? (False means certainly not.)"""
-    return b"Condition" in raw and any(code.encode() in raw for codes in _HCC.values() for code in codes)

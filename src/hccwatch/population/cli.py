@@ -54,7 +54,7 @@ class _Progress:
             return
         self.last = now
         if stage == "scan":
-            text = f"scanning export: {n * 50_000:,} resources"
+            text = f"scanning export: {n:,} block(s) of up to 8 MiB"
         elif self.cohort:
             width = 30
             filled = width * n // self.cohort

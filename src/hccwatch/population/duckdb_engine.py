@@ -1,9 +1,11 @@
-"""The embedded engine: DuckDB holds the scan (resource to patient links, the cohort's raw lines) on
-disk-backed tables, so memory stays bounded whatever the export size, and hands each cohort
-patient's lines back grouped and in patient-id order.
+"""The embedded engine: the export is scanned in blocks by worker processes (``scan.py``), the raw
+lines of cohort patients go to Parquet files in the work folder, and DuckDB sorts them by patient
+(spilling to disk beyond its memory limit), so memory stays bounded whatever the export size;
+each cohort patient's lines are then handed, in patient-id order, to the same worker processes.
 
-Two passes over the files: the first only decodes lines that could be an HCC Condition (a byte
-search rules out the rest), so the second keeps raw lines for cohort patients alone.
+Two passes over the files: the first decodes only lines that can be a Patient or an HCC
+Condition (byte searches rule out the rest), so the second knows the cohort and every Patient id
+and judges each line once, on the spot.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from hccwatch.population.batch import (
     MAX_LISTED_PROBLEMS,
@@ -25,81 +27,25 @@ from hccwatch.population.batch import (
     process_group,
     process_patient,
 )
-from hccwatch.population.bulk import BulkExport, Line, Problem, classify, iter_lines, maybe_hcc
+from hccwatch.population.bulk import BulkExport, Problem
+from hccwatch.population.scan import blocks, prescan, save_ids, scan_block
 
 __all__ = ["run_duckdb"]
 
-_BATCH = 50_000
 # Cohort patients handed to the worker processes at a time.
-_WINDOW = 1_000
+_WINDOW = 200
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
-def _cohort_ids(export: BulkExport) -> set[str]:
-    found: set[str] = set()
-    for name, path in zip(export.names, export.files, strict=True):
-        for number, raw in iter_lines(path):
-            if maybe_hcc(raw):
-                judged = classify(raw, name, number)
-                if isinstance(judged, Line) and judged.is_hcc and judged.pid:
-                    found.add(judged.pid)
-    return found
-
-
-def _scan(
-    con: duckdb.DuckDBPyConnection,
-    export: BulkExport,
-    cohort: set[str],
-    stats: BatchStats,
-    tick: Callable[[], None] | None,
-) -> list[Problem]:
-    con.execute("CREATE TABLE refs (pid VARCHAR, f INTEGER, line BIGINT, is_patient BOOLEAN)")
-    con.execute("CREATE TABLE rows (pid VARCHAR, f INTEGER, line BIGINT, raw BLOB)")
-    problems: list[Problem] = []
-    refs: tuple[list[str], list[int], list[int], list[bool]] = ([], [], [], [])
-    rows: tuple[list[str], list[int], list[int], list[bytes]] = ([], [], [], [])
-
-    def flush() -> None:
-        if refs[0]:
-            ref_table = pa.table({"pid": refs[0], "f": refs[1], "line": refs[2], "is_patient": refs[3]})
-            con.from_arrow(ref_table).insert_into("refs")
-            for ref_col in refs:
-                ref_col.clear()
-        if rows[0]:
-            row_table = pa.table(
-                {"pid": rows[0], "f": rows[1], "line": rows[2], "raw": pa.array(rows[3], pa.binary())}
-            )
-            con.from_arrow(row_table).insert_into("rows")
-            for row_col in rows:
-                row_col.clear()
-
-    for f, (name, path) in enumerate(zip(export.names, export.files, strict=True)):
-        stats.files += 1
-        for number, raw in iter_lines(path):
-            stats.lines += 1
-            judged = classify(raw, name, number)
-            if isinstance(judged, Problem):
-                stats.problems_by_kind[judged.kind] += 1
-                if len(problems) < MAX_LISTED_PROBLEMS:
-                    problems.append(judged)
-                continue
-            stats.resources_by_type[judged.rtype] += 1
-            if judged.pid is None:
-                continue
-            refs[0].append(judged.pid)
-            refs[1].append(f)
-            refs[2].append(number)
-            refs[3].append(judged.is_patient)
-            if judged.pid in cohort:
-                rows[0].append(judged.pid)
-                rows[1].append(f)
-                rows[2].append(number)
-                rows[3].append(raw)
-            if len(refs[0]) >= _BATCH:
-                flush()
-                if tick:
-                    tick()
-    flush()
-    return problems
+def _first_lines(counts: list[tuple[int, int]]) -> list[int]:
+    """The number of each block's first line, from (file, physical lines) per block in order."""
+    firsts: list[int] = []
+    seen: dict[int, int] = {}
+    for f, n in counts:
+        firsts.append(seen.get(f, 0) + 1)
+        seen[f] = seen.get(f, 0) + n
+    return firsts
 
 
 def run_duckdb(
@@ -109,75 +55,97 @@ def run_duckdb(
     work_dir: Path,
     mapper: Mapper | None = None,
     workers: int = 1,
-    memory_limit: str = "256MB",
+    memory_limit: str = "128MB",
     tick: Callable[[], None] | None = None,
 ) -> tuple[BatchStats, int, Iterator[PatientResult]]:
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
-    patient-id order). ``mapper`` None uses the FHIR adapter (needed for ``workers`` > 1)."""
-    stats = BatchStats()
-    cohort = _cohort_ids(export)
-    con = duckdb.connect(str(work_dir / "scan.duckdb"))
-    # Deterministic order and a bounded footprint; DuckDB spills to its temp folder beyond the limit.
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("SET enable_progress_bar = false")
-    problems = _scan(con, export, cohort, stats, tick)
+    patient-id order). ``workers`` > 1 scans and assesses in that many processes (the assessing
+    ones only with the FHIR adapter, ``mapper`` None)."""
+    pool: Any = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
 
-    # Resources naming a patient the export does not hold.
-    dangling_sql = """
-        SELECT r.f, r.line, r.pid FROM refs r
-        WHERE NOT r.is_patient AND r.pid NOT IN (SELECT pid FROM refs WHERE is_patient)
-    """
-    n_dangling = con.execute(f"SELECT count(*) FROM ({dangling_sql})").fetchall()[0][0]
-    if n_dangling:
-        stats.problems_by_kind["dangling_reference"] += n_dangling
-        for f, line, pid in con.execute(
-            f"{dangling_sql} ORDER BY r.f, r.line LIMIT {MAX_LISTED_PROBLEMS}"
-        ).fetchall():
-            problems.append(
-                Problem(export.names[f], line, "dangling_reference", f"Patient/{pid} is not in the export")
-            )
-    stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
-    stats.patients = con.execute("SELECT count(DISTINCT pid) FROM refs WHERE is_patient").fetchall()[0][0]
-    con.execute(
-        "CREATE TABLE cohort AS SELECT DISTINCT pid FROM refs WHERE is_patient AND pid IN "
-        "(SELECT pid FROM rows)"
-    )
-    stats.cohort = con.execute("SELECT count(*) FROM cohort").fetchall()[0][0]
+    def each(fn: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
+        # In order, whatever the number of workers: the output must not depend on it.
+        return pool.imap(fn, items) if pool is not None else map(fn, items)
+
+    try:
+        stats = BatchStats(files=len(export.files))
+        parts = list(blocks(export.files, export.names))
+        patients: set[str] = set()
+        hcc: set[str] = set()
+        sizes: list[tuple[int, int]] = []
+        for block, (lines, found_patients, found_hcc) in zip(parts, each(prescan, parts), strict=True):
+            sizes.append((block.f, lines))
+            patients |= found_patients
+            hcc |= found_hcc
+        cohort = hcc & patients
+        ids = work_dir / "ids.pickle"
+        save_ids(ids, patients, cohort)
+        rows_dir = work_dir / "rows"
+        rows_dir.mkdir()
+        tasks = [(b, first, ids, rows_dir) for b, first in zip(parts, _first_lines(sizes), strict=True)]
+        problems: list[Problem] = []
+        row_files: list[str] = []
+        for scanned in each(scan_block, tasks):
+            stats.lines += scanned.resources
+            stats.resources_by_type.update(scanned.by_type)
+            stats.problems_by_kind.update(scanned.problems_by_kind)
+            problems.extend(scanned.problems)
+            if scanned.rows is not None:
+                row_files.append(str(scanned.rows))
+            if tick:
+                tick()
+        stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
+        stats.patients = len(patients)
+        stats.cohort = len(cohort)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+        raise
 
     def groups() -> Iterator[tuple[str, list[bytes], dt.date]]:
+        if not row_files:
+            return
+        con = duckdb.connect(str(work_dir / "group.duckdb"))
+        # Deterministic order and a bounded footprint; DuckDB spills to its temp folder beyond the limit.
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
+        con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")
         # A sort (which DuckDB spills to disk) rather than a list() aggregate (which must hold every
         # patient's lines at once); consecutive rows of one patient are gathered here.
         reader = con.sql(
-            """SELECT pid, raw FROM rows WHERE pid IN (SELECT pid FROM cohort) ORDER BY pid, f, line"""
+            "SELECT pid, raw FROM read_parquet($files) ORDER BY pid, f, line", params={"files": row_files}
         ).to_arrow_reader(10_000)
         current: str | None = None
         raws: list[bytes] = []
-        for batch in reader:
-            for pid, raw in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
-                if pid != current:
-                    if current is not None:
-                        yield current, raws, as_of
-                    current, raws = pid, []
-                raws.append(raw)
-        if current is not None:
-            yield current, raws, as_of
-        con.close()
+        try:
+            for batch in reader:
+                for pid, raw in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                    if pid != current:
+                        if current is not None:
+                            yield current, raws, as_of
+                        current, raws = pid, []
+                    raws.append(raw)
+            if current is not None:
+                yield current, raws, as_of
+        finally:
+            con.close()
 
     def results() -> Iterator[PatientResult]:
-        if workers > 1 and mapper is None:
-            ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(workers) as pool:
+        try:
+            if pool is not None and mapper is None:
                 # Pool.imap would read every group ahead of the workers (all raw lines in memory):
                 # feed it a bounded window at a time instead.
                 source = groups()
                 while window := list(itertools.islice(source, _WINDOW)):
-                    yield from pool.imap(process_group, window, chunksize=16)
-        elif mapper is None:
-            yield from map(process_group, groups())
-        else:
-            for pid, raws, when in groups():
-                yield process_patient(pid, raws, when, mapper)
+                    yield from pool.imap(process_group, window, chunksize=4)
+            elif mapper is None:
+                yield from map(process_group, groups())
+            else:
+                for pid, raws, when in groups():
+                    yield process_patient(pid, raws, when, mapper)
+        finally:
+            if pool is not None:
+                pool.terminate()
 
     return stats, stats.cohort, results()

@@ -32,6 +32,7 @@ __all__ = [
     "Assumption",
     "FhirReading",
     "MappingWarning",
+    "diagnosis_code_family",
     "read_fhir",
     "read_fhir_by_patient",
     "read_resources",
@@ -262,6 +263,19 @@ def _icd10(code: str) -> str:
 
 def _is_icdo3(system: str | None) -> bool:
     return system is not None and ("icd-o" in system.lower() or system == "urn:oid:2.16.840.1.113883.6.43.1")
+
+
+def diagnosis_code_family(system: str | None) -> str | None:
+    """The code-table family a diagnosis coding's system belongs to (``snomed``, ``icd10``,
+    ``icdo3``), or None: the same test the mapper applies, for callers that look for HCC codes
+    without mapping a whole record (the batch cohort scan)."""
+    if system == SNOMED:
+        return "snomed"
+    if _is_icd10(system):
+        return "icd10"
+    if _is_icdo3(system):
+        return "icdo3"
+    return None
 
 
 def _prefix_match(code: str, table: Mapping[str, str]) -> str | None:
