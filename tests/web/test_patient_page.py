@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -198,24 +196,6 @@ def test_no_letter_when_nothing_is_overdue(web_demo: Web) -> None:
     assert cards.overdue(a) == ()
     html = web_demo.client.get(f"/patients/{view.id}/letter").text
     assert "No follow-up test is overdue" in html and '<article class="letter' not in html
-
-
-def test_render_time_of_a_patient_page(web_demo: Web) -> None:
-    """Measured, printed, and held to a loose bound (the goal is under 150 ms; CI machines vary)."""
-    web_demo.login("clinician")
-    ids = [_id(web_demo, r) for r in COURSES.values()]
-    for pid in ids:  # warm the caches (templates, knowledge)
-        web_demo.client.get(f"/patients/{pid}")
-    times = []
-    for _ in range(3):
-        for pid in ids:
-            start = time.perf_counter()
-            assert web_demo.client.get(f"/patients/{pid}").status_code == 200
-            times.append((time.perf_counter() - start) * 1000)
-    p50 = statistics.median(times)
-    p95 = statistics.quantiles(times, n=20)[-1]
-    print(f"patient page over {len(times)} requests: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    assert p50 < 1000
 
 
 def test_letters_carry_the_configured_clinic(make_web: WebFactory, tmp_path: Path) -> None:

@@ -479,12 +479,14 @@ def test_rule_time_is_bounded_whatever_the_dates() -> None:
         labs=[_afp(d.isoformat()) for d in studies],
     )
     ctx = context(rec, dt.date(9999, 12, 31))
+    # CPU time, not wall time: other processes on a shared machine must not fail the test, and a
+    # day-by-day walk over ten millennia (3.6 million days) would take seconds of CPU, not 0.2 s.
     runs = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         surveillance(ctx)
-        runs.append(time.perf_counter() - start)
-    assert min(runs) < 0.05
+        runs.append(time.process_time() - start)
+    assert min(runs) < 0.2
 
 
 def test_whole_assessment_of_a_millennia_long_follow_up_is_bounded() -> None:
@@ -495,10 +497,10 @@ def test_whole_assessment_of_a_millennia_long_follow_up_is_bounded() -> None:
     )
     runs = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         assess(rec, as_of="9999-12-31", knowledge=CALENDAR_WIDE)
-        runs.append(time.perf_counter() - start)
-    assert min(runs) < 0.05
+        runs.append(time.process_time() - start)
+    assert min(runs) < 0.2
 
 
 def test_an_afp_with_disagreeing_same_day_results_was_still_done() -> None:
