@@ -3,12 +3,14 @@ outreach (audited, version-checked), roles, and the daily refresh of stored asse
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 from web_support import AS_OF, OPERATOR, Web
 
 from hccwatch.registry import Registry
+from hccwatch.registry.worklist_index import group_counts, worklist_index
 from hccwatch.web.worklist import sections
 
 
@@ -28,8 +30,23 @@ def test_sections_come_in_the_order_of_the_issue(web_demo: Web) -> None:
 
 def test_every_patient_sits_in_one_section_most_urgent_first(web_demo: Web) -> None:
     reg = web_demo.registry
-    rows = reg.worklist(OPERATOR)
-    parts = sections(rows, lost_months=12, due_days=30)
+    by_id = {r.patient_id: r for r in reg.worklist(OPERATOR)}
+    index = worklist_index(reg, OPERATOR)
+    assert [e.patient_id for e in index] == list(by_id)
+    assert group_counts(reg, OPERATOR, index) == reg.worklist_counts(OPERATOR)
+    for e in index:
+        row = by_id[e.patient_id]
+        assert (e.lost_to_follow_up, e.due_soon, e.not_assessed, e.overdue, e.top_urgency) == (
+            row.lost_to_follow_up,
+            row.due_soon,
+            row.error is not None,
+            row.overdue,
+            row.top_urgency,
+        )
+    parts = [
+        dataclasses.replace(s, rows=[by_id[i] for i in s.ids])
+        for s in sections(index, lost_months=12, due_days=30)
+    ]
     shown = [r.patient_id for s in parts for r in s.rows]
     assert len(shown) == len(set(shown))
     urgent = next(s for s in parts if s.key == "urgent")

@@ -102,7 +102,8 @@ class Patient(Base):
     left_reason: Mapped[str | None] = mapped_column(String(32))
     left_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Indexed: the web worklist's fingerprint reads its maximum on every page.
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -119,7 +120,7 @@ class AssessmentRow(Base):
     hccwatch_version: Mapped[str] = mapped_column(String(32))
     # The patient version it was computed from: a mismatch means the data changed since.
     patient_version: Mapped[int] = mapped_column(Integer)
-    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     # Assessment.to_dict() as JSON, or null when the stored record could not be assessed (error).
     result_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
@@ -142,7 +143,26 @@ class AssessmentRow(Base):
     adherence_days_counted: Mapped[int | None] = mapped_column(Integer)
     adherence_days_covered: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_assessments_worklist", "urgency_rank", "days_overdue"),)
+    __table_args__ = (
+        Index("ix_assessments_worklist", "urgency_rank", "days_overdue"),
+        # Covers the worklist index, counts and KPIs (migration 0002 says why).
+        Index(
+            "ix_assessments_summary",
+            "patient_id",
+            "urgency_rank",
+            "top_urgency",
+            "alert_count",
+            "afp_suspicious",
+            "overdue",
+            "days_overdue",
+            "next_due",
+            "as_of",
+            "error",
+            "adherence_days_counted",
+            "adherence_days_covered",
+            "last_test_date",
+        ),  # fmt: skip
+    )
 
 
 class OutreachEntry(Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar, cast
@@ -640,6 +640,7 @@ class Registry:
         limit: int | None = None,
         urgency: str | None = None,
         stage: str | None = None,
+        ids: Sequence[int] | None = None,
     ) -> list[WorklistRow]:
         """Patients on the worklist, most urgent alert first, then most days overdue.
 
@@ -648,7 +649,7 @@ class Registry:
         (not overdue, next test due within ``worklist.due_soon_days`` of the assessment date),
         ``not_assessed`` (the stored record could not be assessed), ``off_worklist``. ``urgency``
         keeps the patients whose most urgent alert has that level (``none``: no alert), ``stage``
-        those of that BCLC stage (``unknown``: not staged).
+        those of that BCLC stage (``unknown``: not staged). ``ids`` keeps only these patients.
         """
         require(actor, Action.VIEW)
         due_within_days = self.knowledge.number("worklist.due_soon_days")
@@ -708,6 +709,8 @@ class Registry:
             stmt = stmt.where(or_(AssessmentRow.error.is_not(None), AssessmentRow.patient_id.is_(None)))
         elif group is not None and group != "off_worklist":
             raise RegistryError(f"unknown worklist group {group!r}; one of {', '.join(WORKLIST_GROUPS)}")
+        if ids is not None:
+            stmt = stmt.where(Patient.id.in_(list(ids)))
         if urgency == "none":
             stmt = stmt.where(AssessmentRow.top_urgency.is_(None))
         elif urgency:

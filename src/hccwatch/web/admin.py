@@ -50,7 +50,7 @@ def _page(
 
 
 @router.get("/admin/users")
-async def users_page(request: Request, user: Annotated[WebUser, Depends(_MANAGE)]) -> Response:
+def users_page(request: Request, user: Annotated[WebUser, Depends(_MANAGE)]) -> Response:
     done, name = request.query_params.get("done"), request.query_params.get("name", "")
     messages = [("ok", _DONE[done].format(name=name[:64]))] if done in _DONE else []
     return _page(request, user, messages=messages)
@@ -66,7 +66,7 @@ def _done(what: str, name: str) -> Response:
 
 
 @router.post("/admin/users")
-async def add_user(
+def add_user(
     request: Request,
     user: Annotated[WebUser, Depends(_MANAGE)],
     form: Annotated[FormData, Depends(csrf_form)],
@@ -105,7 +105,7 @@ def _user_id(request: Request, user: WebUser, username: str) -> int:
 
 
 @router.post("/admin/users/{username}/disable")
-async def disable_user(
+def disable_user(
     request: Request,
     username: str,
     user: Annotated[WebUser, Depends(_MANAGE)],
@@ -123,7 +123,7 @@ async def disable_user(
 
 
 @router.post("/admin/users/{username}/password")
-async def set_password(
+def set_password(
     request: Request,
     username: str,
     user: Annotated[WebUser, Depends(_MANAGE)],

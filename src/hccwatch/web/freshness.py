@@ -2,8 +2,9 @@
 (or from an older record, knowledge base or program) are recomputed.
 
 Cheap on the way: the stale check runs at most once a minute per app; the recomputation runs in
-one background thread at a time, and the page waits for it only briefly (a small clinic's
-registry is fresh at once; a large one is listed with its older dates marked until it is done).
+one background thread at a time. Only the request that started it waits, and briefly (a small
+clinic's registry is fresh at once); a large registry is listed meanwhile with each row's older
+assessment date shown, and no other request waits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from hccwatch.app.server.logs import log_event
 from hccwatch.registry import Registry
+from hccwatch.registry.worklist_index import update_statistics
 
 __all__ = ["Freshness"]
 
@@ -31,12 +33,16 @@ class Freshness:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _checked: tuple[dt.date, float] | None = None
     _thread: threading.Thread | None = None
+    _analysed: bool = False
 
     def _run(self, as_of: dt.date) -> None:
         try:
             done = self.registry.refresh_assessments(as_of)
             if done:
                 log_event("assessments_refreshed", recomputed=done, as_of=as_of.isoformat())
+            if done or not self._analysed:
+                update_statistics(self.registry)
+                self._analysed = True
         except Exception as exc:
             # The worklist still shows the stored assessments, with their dates; the log says why.
             log_event("assessments_refresh_failed", logging.ERROR, error=type(exc).__name__)

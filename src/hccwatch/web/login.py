@@ -54,7 +54,7 @@ def _login_page(
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str = "/") -> Response:
+def login_form(request: Request, next: str = "/") -> Response:
     if current_user(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return _login_page(request, next_url=safe_next(next))
@@ -66,7 +66,7 @@ def _limiter(request: Request) -> FailureLimiter:
 
 
 @router.post("/login")
-async def login(request: Request, form: Annotated[FormData, Depends(csrf_form)]) -> Response:
+def login(request: Request, form: Annotated[FormData, Depends(csrf_form)]) -> Response:
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
     next_url = safe_next(str(form.get("next") or "/"))
@@ -116,7 +116,7 @@ async def login(request: Request, form: Annotated[FormData, Depends(csrf_form)])
 
 
 @router.post("/logout")
-async def logout(request: Request, _form: Annotated[FormData, Depends(csrf_form)]) -> Response:
+def logout(request: Request, _form: Annotated[FormData, Depends(csrf_form)]) -> Response:
     user = current_user(request)
     token = request.cookies.get(SESSION_COOKIE)
     if user is not None and token:

@@ -7,8 +7,11 @@ returning ``TopItem``s) with :func:`add_top_provider`; its items are shown above
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -25,7 +28,8 @@ from hccwatch.registry import (
     RegistryError,
     WorklistRow,
 )
-from hccwatch.registry.kpis import clinic_kpis
+from hccwatch.registry.kpis import ClinicKpis, clinic_kpis
+from hccwatch.registry.worklist_index import IndexEntry, fingerprint, group_counts, worklist_index
 from hccwatch.web.deps import BadInput, WebUser, csrf_form, registry, require, today
 from hccwatch.web.freshness import Freshness
 from hccwatch.web.render import render
@@ -36,8 +40,9 @@ __all__ = ["Section", "TopItem", "TopProvider", "add_top_provider", "router", "s
 router = APIRouter()
 
 # Rows shown per section of the default view, and per page of a filtered list.
-SECTION_ROWS = 50
-PAGE_ROWS = 200
+SECTION_ROWS = 25
+PAGE_ROWS = 100
+KPI_MAX_AGE_S = 60.0
 _MAX_ROWS = 10_000
 _MAX_SEARCH = 100
 URGENCIES = ("emergency", "urgent", "soon", "routine", "none")
@@ -71,17 +76,18 @@ def top_items(request: Request, user: WebUser) -> list[TopItem]:
 class Section:
     key: str
     title: str
-    rows: list[WorklistRow]
+    ids: list[int]
     total: int
     more_href: str
+    rows: list[WorklistRow] = field(default_factory=list)
 
 
-def _section_of(row: WorklistRow) -> str:
-    """Where a row goes in the default view: the first of these it fits (what assess said, as
-    stored; no rule here)."""
+def _section_of(row: IndexEntry) -> str:
+    """Where a patient goes in the default view: the first of these it fits (what assess said,
+    as stored; no rule here)."""
     if row.top_urgency in ("emergency", "urgent"):
         return "urgent"
-    if row.error is not None:
+    if row.not_assessed:
         return "not_assessed"
     if row.afp_suspicious:
         return "afp"
@@ -96,9 +102,9 @@ def _section_of(row: WorklistRow) -> str:
     return "up_to_date"
 
 
-def sections(rows: Sequence[WorklistRow], *, lost_months: float, due_days: float) -> list[Section]:
-    """The default view: rows in their sections, in the order of the issue (alerts, AFP, overdue,
-    lost, due soon), each capped at ``SECTION_ROWS``; ``rows`` come most urgent first."""
+def sections(rows: Sequence[IndexEntry], *, lost_months: float, due_days: float) -> list[Section]:
+    """The default view: patients in their sections, in the order of the issue (alerts, AFP,
+    overdue, lost, due soon), each capped at ``SECTION_ROWS``; ``rows`` come most urgent first."""
     titles = {
         "urgent": ("Emergency and urgent alerts", "/?group=alerts"),
         "not_assessed": ("Could not be assessed: check the record", "/?group=not_assessed"),
@@ -108,15 +114,50 @@ def sections(rows: Sequence[WorklistRow], *, lost_months: float, due_days: float
         "due_soon": (f"Due in the next {due_days:g} days", "/?group=due_soon"),
         "other_alerts": ("Other alerts (soon or routine)", "/?group=alerts"),
     }
-    grouped: dict[str, list[WorklistRow]] = {key: [] for key in titles}
+    grouped: dict[str, list[int]] = {key: [] for key in titles}
     for row in rows:
         key = _section_of(row)
         if key in grouped:
-            grouped[key].append(row)
+            grouped[key].append(row.patient_id)
     return [
         Section(key, title, grouped[key][:SECTION_ROWS], len(grouped[key]), href)
         for key, (title, href) in titles.items()
     ]
+
+
+@dataclass(frozen=True)
+class _Overview:
+    """What the default view computes from the whole registry, kept until the registry changes."""
+
+    key: tuple[object, ...]
+    sections: list[Section]
+    counts: dict[str, int]
+    kpis: ClinicKpis
+    kpis_at: float
+
+
+def _overview(
+    request: Request, user: WebUser, as_of: dt.date, lost_months: float, due_days: float
+) -> _Overview:
+    reg = registry(request)
+    key = (as_of, *fingerprint(reg))
+    cached: _Overview | None = getattr(request.app.state, "worklist_overview", None)
+    if cached is not None and cached.key == key:
+        return cached
+    index = worklist_index(reg, user.actor)
+    now = time.monotonic()
+    # The clinic's figures move slowly: after a write they are kept up to a minute (the groups
+    # and counts are always current).
+    keep_kpis = cached is not None and cached.kpis.as_of == as_of and now - cached.kpis_at < KPI_MAX_AGE_S
+    made = _Overview(
+        key=key,
+        sections=sections(index, lost_months=lost_months, due_days=due_days),
+        counts=group_counts(reg, user.actor, index),
+        kpis=cached.kpis if keep_kpis and cached is not None else clinic_kpis(reg, user.actor, as_of=as_of),
+        kpis_at=cached.kpis_at if keep_kpis and cached is not None else now,
+    )
+    request.app.state.worklist_overview = made
+    return made
 
 
 def _choice(value: str | None, allowed: Sequence[str]) -> str | None:
@@ -147,9 +188,7 @@ def _done_message(request: Request, rows: Sequence[WorklistRow]) -> list[tuple[s
 
 
 @router.get("/")
-async def worklist_page(
-    request: Request, user: Annotated[WebUser, Depends(require(Action.VIEW))]
-) -> Response:
+def worklist_page(request: Request, user: Annotated[WebUser, Depends(require(Action.VIEW))]) -> Response:
     reg = registry(request)
     as_of = today(request)
     updating = _freshness(request).ensure(as_of)
@@ -163,14 +202,19 @@ async def worklist_page(
     knowledge = reg.knowledge
     lost_months = knowledge.number("worklist.lost_to_follow_up_months")
     due_days = knowledge.number("worklist.due_soon_days")
-    rows = reg.worklist(
-        user.actor,
-        group=group,  # type: ignore[arg-type]  # checked against WORKLIST_GROUPS above
-        urgency=urgency,
-        stage=stage,
-        search=search,
-        limit=limit + 1 if filtered else None,
-    )
+    overview = _overview(request, user, as_of, lost_months, due_days)
+    if filtered:
+        rows = reg.worklist(
+            user.actor,
+            group=group,  # type: ignore[arg-type]  # checked against WORKLIST_GROUPS above
+            urgency=urgency,
+            stage=stage,
+            search=search,
+            limit=limit + 1,
+        )
+    else:
+        # Only the rows shown are read in full: a few per section, whatever the registry's size.
+        rows = reg.worklist(user.actor, ids=[i for s in overview.sections for i in s.ids])
     context: dict[str, Any] = {
         "as_of": as_of,
         "updating": updating,
@@ -179,7 +223,7 @@ async def worklist_page(
         "urgency": urgency,
         "stage": stage,
         "search": search or "",
-        "counts": reg.worklist_counts(user.actor),
+        "counts": overview.counts,
         "groups": WORKLIST_GROUPS,
         "group_titles": GROUP_TITLES,
         "urgencies": URGENCIES,
@@ -188,7 +232,7 @@ async def worklist_page(
         "outcomes": OUTCOMES,
         "outcome_names": OUTCOME_NAMES,
         "leave_names": LEAVE_REASON_NAMES,
-        "kpis": clinic_kpis(reg, user.actor, as_of=as_of),
+        "kpis": overview.kpis,
         "top_items": top_items(request, user),
         "messages": _done_message(request, rows),
         "back": request.url.query,
@@ -203,8 +247,11 @@ async def worklist_page(
         )
         context["sections"] = []
     else:
+        by_id = {r.patient_id: r for r in rows}
         context["rows"] = rows
-        context["sections"] = sections(rows, lost_months=lost_months, due_days=due_days)
+        context["sections"] = [
+            dataclasses.replace(s, rows=[by_id[i] for i in s.ids if i in by_id]) for s in overview.sections
+        ]
         context["more_href"] = None
     return render(request, "worklist.html", context)
 
@@ -220,7 +267,7 @@ def _parse(query: str) -> list[tuple[str, str]]:
 
 
 @router.post("/worklist/outreach/{patient_id}")
-async def log_call(
+def log_call(
     request: Request,
     patient_id: int,
     user: Annotated[WebUser, Depends(require(Action.OUTREACH))],

@@ -21,6 +21,11 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+SUMMARY_COLUMNS = (
+    "patient_id", "urgency_rank", "top_urgency", "alert_count", "afp_suspicious", "overdue", "days_overdue",
+    "next_due", "as_of", "error", "adherence_days_counted", "adherence_days_covered", "last_test_date",
+)  # fmt: skip
+
 
 def upgrade() -> None:
     op.create_table(
@@ -49,9 +54,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("last_test_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("adherence_days_counted", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("adherence_days_covered", sa.Integer(), nullable=True))
+    # The web worklist's fingerprint reads these maxima on every page: an index, not a scan.
+    op.create_index(op.f("ix_patients_updated_at"), "patients", ["updated_at"])
+    op.create_index(op.f("ix_assessments_computed_at"), "assessments", ["computed_at"])
+    # Every column the worklist index, its counts and the KPIs read: a scan of this index never
+    # touches the assessment JSON stored before them in the row (tens of KB a patient).
+    op.create_index("ix_assessments_summary", "assessments", list(SUMMARY_COLUMNS))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assessments_summary", table_name="assessments")
+    op.drop_index(op.f("ix_assessments_computed_at"), table_name="assessments")
+    op.drop_index(op.f("ix_patients_updated_at"), table_name="patients")
     with op.batch_alter_table("assessments") as batch:
         batch.drop_column("adherence_days_covered")
         batch.drop_column("adherence_days_counted")
