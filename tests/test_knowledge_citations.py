@@ -6,12 +6,14 @@ with "et al." says in its note why; a secondary source names the primary it repo
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from hccwatch.app.knowledge_report import review_html, summary_json, summary_text
 from hccwatch.core.knowledge import Citation, KnowledgeError, default_knowledge, load_knowledge
 from test_knowledge_review import CODE_HOSTS, OFFICIAL_HOSTS
 
@@ -102,3 +104,16 @@ def test_a_secondary_citation_naming_an_unknown_primary_fails_at_load(tmp_path: 
     )
     with pytest.raises(KnowledgeError, match="secondary_of unknown 'NOPE'"):
         load_knowledge(tmp_path)
+
+
+def test_the_knowledge_listing_shows_each_secondary_source_with_its_primary() -> None:
+    k = default_knowledge()
+    lines = summary_text(k).splitlines()
+    assert any(
+        line.startswith("  MSD-2023-CTP: ") and line.endswith("[secondary; primary: PUGH-1973]")
+        for line in lines
+    )
+    listed = json.loads(summary_json(k))["citations"]
+    assert listed["CKM-2023-MELD3"]["secondary_of"] == "KIM-2021"
+    assert listed["KIM-2021"]["secondary_of"] is None
+    assert "[secondary; primary: AASLD-2023]" in review_html(k)
