@@ -85,7 +85,11 @@ def entry_dict(k: Knowledge, entry: Entry) -> dict[str, JsonValue]:
 
 
 def _citation_dict(c: Citation) -> dict[str, JsonValue]:
-    return {**c.to_dict(), "note": c.note}
+    return {**c.to_dict(), "note": c.note, "secondary_of": c.secondary_of}
+
+
+def _secondary_text(c: Citation) -> str:
+    return f" [secondary; primary: {c.secondary_of}]" if c.secondary_of else ""
 
 
 def summary_json(k: Knowledge) -> str:
@@ -114,7 +118,7 @@ def summary_text(k: Knowledge) -> str:
         "",
         f"Citations ({len(k.citations)}):",
     ]
-    lines += [f"  {cid}: {c.short()}" for cid, c in sorted(k.citations.items())]
+    lines += [f"  {cid}: {c.short()}{_secondary_text(c)}" for cid, c in sorted(k.citations.items())]
     sections = (
         ("unverified", "Unverified entries ({n}), to check against the primary source:"),
         (
@@ -263,6 +267,7 @@ def review_html(k: Knowledge) -> str:
         "<ul>",
         *(
             f'<li id="cite-{html.escape(cid)}"><b>{html.escape(cid)}</b>: {html.escape(c.short())}'
+            + html.escape(_secondary_text(c))
             + (f" <i>({html.escape(c.note)})</i>" if c.note else "")
             + "</li>"
             for cid, c in sorted(k.citations.items())

@@ -38,7 +38,7 @@ _ENTRY_KEYS = frozenset({"value", "unit", "citation", "citations", "locator", "v
 ENTRY_STATUSES = ("verified", "secondary", "unverified", "policy")
 _POLICY = "HCCWATCH-POLICY"
 _CITATION_KEYS = frozenset(
-    {"kind", "authors", "title", "journal", "year", "doi", "url", "pmid", "note", "verified"}
+    {"kind", "authors", "title", "journal", "year", "doi", "url", "pmid", "note", "verified", "secondary_of"}
 )
 _CITATION_KINDS = frozenset({"article", "guideline", "web", "code", "dataset", "policy", "project"})
 
@@ -57,6 +57,9 @@ class Citation:
     url: str | None = None
     pmid: str | None = None
     note: str | None = None
+    # A secondary source (a teaching table, a manual, an app) names the citation id of the primary
+    # it reports, so a reader can go to the original.
+    secondary_of: str | None = None
 
     @property
     def link(self) -> str | None:
@@ -265,6 +268,7 @@ def _citation(cid: str, table: Mapping[str, Any], source: str) -> Citation:
         url=table.get("url"),
         pmid=None if table.get("pmid") is None else str(table["pmid"]),
         note=table.get("note"),
+        secondary_of=table.get("secondary_of"),
     )
 
 
@@ -282,6 +286,9 @@ def load_knowledge(root: Traversable | None = None) -> Knowledge:
             if cid in citations:
                 raise KnowledgeError(f"{item.name}: citation {cid!r} defined twice")
             citations[cid] = _citation(cid, table, item.name)
+    for c in citations.values():
+        if c.secondary_of is not None and c.secondary_of not in citations:
+            raise KnowledgeError(f"citation {c.id!r} is secondary_of unknown {c.secondary_of!r}")
     entries: dict[str, Entry] = {}
     for item in _files(base / "thresholds"):
         _flatten("", _read_toml(item), item.name, entries)
