@@ -61,7 +61,8 @@ def main() -> None:
         record = {"id": f"B-{n:05d}", "treatments": [{"type": "resection", "date": "2025-06-01"}]}
         pid = reg.add_patient(OPERATOR, record, name=f"Bench {n}").id
         tokens.append(checks.create_link(OPERATOR, pid).token)
-    app = create_app(Settings(data_dir=folder / "data", log_level="WARNING"), today=lambda: AS_OF, registry=reg)
+    settings = Settings(data_dir=folder / "data", log_level="WARNING")
+    app = create_app(settings, today=lambda: AS_OF, registry=reg)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
