@@ -5,6 +5,7 @@ patient; the form's CSRF token and the per-link rate limit hold."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import threading
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from browser_support import AS_OF, PASSWORDS, Shots, free_port, requires_browser
+from browser_support import PASSWORDS, Shots, free_port, requires_browser
 from playwright.sync_api import Browser, Page, expect
 
 from hccwatch.app.server import Settings, create_app
@@ -32,6 +33,7 @@ NO = {"en": "No", "zh": "否"}
 
 
 OPERATOR = Actor("cli:browser", "admin")
+AS_OF = dt.date(2026, 11, 24)
 _numbers = itertools.count(1)
 
 
