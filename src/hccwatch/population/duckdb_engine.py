@@ -55,7 +55,7 @@ def run_duckdb(
     work_dir: Path,
     mapper: Mapper | None = None,
     workers: int = 1,
-    memory_limit: str = "128MB",
+    memory_limit: str = "256MB",
     tick: Callable[[], None] | None = None,
 ) -> tuple[BatchStats, int, Iterator[PatientResult]]:
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
