@@ -35,7 +35,7 @@ def test_headings_in_order() -> None:
         "Options",
         "Patient summary",
         "Sources",
-        "Unverified knowledge used",
+        "Knowledge not verified in its primary source",
     ]
 
 

@@ -27,7 +27,7 @@ SECTION_ORDER = [
     "OPTIONS",
     "PATIENT SUMMARY",
     "SOURCES",
-    "UNVERIFIED KNOWLEDGE USED",
+    "KNOWLEDGE NOT VERIFIED IN ITS PRIMARY SOURCE",
 ]
 
 
@@ -74,7 +74,7 @@ def test_odd_shapes_render() -> None:
     recurrence = text[text.index("RECURRENCE") : text.index("OPTIONS")]
     assert "Cannot determine: missing labs.dcp, tumors" in recurrence
     assert "site: lung; rank: 1" in recurrence
-    assert "Unverified knowledge: no.such.entry" in recurrence
+    assert "Not verified in its primary source: no.such.entry" in recurrence
     assert "NOT-A-CITATION-1999" in text[text.index("SOURCES") :]
     assert "(not in the bibliography" in text
     assert "[URGENT] Back pain." in text  # the summary item, urgent first

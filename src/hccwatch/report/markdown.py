@@ -112,7 +112,7 @@ def _bibliography(view: ReportView) -> list[str]:
         out.append(f"{s.number}. **{escape(s.id)}**: {escape(s.reference)}{link}")
     if not view.sources:
         out.append("No source cited.")
-    out += ["", "## Unverified knowledge used", ""]
+    out += ["", "## Knowledge not verified in its primary source", ""]
     if not view.unverified:
         return [*out, "None: every number used here is marked verified against its source.", ""]
     out += ["Not yet checked against the primary source; weigh these numbers accordingly.", ""]

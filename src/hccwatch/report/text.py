@@ -234,7 +234,7 @@ def _bibliography(view: ReportView) -> list[str]:
         out.append("No source cited.")
     for s in view.sources:
         out += wrap(f"[{s.number}] {s.id}: {s.text}", rest=INDENT)
-    out += _heading("Unverified knowledge used")
+    out += _heading("Knowledge not verified in its primary source")
     if not view.unverified:
         return [*out, "None: every number used here is marked verified against its source."]
     out += wrap("Not yet checked against the primary source; weigh these numbers accordingly.")
