@@ -10,8 +10,9 @@ what it computed from the registry until then.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, case, func, or_, select, type_coerce
 
 from hccwatch.registry.models import AssessmentRow, OutreachEntry, Patient
 from hccwatch.registry.roles import Action, Actor, require
@@ -42,51 +43,50 @@ def worklist_index(registry: Registry, actor: Actor) -> list[IndexEntry]:
     k = registry.knowledge
     due_within_days = k.number("worklist.due_soon_days")
     lost_after_days = k.number("worklist.lost_to_follow_up_months") * k.number("surveillance.days_per_month")
+    a = AssessmentRow
+    if registry.engine.dialect.name == "sqlite":
+        days_to_due: Any = func.julianday(a.next_due) - func.julianday(a.as_of)
+    else:
+        days_to_due = a.next_due - a.as_of
+    # The flags are computed by the database: no date is read into Python for thousands of rows.
+    not_overdue = or_(a.overdue.is_(False), a.overdue.is_(None))
+    lost = case((and_(a.overdue.is_(True), a.days_overdue > lost_after_days), 1), else_=0)
+    due_soon = case((and_(not_overdue, a.next_due.is_not(None), days_to_due <= due_within_days), 1), else_=0)
+    not_assessed = case((or_(a.patient_id.is_(None), a.error.is_not(None)), 1), else_=0)
     stmt = (
         select(
             Patient.id,
-            AssessmentRow.patient_id,
-            AssessmentRow.error,
-            AssessmentRow.top_urgency,
-            AssessmentRow.alert_count,
-            AssessmentRow.afp_suspicious,
-            AssessmentRow.overdue,
-            AssessmentRow.days_overdue,
-            AssessmentRow.next_due,
-            AssessmentRow.as_of,
+            a.top_urgency,
+            type_coerce(a.alert_count, Integer),
+            type_coerce(a.afp_suspicious, Integer),
+            type_coerce(a.overdue, Integer),
+            lost,
+            due_soon,
+            not_assessed,
         )  # fmt: skip
-        .outerjoin(AssessmentRow, AssessmentRow.patient_id == Patient.id)
+        .outerjoin(a, a.patient_id == Patient.id)
         .where(Patient.on_worklist.is_(True))
         .order_by(
-            AssessmentRow.urgency_rank.asc().nulls_last(),
-            AssessmentRow.days_overdue.desc().nulls_last(),
-            AssessmentRow.next_due.asc().nulls_last(),
+            a.urgency_rank.asc().nulls_last(),
+            a.days_overdue.desc().nulls_last(),
+            a.next_due.asc().nulls_last(),
             Patient.record_id,
         )
     )
-    out: list[IndexEntry] = []
-    with registry._sessions() as session:
-        for pid, assessed, error, urgency, alerts, afp, overdue, days, next_due, as_of in session.execute(
-            stmt
-        ):
-            out.append(
-                IndexEntry(
-                    patient_id=pid,
-                    top_urgency=urgency,
-                    alert_count=alerts or 0,
-                    afp_suspicious=bool(afp),
-                    overdue=overdue,
-                    lost_to_follow_up=bool(overdue and days is not None and days > lost_after_days),
-                    due_soon=bool(
-                        not overdue
-                        and next_due is not None
-                        and as_of is not None
-                        and (next_due - as_of).days <= due_within_days
-                    ),
-                    not_assessed=assessed is None or error is not None,
-                )
+    with registry.engine.connect() as conn:
+        return [
+            IndexEntry(
+                patient_id=pid,
+                top_urgency=urgency,
+                alert_count=alerts or 0,
+                afp_suspicious=bool(afp),
+                overdue=None if overdue is None else bool(overdue),
+                lost_to_follow_up=bool(is_lost),
+                due_soon=bool(soon),
+                not_assessed=bool(missing),
             )
-    return out
+            for pid, urgency, alerts, afp, overdue, is_lost, soon, missing in conn.execute(stmt)
+        ]
 
 
 def group_counts(registry: Registry, actor: Actor, entries: list[IndexEntry]) -> dict[str, int]:

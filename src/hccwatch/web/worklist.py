@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -41,6 +42,7 @@ router = APIRouter()
 # Rows shown per section of the default view, and per page of a filtered list.
 SECTION_ROWS = 25
 PAGE_ROWS = 100
+KPI_MAX_AGE_S = 60.0
 _MAX_ROWS = 10_000
 _MAX_SEARCH = 100
 URGENCIES = ("emergency", "urgent", "soon", "routine", "none")
@@ -131,6 +133,7 @@ class _Overview:
     sections: list[Section]
     counts: dict[str, int]
     kpis: ClinicKpis
+    kpis_at: float
 
 
 def _overview(
@@ -142,11 +145,16 @@ def _overview(
     if cached is not None and cached.key == key:
         return cached
     index = worklist_index(reg, user.actor)
+    now = time.monotonic()
+    # The clinic's figures move slowly: after a write they are kept up to a minute (the groups
+    # and counts are always current).
+    keep_kpis = cached is not None and cached.kpis.as_of == as_of and now - cached.kpis_at < KPI_MAX_AGE_S
     made = _Overview(
         key=key,
         sections=sections(index, lost_months=lost_months, due_days=due_days),
         counts=group_counts(reg, user.actor, index),
-        kpis=clinic_kpis(reg, user.actor, as_of=as_of),
+        kpis=cached.kpis if keep_kpis and cached is not None else clinic_kpis(reg, user.actor, as_of=as_of),
+        kpis_at=cached.kpis_at if keep_kpis and cached is not None else now,
     )
     request.app.state.worklist_overview = made
     return made
