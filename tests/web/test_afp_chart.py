@@ -149,3 +149,11 @@ def test_never_raises_and_is_well_formed(
     assert len(list(root.iter(f"{SVG}circle"))) + len(
         [e for e in root.iter(f"{SVG}path") if "afp-point" in (e.get("class") or "")]
     ) == len(points)
+
+
+def test_labels_of_close_cut_offs_do_not_overlap() -> None:
+    chart = render_chart([_point(dt.date(2026, 1, 1), 3000.0)], chart_thresholds(default_knowledge()))
+    root = _parse(chart.svg)
+    ys = [float(t.get("y", "0")) for t in root.iter(f"{SVG}text") if t.get("class") == "afp-threshold-label"]
+    assert len(ys) == len(chart.shown_thresholds) >= 3
+    assert all(a - b >= 12 for a, b in zip(ys, ys[1:], strict=False))

@@ -41,7 +41,7 @@ Scale = Literal["linear", "log"]
 
 # Drawing geometry in SVG user units; the SVG scales to its container (viewBox).
 WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 64, 40, 72, 44
+LEFT, RIGHT, TOP, BOTTOM = 64, 84, 72, 44
 # Every point is labelled up to this many; above it only the first, last, highest and lowest
 # are, so labels never pile up (the table beside the chart lists every value).
 LABEL_ALL_UP_TO = 24
@@ -49,6 +49,7 @@ LABEL_ALL_UP_TO = 24
 PAD_DAYS = 30
 PAD_SHARE = 30  # otherwise a thirtieth of the span either side
 MARKER_LABEL_ROWS = 3
+LABEL_GAP = 12  # the least vertical distance between two cut-off labels
 # A log axis spans at most this many decades below its top; anything lower sits on its floor.
 MAX_DECADES = 7
 _LINEAR_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
@@ -78,6 +79,7 @@ class Threshold:
     value: float
     citations: tuple[str, ...]
     status: str
+    short: str = ""  # the label beside the line, in the chart's right margin (default: ``label``)
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ def chart_thresholds(
     uln_value = used_uln if used_uln is not None else (_number(uln.value) if uln is not None else None)
     if uln is not None and uln_value is not None:
         label = words["uln"].format(value=_fmt(uln_value), unit=uln.unit or "")
-        out.append(Threshold(uln_key, label, uln_value, uln.citations, uln.status))
+        short = words["uln_short"].format(value=_fmt(uln_value))
+        out.append(Threshold(uln_key, label, uln_value, uln.citations, uln.status, short))
     try:
         ids = knowledge.entry("afp.threshold_ids").value
     except KnowledgeError:
@@ -156,7 +159,7 @@ def chart_thresholds(
         value = _number(entry.value)
         if value is not None:
             label = words["threshold"].format(value=_fmt(value), unit=entry.unit or "")
-            out.append(Threshold(key, label, value, entry.citations, entry.status))
+            out.append(Threshold(key, label, value, entry.citations, entry.status, _fmt(value)))
     return tuple(sorted(out, key=lambda t: (t.value, t.key)))
 
 
@@ -391,15 +394,18 @@ def render_chart(
         out.append(_text(tx, plot_bottom + 18, day.strftime("%Y-%m"), "afp-tick"))
     out.append(_text(8, 14, f"AFP ({unit}{', log' if scale == 'log' else ''})", "afp-unit", "start"))
     out.append("</g>")
-    # Thresholds: dashed, labelled at the right end.
+    # Thresholds: dashed, labelled in the right margin; labels of close lines are pushed apart
+    # (upwards, lowest line first) so they stay readable.
     out.append('<g class="afp-thresholds">')
-    for t in shown:
+    label_y = float(HEIGHT)
+    for t in shown:  # lowest value first, so lowest on the chart first
         ty = y(t.value)
+        label_y = min(ty + 4, label_y - LABEL_GAP)
         out.append(
             f'<line x1="{plot_left}" y1="{_c(ty)}" x2="{plot_right}" y2="{_c(ty)}" '
             f'class="afp-threshold" stroke-dasharray="6 4"><title>{escape(t.label)}</title></line>'
         )
-        out.append(_text(plot_right - 4, ty - 4, t.label, "afp-threshold-label", "end"))
+        out.append(_text(plot_right + 4, label_y, t.short or t.label, "afp-threshold-label", "start"))
     out.append("</g>")
     # Treatments: vertical lines, labels staggered over rows above the plot.
     out.append('<g class="afp-treatments">')
