@@ -16,7 +16,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel
@@ -107,7 +107,7 @@ class EntryKind:
     def lesion_rows(self, count: int) -> list[tuple[FieldSpec, ...]]:
         """The fields of ``count`` lesion rows, named ``lesions[i].<field>``."""
         return [
-            tuple(_renamed(spec, f"lesions[{i}].{spec.name}") for spec in self.lesion_fields)
+            tuple(replace(spec, name=f"lesions[{i}].{spec.name}") for spec in self.lesion_fields)
             for i in range(count)
         ]
 
@@ -194,20 +194,6 @@ def _spec(model: type[BaseModel], path: str, name: str | None = None) -> FieldSp
     )
 
 
-def _renamed(spec: FieldSpec, name: str) -> FieldSpec:
-    return FieldSpec(
-        name=name,
-        label=spec.label,
-        type=spec.type,
-        required=spec.required,
-        choices=spec.choices,
-        choice_labels=spec.choice_labels,
-        help=spec.help,
-        default=spec.default,
-        max_length=spec.max_length,
-    )
-
-
 def _fields(model: type[BaseModel], paths: Sequence[str]) -> tuple[FieldSpec, ...]:
     return tuple(_spec(model, p) for p in paths)
 
@@ -278,7 +264,7 @@ def _build_kinds(knowledge: Knowledge | None) -> dict[str, EntryKind]:
             "explant",
             "Explant pathology",
             None,
-            tuple(_renamed(s, f"explant.{s.name}") for s in _all_fields(Explant)),
+            tuple(replace(s, name=f"explant.{s.name}") for s in _all_fields(Explant)),
         ),
         *(_lab_kind(test, knowledge) for test in LAB_TESTS),
         EntryKind(
