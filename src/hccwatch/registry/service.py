@@ -647,6 +647,14 @@ class Registry:
 
     # -- worklist and assessments ---------------------------------------------------------------
 
+    def _worklist_cuts(self) -> tuple[float, float]:
+        """(days ahead that count as due soon, days overdue after which a patient is lost to
+        follow-up), both from the knowledge base."""
+        k = self.knowledge
+        months = k.number("worklist.lost_to_follow_up_months")
+        lost_after_days = months * k.number("surveillance.days_per_month")
+        return k.number("worklist.due_soon_days"), lost_after_days
+
     def worklist(
         self,
         actor: Actor,
@@ -668,10 +676,7 @@ class Registry:
         those of that BCLC stage (``unknown``: not staged). ``ids`` keeps only these patients.
         """
         require(actor, Action.VIEW)
-        due_within_days = self.knowledge.number("worklist.due_soon_days")
-        lost_after_days = self.knowledge.number("worklist.lost_to_follow_up_months") * self.knowledge.number(
-            "surveillance.days_per_month"
-        )
+        due_within_days, lost_after_days = self._worklist_cuts()
         last = (
             select(OutreachEntry.patient_id, func.max(OutreachEntry.id).label("last_id"))
             .group_by(OutreachEntry.patient_id)
@@ -796,10 +801,7 @@ class Registry:
     def worklist_counts(self, actor: Actor) -> dict[str, int]:
         """How many patients each worklist group holds (``all``: everyone on the worklist)."""
         require(actor, Action.VIEW)
-        due_within_days = self.knowledge.number("worklist.due_soon_days")
-        lost_after_days = self.knowledge.number("worklist.lost_to_follow_up_months") * self.knowledge.number(
-            "surveillance.days_per_month"
-        )
+        due_within_days, lost_after_days = self._worklist_cuts()
         counts = dict.fromkeys(("all", *WORKLIST_GROUPS), 0)
         stmt = select(
             Patient.on_worklist, AssessmentRow.patient_id.label("assessed"), AssessmentRow.alert_count,

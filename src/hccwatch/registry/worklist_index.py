@@ -40,9 +40,7 @@ class IndexEntry:
 def worklist_index(registry: Registry, actor: Actor) -> list[IndexEntry]:
     """Every patient on the worklist, in the order of :meth:`Registry.worklist`."""
     require(actor, Action.VIEW)
-    k = registry.knowledge
-    due_within_days = k.number("worklist.due_soon_days")
-    lost_after_days = k.number("worklist.lost_to_follow_up_months") * k.number("surveillance.days_per_month")
+    due_within_days, lost_after_days = registry._worklist_cuts()
     a = AssessmentRow
     if registry.engine.dialect.name == "sqlite":
         days_to_due: Any = func.julianday(a.next_due) - func.julianday(a.as_of)
