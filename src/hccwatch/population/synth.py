@@ -533,8 +533,10 @@ def _metastases(p: _Patient, d: Distributions, found: dt.date, end: dt.date) -> 
             if where == "spine":
                 p.condition([_coding(SNOMED, "161891005", "Backache")], "Back pain, worse at night", onset)
                 if rng.random() < d["spinal_cord_compression_of_spine"]:
-                    # Cord compression shows as its symptoms: weak legs, then bladder or bowel trouble.
-                    p.condition([_coding(SNOMED, "249941001", "Weakness of legs")], "Leg weakness", onset)
+                    # Cord compression shows as its symptoms: a weak leg, then bladder or bowel trouble.
+                    p.condition(
+                        [_coding(SNOMED, "249945007", "Monoparesis of lower limb")], "Leg weakness", onset
+                    )
                     p.condition(
                         [_coding(SNOMED, "165232002", "Urinary incontinence")],
                         "New urinary incontinence",

@@ -266,6 +266,22 @@ def test_symptoms_as_observations_present_or_absent() -> None:
     assert reading.record["symptoms"] == [{"code": "haemoptysis", "onset": "2026-11-20"}]
 
 
+def test_hand_numbness_is_not_leg_numbness_and_the_lower_limb_codes_are() -> None:
+    # 309521004 is 'Numbness of hand' in the SNOMED CT IPS free set (HL7 IPS 1.1.0): it was read as
+    # leg numbness, a spinal cord compression sign, until 2026.4.0. 249941001 was found in no source.
+    def symptom(code: str, rid: str) -> dict[str, Any]:
+        return _condition(SCT, code, rid, onsetDateTime="2026-11-20")
+
+    assert "symptoms" not in _read(symptom("309521004", "hand"), symptom("249941001", "legs")).record
+    reading = _read(symptom("309537005", "numb"), symptom("249945007", "weak"))
+    assert reading.record["symptoms"] == [
+        {"code": "leg_numbness", "onset": "2026-11-20"},
+        {"code": "leg_weakness", "onset": "2026-11-20"},
+    ]
+    faecal = _read(symptom("72042002", "stool")).record["symptoms"]
+    assert faecal == [{"code": "bladder_bowel_dysfunction", "onset": "2026-11-20"}]
+
+
 # --- conditions ---------------------------------------------------------------------------------
 
 
