@@ -97,6 +97,31 @@ def test_cirrhosis_codes_of_the_vsac_chronic_liver_disease_value_set() -> None:
     }
 
 
+def test_the_cord_compression_symptoms_are_the_lower_limb_codes_of_the_ips_free_set() -> None:
+    # IPS free set (SNOMED CT 20220731): 309537005 'Numbness of lower limb', 249945007 'Monoparesis
+    # of lower limb', 72042002 'Incontinence of feces', 165232002 'Urinary incontinence'.
+    # 309521004 is 'Numbness of hand' and 249941001 was found nowhere: neither may raise the flag.
+    symptoms = _value("fhir.snomed.symptoms")
+    assert isinstance(symptoms, dict)
+    cord = {
+        code
+        for code, s in symptoms.items()
+        if s in ("leg_numbness", "leg_weakness", "bladder_bowel_dysfunction")
+    }
+    assert cord == {"309537005", "249945007", "72042002", "165232002"}
+
+
+def test_the_imaging_conclusions_read_in_mcode_ips_and_dicom() -> None:
+    assert _value("fhir.snomed.imaging_results") == {
+        "281900007": "normal",
+        "17621005": "normal",
+        "359746009": "stable",
+        "271299001": "progression",
+        "263654008": "indeterminate",
+        "300331000": "new_lesion",
+    }
+
+
 def _codes(key: str) -> set[str]:
     table = _value(key)
     assert isinstance(table, dict)
