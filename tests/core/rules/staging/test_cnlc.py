@@ -124,11 +124,104 @@ def test_unknown_extrahepatic_spread_with_macrovascular_invasion_is_iiia_or_iiib
     assert "extrahepatic_metastasis" in f.explanation
 
 
-def test_treatments_are_listed_and_flagged_unverified() -> None:
-    f = staged(sizes(1.0, 1.0, 1.0, 1.0))
-    assert [o["id"] for o in f["treatments"]] == ["tace", "systemic", "resection"]  # type: ignore[index, union-attr]
-    assert "cnlc.treatments.IIb" in f.unverified
+# Knowledge 2026.5.0: each list as the 2024 passages read say it (knowledge CHANGELOG, item ids
+# there). Each case: a patient at the stage, the option ids in order, and the condition each
+# label must carry where the passage gives one.
+CORRECTED_LISTS = [
+    pytest.param(
+        {"tumors": sizes(2.0)},
+        "Ia",
+        {
+            "resection": "first choice when liver reserve is good",
+            "ablation": "Ablation",
+            "transplant": "UCSF criteria",
+            "tace": "resection or ablation is indicated but cannot be given",
+            "sbrt": "SBRT when resection or ablation is not indicated, or invasive treatment is declined",
+        },
+        id="Ia-adds-TACE-and-SBRT",
+    ),
+    pytest.param(
+        {"tumors": sizes(1.0, 1.0, 3.0)},
+        "Ib",
+        {
+            "resection": "first choice when liver reserve is good",
+            "ablation": "2-3 tumours, the largest <= 3 cm",
+            "tace": "with ablation for tumours of 3-7 cm that cannot be resected",
+            "transplant": "UCSF criteria",
+            "sbrt": "SBRT for part of stage Ib",
+        },
+        id="Ib-adds-SBRT",
+    ),
+    pytest.param(
+        {"tumors": sizes(3.0, 3.1)},
+        "IIa",
+        {
+            "resection": "first choice when liver reserve is good",
+            "tace": "with ablation for tumours of 3-7 cm",
+            "tace_radiotherapy": "TACE with external radiotherapy",
+            "transplant": "within the UCSF criteria",
+        },
+        id="IIa-adds-TACE-with-radiotherapy",
+    ),
+    pytest.param(
+        {"tumors": sizes(1.0, 1.0, 1.0, 1.0)},
+        "IIb",
+        {
+            "tace": "first choice",
+            "resection": "selected patients",
+            "tace_radiotherapy": "TACE with external radiotherapy",
+            "systemic": "when resection or TACE is unsuitable",
+        },
+        id="IIb-systemic-last-as-the-fall-back",
+    ),
+    pytest.param(
+        {"tumors": sizes(1.0), "macrovascular_invasion": True},
+        "IIIa",
+        {
+            "tace": "TACE, alone or with systemic therapy (first choice",
+            "systemic": "Systemic therapy",
+            "tace_haic": "TACE with HAIC",
+            "radiotherapy": "portal vein tumour thrombus",
+            "resection": "Cheng type I/II",
+        },
+        id="IIIa-TACE-first",
+    ),
+    pytest.param(
+        {"tumors": sizes(1.0), "extrahepatic_metastasis": True},
+        "IIIb",
+        {
+            "systemic": "Systemic therapy",
+            "radiotherapy": "SBRT for some oligometastases",
+            "tace_radiotherapy": "TACE with external radiotherapy",
+            "resection": "hilar lymphadenectomy",
+        },
+        id="IIIb-adds-TACE-with-radiotherapy-and-resection",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "stage", "conditions"), CORRECTED_LISTS)
+def test_treatment_list_is_the_one_the_2024_passages_give(
+    fields: dict[str, Any], stage: str, conditions: dict[str, str]
+) -> None:
+    f = staged(**fields)
+    assert f["stage"] == stage and f.determined
+    options = f["treatments"]
+    assert isinstance(options, list)
+    assert [o["id"] for o in options] == list(conditions)  # type: ignore[index]
+    for option in options:
+        assert conditions[option["id"]] in option["label"]  # type: ignore[index]
+    # Read in a transcription of the guideline, so flagged as not verified in the primary.
+    assert f"cnlc.treatments.{stage}" in f.unverified
     assert {"CNLC-2019", "CNLC-2024"} <= set(f.citations)
+
+
+def test_systemic_therapy_no_longer_claims_local_therapy_at_iiib() -> None:
+    # No 2024 passage read says 'with or without local therapy' for IIIb; the local options are
+    # listed on their own instead.
+    f = staged(sizes(1.0), extrahepatic_metastasis=True)
+    labels = [o["label"] for o in f["treatments"]]  # type: ignore[index, union-attr]
+    assert not any("with or without local therapy" in label for label in labels)
 
 
 def test_explanation_gives_the_reason_and_the_tumours_as_recorded() -> None:

@@ -15,7 +15,8 @@ The rules are checked in this order:
 Stages I-III assume ECOG 0-2 and Child-Pugh A or B. When an input is unknown, the stage is
 given only if no value of that input could change it. Otherwise the stage is null and the
 deciding unknowns are named. The staging is from the 2019 text. The 2022 and 2024 editions are
-believed to keep it, but this is not verified. The treatment lists are unverified.
+believed to keep it, but this is not verified. The treatment lists of stages Ia-IIIb follow the 2024
+edition's treatment passages as read in a transcription (secondary); stage IV's is unverified.
 
 Citations: CNLC-2019, CNLC-2024, OKEN-1982, PUGH-1973.
 """
