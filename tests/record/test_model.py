@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import pickle
+import re
 from typing import Any
 
 import pytest
@@ -357,3 +360,49 @@ def test_a_parsed_record_is_kept_with_its_own_knowledge_base() -> None:
 def test_something_json_cannot_hold_is_refused_without_a_class_name() -> None:
     problems = _problems({"id": "x", "labs": [object()]})
     assert problems == ["labs[0]: expected an object ({...}), got a value that JSON cannot hold"]
+
+
+def test_a_date_gives_the_same_answer_each_time_it_is_read() -> None:
+    # Dates are read through a cache: the second reading of a text must answer as the first.
+    for _ in range(2):
+        assert parse_record({"id": "x", "as_of": " 2026-01-05 "}).as_of == dt.date(2026, 1, 5)
+        assert "as_of: ' 2026-02-30' is not a calendar date" in _problems({"id": "x", "as_of": " 2026-02-30"})
+        assert any(
+            "as_of: expected a date (YYYY-MM-DD)" in p for p in _problems({"id": "x", "as_of": "2026-1-5"})
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789- \t٣T:", max_size=14))
+def test_fuzz_dates_are_read_as_the_iso_pattern_says(text: str) -> None:
+    # The reference: the YYYY-MM-DD pattern (ASCII digits only) on the stripped text, then the calendar.
+    expected: dt.date | None = None
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+        try:
+            expected = dt.date.fromisoformat(text.strip())
+        except ValueError:
+            expected = None
+    for _ in range(2):
+        try:
+            got = parse_record({"id": "x", "as_of": text}).as_of
+        except InvalidRecordError:
+            got = None
+        if expected is not None and not dt.date(1900, 1, 1) <= expected <= dt.date(2100, 12, 31):
+            expected = None
+        assert got == expected
+
+
+def test_a_lab_keeps_its_canonical_value_through_copies_and_pickling() -> None:
+    rec = parse_record(
+        {"id": "x", "labs": [{"test": "bilirubin", "value": 34.2, "unit": "µmol/L", "date": "2026-01-01"}]}
+    )
+    lab = rec.labs[0]
+    for other in (
+        pickle.loads(pickle.dumps(lab)),
+        lab.model_copy(),
+        copy.deepcopy(lab),
+        pickle.loads(pickle.dumps(rec)).labs[0],
+    ):
+        assert other == lab
+        assert other.canonical == lab.canonical
+    assert lab.canonical.unit == "mg/dL" and lab.canonical.value == pytest.approx(2.0)

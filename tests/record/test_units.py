@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hccwatch.errors import UnitError
 from hccwatch.record.model import LabTest
-from hccwatch.record.units import LAB_TESTS, canonical_unit, normalise_unit_spelling, to_canonical
+from hccwatch.record.units import (
+    LAB_TESTS,
+    CanonicalValue,
+    boundary_tables,
+    canonical_unit,
+    normalise_unit_spelling,
+    to_canonical,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +75,6 @@ def test_conversion_reads_the_knowledge_base_it_is_given() -> None:
     import dataclasses
 
     from hccwatch.core.knowledge import default_knowledge
-    from hccwatch.record.units import boundary_tables
 
     k = default_knowledge()
     entry = k.entry("units.albumin")
@@ -80,3 +88,65 @@ def test_conversion_reads_the_knowledge_base_it_is_given() -> None:
     # resolved once per knowledge base, not per lab
     assert boundary_tables(other) is boundary_tables(other)
     assert boundary_tables(k) is boundary_tables()
+
+
+def _converted_afresh(test: str, value: float, unit: str | None) -> CanonicalValue | str:
+    """The conversion worked out from the spelling table and the knowledge base with nothing
+    remembered (the reference for the remembered rules), or the UnitError's message."""
+    tables = boundary_tables()
+    try:
+        spelled = normalise_unit_spelling(test, unit)
+    except UnitError as exc:
+        return str(exc)
+    rule = tables.conversions[test].get(spelled)
+    if rule is None:
+        shown = "no unit" if unit is None else f"unit {unit!r}"
+        return f"{shown} for {test} has no conversion in the knowledge base"
+    if rule.how == "multiply":
+        return CanonicalValue(value * rule.factor, tables.canonical[test])
+    if rule.how == "divide":
+        return CanonicalValue(value / rule.factor, tables.canonical[test])
+    return CanonicalValue(value, spelled)
+
+
+_units_written = st.sampled_from(
+    [
+        None,
+        "",
+        "1",
+        "ng/mL",
+        " NG/ML ",
+        "IU/mL",
+        "kIU/L",
+        "µmol/L",
+        "μmol/l",
+        "umol/L",
+        "mg/dL",
+        "g/L",
+        "g/dL",
+    ]
+    + ["mmol/L", "mEq/L", "10^9/L", "10*3/uL", "K/µL", "mAU/mL", "%", "{INR}", "x", "mg/L"]
+) | st.text(max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([*LAB_TESTS, "ldh"]),
+    st.floats(-1e9, 1e9, allow_nan=False) | st.integers(-(10**9), 10**9),
+    _units_written,
+)
+def test_remembered_unit_rules_convert_as_the_tables_do(test: str, value: float, unit: str | None) -> None:
+    expected = _converted_afresh(test, value, unit)
+    for _ in range(2):  # the first look-up remembers the rule, the second uses it
+        try:
+            got: CanonicalValue | str = boundary_tables().convert(test, value, unit)
+        except UnitError as exc:
+            got = str(exc)
+        assert got == expected
+
+
+def test_remembered_unit_rules_are_bounded() -> None:
+    tables = boundary_tables()
+    for i in range(3000):
+        tables.convert("afp", 1.0, " " * (i % 50) + "ng/mL" + " " * (i // 50))
+    assert len(tables._rules) <= 1024

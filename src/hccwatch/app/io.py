@@ -245,7 +245,8 @@ def load(
     try:
         if _is_fhir(data) or (isinstance(data, list) and data and all(_is_fhir(r) for r in data)):
             reading = read_fhir(data, as_of=as_of, knowledge=knowledge)
-            data = reading.record
+            # Validated by the reader with this knowledge base: not validated a second time.
+            return Loaded(source.name, reading.patient_record, fhir=reading)
         return Loaded(source.name, parse_record(data, knowledge=knowledge), fhir=reading)
     except InvalidRecordError as exc:
         problems = tuple(exc.problems) or (str(exc),)

@@ -63,6 +63,6 @@ def incoming_records(name: str, data: Any, as_of: dt.date | None) -> Iterator[In
     for patient, reading in readings.items():
         label = f"{name}#{patient}"
         try:
-            yield Incoming(label, parse_record(reading.record), fhir=reading)
+            yield Incoming(label, reading.patient_record, fhir=reading)
         except InvalidRecordError as exc:
             yield Incoming(label, None, tuple(f"{label}: {p}" for p in exc.problems), fhir=reading)

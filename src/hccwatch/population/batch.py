@@ -199,7 +199,10 @@ def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Map
         # The evaluation date reaches the mapper too: it must not fall back on the clock.
         reading = mapper(resources, as_of=as_of)
         record = json_line(_record_data(reading.record))
-        assessment = assess(reading.record, as_of=as_of)
+        # The FHIR adapter's reading holds the record it validated (FhirReading.patient_record):
+        # assessing that one skips a second validation. Another mapper's plain record is parsed.
+        validated = getattr(reading, "patient_record", None)
+        assessment = assess(validated if validated is not None else reading.record, as_of=as_of)
         data = assessment.to_dict()
         line = json_line(data)
     except HccwatchError as exc:

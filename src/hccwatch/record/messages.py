@@ -70,12 +70,34 @@ def describe(value: Any) -> str:
     return "a value that JSON cannot hold"
 
 
+def _suspect(node: Any, depth: int) -> bool:
+    """Whether ``node`` (a dict, list or tuple at ``depth``) holds a container deeper than
+    MAX_DEPTH or an integer beyond 64 bits: the question :func:`oversized` asks, answered
+    without building a path for every container. Recursion stops at MAX_DEPTH + 1 levels."""
+    for value in node.values() if isinstance(node, dict) else node:
+        kind = type(value)
+        if kind is str or kind is float or value is None or kind is bool:
+            continue  # by far the most common: settled by one type look-up
+        if isinstance(value, dict | list | tuple):
+            if depth >= MAX_DEPTH or _suspect(value, depth + 1):
+                return True
+        elif isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            return True
+    return False
+
+
 def oversized(data: Any) -> tuple[str, str] | None:
     """The first place where ``data`` nests too deep or holds a huge integer, with why.
 
-    One pass over the containers only (a record has thousands of scalars, not of tables), so
-    the guard costs little next to validation itself.
+    A quick pass answers "nothing" for a normal record; only a suspect one is walked again
+    with paths, to name the place. Neither pass goes deeper than MAX_DEPTH + 1 levels, and the
+    quick one costs little next to validation itself.
     """
+    return None if not _suspect(data, 0) else _locate(data)
+
+
+def _locate(data: Any) -> tuple[str, str] | None:
+    """:func:`oversized` walking every container with its path (slower: only for a suspect)."""
     stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
     while stack:
         node, path = stack.pop()

@@ -9,6 +9,7 @@ silently become unknown.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -29,7 +30,7 @@ from pydantic import (
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError, UnitError
 from hccwatch.record.messages import describe, human_message, oversized, where
-from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables, to_canonical
+from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables
 
 __all__ = [
     "Assumption",
@@ -160,6 +161,25 @@ def _normalise_segment(v: Any) -> str | None:
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What _iso_day answers for text in the YYYY-MM-DD form that names no day (2024-02-30).
+_NOT_A_DAY = "not a calendar date"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_day(text: str) -> dt.date | str | None:
+    """The day ``text`` writes as YYYY-MM-DD (surrounding spaces allowed), ``_NOT_A_DAY`` when
+    it has that form but names no day, None when it has another form.
+
+    Cached: a record repeats its dates (a lab panel is one date per test), and the answer
+    depends on the text alone, never on a knowledge base.
+    """
+    stripped = text.strip()
+    if _ISO_DATE.fullmatch(stripped) is None:
+        return None
+    try:
+        return dt.date.fromisoformat(stripped)
+    except ValueError:
+        return _NOT_A_DAY
 
 
 def _date(v: Any, info: ValidationInfo) -> Any:
@@ -171,11 +191,12 @@ def _date(v: Any, info: ValidationInfo) -> Any:
         return None
     if isinstance(v, dt.datetime):
         raise ValueError(f"expected a date without a time (YYYY-MM-DD), got {describe(v.isoformat())}")
-    if isinstance(v, str) and _ISO_DATE.fullmatch(v.strip()):
-        try:
-            v = dt.date.fromisoformat(v.strip())
-        except ValueError:
-            raise ValueError(f"{describe(v)} is not a calendar date") from None
+    if isinstance(v, str):
+        day = _iso_day(v)
+        if day is _NOT_A_DAY:
+            raise ValueError(f"{describe(v)} is not a calendar date")
+        if day is not None:
+            v = day
     if not isinstance(v, dt.date):
         raise ValueError(f"expected a date (YYYY-MM-DD), got {describe(v)}")
     tables = _tables(info)
@@ -218,19 +239,22 @@ class Lab(_Model):
     value: Num
     unit: Text | None = None
     date: Date
-    _canonical: CanonicalValue = PrivateAttr()
 
+    # The canonical value lives in pydantic's private store, written here rather than declared
+    # as a ``PrivateAttr``: a declared one makes pydantic initialise the store of every Lab
+    # (a deep copy of the "no default" marker per instance), the largest single cost of
+    # validating a record with a hundred labs. Equality, copies and pickling carry the store.
     @model_validator(mode="after")
     def _convert(self, info: ValidationInfo) -> Lab:
         tables = _tables(info)
+        test = self.test
         try:
-            canonical = to_canonical(self.test, self.value, self.unit, tables.knowledge)
+            canonical = tables.convert(test, self.value, self.unit)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
-        _check_range(
-            tables, self.test, canonical.value, f"{self.test} (after conversion to {canonical.unit})"
-        )
-        self._canonical = canonical
+        if not tables.range(test).contains(canonical.value):
+            _check_range(tables, test, canonical.value, f"{test} (after conversion to {canonical.unit})")
+        object.__setattr__(self, "__pydantic_private__", {"_canonical": canonical})
         return self
 
     @property

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hccwatch.core.knowledge import Knowledge, default_knowledge
 from hccwatch.errors import KnowledgeError, UnitError
@@ -78,6 +78,8 @@ _SPELLINGS: dict[str, dict[str, str]] = {
 
 # A unit string longer than this is not a unit; it is echoed shortened.
 _MAX_UNIT_ECHO = 40
+# Conversion rules remembered per knowledge base, (test, unit as written) each.
+_MAX_RULES = 1024
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,46 @@ class BoundaryTables:
     first_date: dt.date
     last_date: dt.date
     profile_ids: tuple[str, ...]
+    # (test, unit as written) -> (how, factor, unit of the result): a record writes the same
+    # few units on all its labs, so the spelling and the conversion rule are looked up once.
+    _rules: dict[tuple[str, str | None], tuple[str, float, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def range(self, key: str) -> Range:
         try:
             return self.ranges[key]
         except KeyError:
             raise KnowledgeError(f"knowledge entry 'plausibility.{key}' does not exist") from None
+
+    def convert(self, test: str, value: float, unit: str | None) -> CanonicalValue:
+        """``value`` in ``unit`` converted to the canonical unit of ``test`` (see :func:`to_canonical`).
+
+        Raises:
+            UnitError: the test is unknown, or the unit is not accepted or has no conversion.
+        """
+        rule = self._rules.get((test, unit))
+        if rule is None:
+            rule = self._rule(test, unit)
+            # Bounded: every distinct spelling (" ng/mL", "NG/ML"...) of hostile input is a key.
+            if len(self._rules) < _MAX_RULES:
+                self._rules[(test, unit)] = rule
+        how, factor, result_unit = rule
+        if how == "multiply":
+            return CanonicalValue(value * factor, result_unit)
+        if how == "divide":
+            return CanonicalValue(value / factor, result_unit)
+        return CanonicalValue(value, result_unit)
+
+    def _rule(self, test: str, unit: str | None) -> tuple[str, float, str]:
+        spelled = normalise_unit_spelling(test, unit)
+        rule = self.conversions[test].get(spelled)
+        if rule is None:
+            shown = "no unit" if unit is None else f"unit {_echo_unit(unit)}"
+            raise UnitError(f"{shown} for {test} has no conversion in the knowledge base")
+        if rule.how in ("multiply", "divide"):
+            return rule.how, rule.factor, self.canonical[test]
+        return rule.how, rule.factor, spelled
 
 
 def _number(key: str, raw: object) -> float:
@@ -259,14 +295,4 @@ def to_canonical(
     Units whose conversion is assay-specific (DCP in ng/mL) keep their own unit, so a
     rule can tell them apart instead of mixing them.
     """
-    tables = boundary_tables(knowledge)
-    spelled = normalise_unit_spelling(test, unit)
-    rule = tables.conversions[test].get(spelled)
-    if rule is None:
-        shown = "no unit" if unit is None else f"unit {_echo_unit(unit)}"
-        raise UnitError(f"{shown} for {test} has no conversion in the knowledge base")
-    if rule.how == "multiply":
-        return CanonicalValue(value * rule.factor, tables.canonical[test])
-    if rule.how == "divide":
-        return CanonicalValue(value / rule.factor, tables.canonical[test])
-    return CanonicalValue(value, spelled)
+    return boundary_tables(knowledge).convert(test, value, unit)

@@ -574,3 +574,71 @@ def test_a_known_patient_id_reads_even_an_empty_prefetch_and_leaves_others_out()
     reading = read_fhir([PATIENT, _lab("1975-2", 1.0, "mg/dL"), other], as_of=AS_OF, patient_id="p1")
     assert [lab["test"] for lab in reading.record["labs"]] == ["bilirubin"]
     assert any("1 resource(s) of other patients left out" in w.message for w in reading.warnings)
+
+
+# --- the record validated once ----------------------------------------------------------------
+
+
+def _same_assessment(reading: FhirReading, as_of: dt.date) -> None:
+    assert parse_record(reading.patient_record) is reading.patient_record  # nothing left to validate
+    assert reading.patient_record == parse_record(reading.record)
+    assert (
+        assess(reading.patient_record, as_of=as_of).to_dict() == assess(reading.record, as_of=as_of).to_dict()
+    )
+
+
+@pytest.mark.parametrize("path", sorted(FHIR_EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_the_validated_record_assesses_as_the_record_on_the_examples(path: Any) -> None:
+    for reading in read_fhir_by_patient(json.loads(path.read_text(encoding="utf-8")), as_of=AS_OF).values():
+        _same_assessment(reading, AS_OF)
+
+
+def test_the_validated_record_assesses_as_the_record_on_a_synthetic_cohort() -> None:
+    from hccwatch.population.synth import generate, load_distributions
+
+    d = load_distributions()
+    as_of = dt.date.fromisoformat(str(d.values["reference_date"]))
+    for resources in generate(d, 40, 11):
+        _same_assessment(read_resources(resources, as_of=as_of), as_of)
+
+
+def test_the_validated_record_is_the_one_left_after_refusals_with_its_assumptions() -> None:
+    reading = _read(_lab("1834-1", 5.0, "ng/mL", when="1950-01-01"), _lab("1975-2", 1.0, "mg/dL"))
+    assert [lab.test for lab in reading.patient_record.labs] == ["bilirubin"]
+    assert [a.field for a in reading.patient_record.assumptions] == [a.field for a in reading.assumptions]
+    _same_assessment(reading, AS_OF)
+
+
+def test_a_reading_for_a_named_patient_keeps_its_validated_record() -> None:
+    other = {
+        "resourceType": "Condition",
+        "id": "o",
+        "code": HCC["code"],
+        "subject": {"reference": "Patient/p2"},
+    }
+    reading = read_resources([PATIENT, HCC, other], as_of=AS_OF, patient_id="p1")
+    assert any("other patients" in w.message for w in reading.warnings)
+    _same_assessment(reading, AS_OF)
+
+
+def test_a_reading_built_by_hand_is_validated_when_asked() -> None:
+    reading = FhirReading(
+        {"id": "x", "labs": [{"test": "afp", "value": 7, "unit": "ng/mL", "date": "2026-01-01"}]}
+    )
+    assert reading.patient_record.labs[0].canonical.value == 7
+    with pytest.raises(InvalidRecordError):
+        _ = FhirReading({"id": "x", "age": "61"}).patient_record
+
+
+def test_the_validated_record_uses_the_knowledge_base_of_the_reading() -> None:
+    import dataclasses
+
+    from hccwatch import default_knowledge
+
+    k = default_knowledge()
+    pinned = dataclasses.replace(k, entries=dict(k.entries))
+    reading = read_resources([PATIENT, HCC, _lab("1975-2", 1.0, "mg/dL")], as_of=AS_OF, knowledge=pinned)
+    assert reading.patient_record.knowledge is pinned
+    assert parse_record(reading.patient_record, knowledge=pinned) is reading.patient_record
+    # Assessed with another knowledge base, it is converted again from its values as given.
+    assert parse_record(reading.patient_record) == parse_record(reading.record)

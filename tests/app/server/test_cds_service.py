@@ -2,7 +2,7 @@
 (absent, null, OperationOutcome, paginated), the FHIR server fallback, the deadline, 412, JWT on the
 endpoint and feedback.
 
-The FHIR reading is replaced here by a stub mapping a Patient id to one of the example records,
+The FHIR reading is replaced here by one mapping a Patient id to one of the example records,
 so these tests hold whatever the FHIR mapping does; end-to-end tests with the real mapping are in
 ``test_cds_end_to_end.py``.
 """
@@ -21,19 +21,13 @@ import httpx
 import pytest
 from server_support import FakeFhir, Signer, fake_fhir, live_server, rsa_signer, settings, write_jwks
 
+from hccwatch.adapters.fhir import FhirReading
 from hccwatch.app.server import fhir_bridge
 from hccwatch.app.server.prefetch import PREFETCH
 from hccwatch.errors import InvalidRecordError
 from support import EXAMPLES
 
 SERVICE = "/cds-services/hccwatch-patient-view"
-
-
-@dataclass(frozen=True)
-class StubReading:
-    record: dict[str, Any]
-    warnings: tuple[Any, ...] = ()
-    assumptions: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -50,13 +44,14 @@ def _example(name: str) -> dict[str, Any]:
 def seen(monkeypatch: pytest.MonkeyPatch) -> Seen:
     state = Seen()
 
-    def read(resources: Iterable[Mapping[str, Any]], *, as_of: Any = None) -> StubReading:
+    def read(resources: Iterable[Mapping[str, Any]], *, as_of: Any = None) -> FhirReading:
         given = list(resources)
         state.resources.append(given)
         patients = [r for r in given if r.get("resourceType") == "Patient"]
         if not patients:
             raise InvalidRecordError("no Patient")
-        return StubReading(_example(str(patients[0]["id"])))
+        # A reading built from an example record, as the FHIR reader would return it.
+        return FhirReading(_example(str(patients[0]["id"])))
 
     monkeypatch.setattr(fhir_bridge, "read_resources", read)
     return state

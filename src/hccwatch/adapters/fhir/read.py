@@ -14,9 +14,10 @@ record as an :class:`Assumption` so every finding that uses it can show it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
@@ -25,8 +26,8 @@ from hccwatch.adapters.fhir import _decode as fhir
 from hccwatch.adapters.fhir.codes import CodeTables, code_tables
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError, UnitError
-from hccwatch.record.model import parse_record
-from hccwatch.record.units import boundary_tables, to_canonical
+from hccwatch.record.model import PatientRecord, parse_record
+from hccwatch.record.units import BoundaryTables, boundary_tables
 
 __all__ = [
     "Assumption",
@@ -94,11 +95,35 @@ class Assumption:
 
 @dataclass(frozen=True)
 class FhirReading:
-    """A patient record read from FHIR (ready for :func:`hccwatch.assess`), and how."""
+    """A patient record read from FHIR (ready for :func:`hccwatch.assess`), and how.
+
+    ``record`` is the record as JSON data, the contract form (what ``hccwatch record`` prints and
+    a registry stores); :attr:`patient_record` is the same record validated.
+    """
 
     record: dict[str, Any]
     warnings: tuple[MappingWarning, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
+    # Set by the readers, which validate the record anyway: kept so it is not validated twice.
+    _validated: PatientRecord | None = field(default=None, compare=False, repr=False)
+    _knowledge: Knowledge | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def patient_record(self) -> PatientRecord:
+        """``record`` validated by the record model, with the knowledge base it was read with
+        (its assumptions included).
+
+        Pass it to :func:`hccwatch.assess` with that same knowledge base (the packaged one
+        unless the reader was given another) and the record is not validated a second time.
+        It is the record as read: a change made to ``record`` afterwards is not in it (assess
+        ``record`` itself then). A reading built by hand is validated now.
+
+        Raises:
+            InvalidRecordError: a reading built by hand whose record the model refuses.
+        """
+        if self._validated is not None:
+            return self._validated
+        return parse_record(self.record, knowledge=self._knowledge)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,10 +136,14 @@ class FhirReading:
 # --- collecting resources ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Item:
-    resource: Mapping[str, Any]
-    full_url: str | None
+    """A resource and the Bundle fullUrl it came with (a plain slotted class: one per resource)."""
+
+    __slots__ = ("full_url", "resource")
+
+    def __init__(self, resource: Mapping[str, Any], full_url: str | None) -> None:
+        self.resource = resource
+        self.full_url = full_url
 
 
 def _items(data: object, depth: int = 0) -> Iterator[_Item]:
@@ -168,7 +197,7 @@ def _patient_id(ref: str, aliases: Mapping[str, str]) -> str | None:
 def _subject(resource: Mapping[str, Any]) -> str | None:
     for key in ("subject", "patient"):
         ref = resource.get(key)
-        if isinstance(ref, Mapping):
+        if type(ref) is dict or isinstance(ref, Mapping):
             text = _text(ref.get("reference"))
             if text is not None:
                 return text
@@ -195,14 +224,16 @@ def _pool(items: Iterable[_Item]) -> _Pool:
     for item in items:
         r = item.resource
         kind = r.get("resourceType")
-        rid = _text(r.get("id"))
-        if kind == "Patient" and rid is not None:
-            pool.patients.setdefault(rid, r)
-            aliases[f"Patient/{rid}"] = rid
-            if item.full_url:
-                aliases[item.full_url] = rid
-            continue
-        if kind in _SHARED_TYPES:
+        if kind == "Patient":
+            rid = _text(r.get("id"))
+            if rid is not None:
+                pool.patients.setdefault(rid, r)
+                aliases[f"Patient/{rid}"] = rid
+                if item.full_url:
+                    aliases[item.full_url] = rid
+                continue
+        elif kind in _SHARED_TYPES:
+            rid = _text(r.get("id"))
             for key in (f"{kind}/{rid}" if rid else None, item.full_url):
                 if key:
                     pool.shared[key] = r
@@ -220,8 +251,13 @@ def _pool(items: Iterable[_Item]) -> _Pool:
 # --- small readers ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _day(text: str | None) -> dt.date | None:
-    """The calendar day of a FHIR date or dateTime (as written, local to the source)."""
+    """The calendar day of a FHIR date or dateTime (as written, local to the source).
+
+    Cached: a patient's lab panel repeats one dateTime per test, and the answer depends on
+    the text alone.
+    """
     if text is None:
         return None
     m = _DATE.match(text)
@@ -342,6 +378,7 @@ class _Reader:
         self.as_of = as_of
         self.knowledge = knowledge
         self.codes: CodeTables = code_tables(knowledge)
+        self.tables: BoundaryTables = boundary_tables(knowledge)
         self.warnings: list[MappingWarning] = []
         self.dropped_warnings = 0
         self.assumptions: list[Assumption] = []
@@ -376,13 +413,14 @@ class _Reader:
             return  # Encounter, Claim, Organization...: nothing the record holds
         rid = resource.get("id")
         origin = _ref(kind, rid if isinstance(rid, str) else None)
+        struct, handler = _HANDLERS[kind]
         try:
-            typed = fhir.convert(resource, _TYPES[kind])
+            typed = fhir.convert(resource, struct)
         except msgspec.ValidationError as exc:
             self.warn(origin, f"not read: an element has the wrong form ({exc})")
             return
         try:
-            getattr(self, f"_{kind}")(origin, typed)
+            handler(self, origin, typed)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:  # a last guard, never a crash
             self.warn(origin, f"not read: {type(exc).__name__}")
 
@@ -535,7 +573,6 @@ class _Reader:
             or _day(o.issued)
         )
         loinc = _codes(o.code, LOINC)
-        snomed = _codes(o.code, SNOMED)
         for code in loinc:
             if code in k.labs:
                 self._lab(origin, k.labs[code], o, when)
@@ -549,6 +586,7 @@ class _Reader:
             if code in k.disease_status:
                 self._disease_status(origin, o)
                 return
+        snomed = _codes(o.code, SNOMED)
         for code in loinc + snomed:
             if code in k.tnm:
                 self._tnm(origin, k.tnm[code], o, when)
@@ -576,11 +614,11 @@ class _Reader:
             return
         unit = q.code if q.system == UCUM and q.code else (q.unit or q.code)
         try:
-            canonical = to_canonical(test, q.value, unit, self.knowledge)
+            canonical = self.tables.convert(test, q.value, unit)
         except UnitError as exc:
             self.warn(origin, f"{exc}: not read")
             return
-        bounds = boundary_tables(self.knowledge).range(test)
+        bounds = self.tables.range(test)
         if not bounds.contains(canonical.value):
             self.warn(origin, f"{test} value outside the plausible range ({bounds.describe()}): not read")
             return
@@ -624,7 +662,7 @@ class _Reader:
             self.warn(origin, "tumour size in a unit other than cm or mm: not read")
             return
         cm = size.value * factor
-        bounds = boundary_tables(self.knowledge).range("tumor_size_cm")
+        bounds = self.tables.range("tumor_size_cm")
         if not bounds.contains(cm):
             self.warn(origin, f"tumour size outside the plausible range ({bounds.describe()}): not read")
             return
@@ -962,6 +1000,12 @@ class _Reader:
             )
 
 
+# Each resource type the reader maps: the typed view it is decoded into and its reader method.
+_HANDLERS: dict[str, tuple[type[msgspec.Struct], Callable[[_Reader, str, Any], None]]] = {
+    kind: (struct, getattr(_Reader, f"_{kind}")) for kind, struct in _TYPES.items()
+}
+
+
 # --- validation against the record model ------------------------------------------------------
 
 _LISTS = ("labs", "treatments", "imaging", "symptoms", "metastatic_sites", "tumors")
@@ -970,14 +1014,16 @@ _FIELD = re.compile(r"^([a-z_]+)(?:\.([a-z_]+))?:")
 _MAX_PASSES = 8
 
 
-def _validated(record: dict[str, Any], reader: _Reader, knowledge: Knowledge | None) -> dict[str, Any]:
-    """The record with whatever the record model refuses removed, each removal warned about."""
+def _validated(
+    record: dict[str, Any], reader: _Reader, knowledge: Knowledge | None
+) -> tuple[dict[str, Any], PatientRecord | None]:
+    """The record with whatever the record model refuses removed, each removal warned about,
+    and the record model's view of it (None when none was refused but the patient id)."""
     origins: dict[str, list[str]] = {name: [d.origin for d in reader.lists.get(name, [])] for name in _LISTS}
     patient = f"Patient/{reader.pid[:_MAX_ID]}"
     for _ in range(_MAX_PASSES):
         try:
-            parse_record(record, knowledge=knowledge)
-            return record
+            return record, parse_record(record, knowledge=knowledge)
         except InvalidRecordError as exc:
             problems = list(exc.problems) or [str(exc)]
         removed = False
@@ -1008,7 +1054,7 @@ def _validated(record: dict[str, Any], reader: _Reader, knowledge: Knowledge | N
         if not removed:
             break
     self_warn(reader, patient, "the mapped record could not be validated; only the patient id is kept")
-    return {"id": record["id"], "assumptions": []}
+    return {"id": record["id"], "assumptions": []}, None
 
 
 def self_warn(reader: _Reader, resource: str, message: str) -> None:
@@ -1032,11 +1078,15 @@ def _reading(
         reader.read(patient)
     for resource in resources:
         reader.read(resource)
-    record = _validated(reader.finish(), reader, knowledge)
+    record, parsed = _validated(reader.finish(), reader, knowledge)
     assumed = {a.field for a in reader.assumptions}
     kept = tuple(a for a in reader.assumptions if _has(record, a.field) and a.field in assumed)
-    record["assumptions"] = [a.to_dict() for a in kept]
-    return FhirReading(record=record, warnings=tuple(reader.warnings), assumptions=kept)
+    stated = [a.to_dict() for a in kept]
+    if record.get("assumptions") != stated:
+        # A refused field took its assumption with it: the record validated is not this one.
+        parsed = None
+    record["assumptions"] = stated
+    return FhirReading(record, tuple(reader.warnings), kept, _validated=parsed, _knowledge=knowledge)
 
 
 def _has(record: Mapping[str, Any], path: str) -> bool:
@@ -1061,7 +1111,7 @@ def _one(
             warning = MappingWarning(
                 f"Patient/{patient_id[:_MAX_ID]}", f"{others} resource(s) of other patients left out"
             )
-            return FhirReading(reading.record, (*reading.warnings, warning), reading.assumptions)
+            return replace(reading, warnings=(*reading.warnings, warning))
         return reading
     if not ids:
         problem = "no patient found (no Patient resource and no resource whose subject is a Patient)"
@@ -1090,7 +1140,18 @@ def read_resources(
     Raises:
         InvalidRecordError: without ``patient_id``, no patient or more than one can be found.
     """
-    return _one(_pool(item for r in resources for item in _items(r)), patient_id, as_of, knowledge)
+    return _one(_pool(_each_item(resources)), patient_id, as_of, knowledge)
+
+
+def _each_item(resources: Iterable[Mapping[str, Any]]) -> Iterator[_Item]:
+    for r in resources:
+        # A plain resource (nearly all of an export) is an item as it is; the rest, as _items says.
+        if type(r) is dict:
+            kind = r.get("resourceType")
+            if kind != "Bundle" and isinstance(kind, str):
+                yield _Item(r, None)
+                continue
+        yield from _items(r)
 
 
 def read_fhir(

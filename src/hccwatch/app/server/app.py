@@ -271,7 +271,7 @@ def create_app(
             record = data
             if fhir_bridge.is_fhir(data):
                 reading = fhir_bridge.read_fhir(data, as_of=as_of)
-                record = reading.record
+                record = reading.patient_record  # validated once, by the reader
                 headers["X-Hccwatch-Mapping-Warnings"] = str(len(reading.warnings))
             assessment: Assessment = assess(record, as_of, lang=lang, profile=profile)
             return (fhir_bridge.assessment_bundle(assessment) if want_fhir else assessment.to_dict()), headers
@@ -418,7 +418,8 @@ def create_app(
             withdrawn = fhir_bridge.withdraw_unfounded(record, got.missing)
             if withdrawn:
                 log_event("cds_assumptions_withdrawn", service=service_id, fields=",".join(withdrawn))
-            assessment = assess(record, today)
+            # Unchanged, the record the reader validated is assessed as it is (not validated twice).
+            assessment = assess(record if withdrawn else reading.patient_record, today)
             return fhir_bridge.cards(assessment, patient_link=link)
 
         try:
