@@ -9,14 +9,12 @@ with its file and line, counted and reported.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import msgspec
 import orjson
 
 from hccwatch.adapters.fhir import diagnosis_code_family
@@ -229,81 +227,17 @@ def decode(raw: bytes) -> Any:
     return orjson.loads(raw)
 
 
-class _Ref(msgspec.Struct):
-    reference: str | None = None
-
-
-class _Head(msgspec.Struct):
-    """The few fields that place a line; msgspec skips (and still validates) the rest, about ten
-    times cheaper than decoding the whole resource."""
-
-    resourceType: str | None = None
-    id: str | None = None
-    subject: _Ref | None = None
-    patient: _Ref | None = None
-    beneficiary: _Ref | None = None
-
-
-_HEAD = msgspec.json.Decoder(_Head)
-
-# Where msgspec (skipping a field) and orjson (the reference decoder) may disagree on whether a line
-# is JSON: any \u escape (lone surrogates), a number that overflows to infinity (a 3-digit exponent,
-# or 300 digits). Lines holding one are decoded in full; so are lines that are not valid UTF-8.
-RISKY = re.compile(rb"\\u|[eE][+-]?0*[0-9]{3}|[0-9]{300}")
-# An HCC Condition holds one of its codes as written (an escaped one holds a backslash).
-_HCC_TEXT = re.compile(
-    b"|".join(re.escape(code.encode()) for codes in _HCC.values() for code in sorted(codes)), re.IGNORECASE
-)
-
-
-def judge(raw: bytes) -> tuple[str | None, str, bool] | None:
-    """(patient id, resource type, is a Patient) of a plain usable line, as ``classify`` would give
-    it, or None when the line needs ``classify`` itself: a problem, a Condition that may be coded
-    HCC. Only for a line that is valid UTF-8 and has no ``RISKY`` match (the caller checks)."""
-    try:
-        head = _HEAD.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    rtype = head.resourceType
-    if not rtype or rtype not in R4_TYPES:
-        return None
-    if rtype == "Patient":
-        return (head.id, rtype, True) if head.id else None
-    pid = None
-    for ref in (head.subject, head.patient, head.beneficiary):
-        value = ref.reference if ref is not None else None
-        if value is not None and value.startswith("Patient/"):
-            pid = value[8:].split("/_history/")[0] or None
-            break
-    if rtype == "Condition" and pid is not None and (b"\\" in raw or _HCC_TEXT.search(raw)):
-        return None
-    return pid, rtype, False
-
-
-def _plain(raw: bytes) -> bool:
-    if RISKY.search(raw):
-        return False
-    try:
-        raw.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def classify(raw: bytes, file: str, number: int) -> Line | Problem:
     """Judge one line. Cheap for the common case; never raises."""
-    judged = judge(raw) if _plain(raw) else None
-    if judged is not None:
-        return Line(judged[0], judged[1], judged[2], False)
-    return classify_decoded(raw, file, number)
-
-
-def classify_decoded(raw: bytes, file: str, number: int) -> Line | Problem:
-    """Judge one line from its full decode (orjson): the reference for ``judge``."""
     try:
         resource = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return Problem(file, number, "bad_line", f"not JSON ({str(exc).split(':')[0]})")
+    return judge(resource, file, number)
+
+
+def judge(resource: Any, file: str, number: int) -> Line | Problem:
+    """Judge one decoded line (``classify`` after the decode)."""
     if not isinstance(resource, dict):
         return Problem(file, number, "bad_line", "not a JSON object")
     rtype = resource.get("resourceType")

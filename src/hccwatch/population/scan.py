@@ -1,14 +1,12 @@
 """The embedded engine's scan, in blocks of a file that worker processes read on their own.
 
 Each NDJSON file is cut into blocks of about ``BLOCK_BYTES`` that end at a line end, and every
-block is judged in one pass (``scan_block``): each line is placed by ``bulk.judge``, which decodes
-only a resource's type, id and patient reference (msgspec still checks that the whole line is
-JSON), and falls back on the full decode of ``bulk.classify_decoded`` for a problem, an HCC
-candidate Condition or a line where the two decoders could disagree (``bulk.RISKY``, bytes that
-are not UTF-8). A block gives its counts, problems, HCC patient ids and its *runs*: consecutive
-lines of one patient, as byte ranges of the file. The raw lines are not copied anywhere: the
-engine sorts the runs by patient, and the process that assesses a patient reads its lines back
-from the file (``RunReader``).
+block is judged in one pass (``scan_block``): each line is decoded once (orjson) and placed as
+``bulk.classify`` would place it (the common case inline, anything else by ``bulk.judge``
+itself). A block gives its counts, problems, HCC patient ids and its *runs*: consecutive lines of
+one patient, as byte ranges of the file. The raw lines are not copied anywhere: the engine sorts
+the runs by patient, and the process that assesses a patient reads its lines back from the file
+(``RunReader``).
 
 A block's results depend on the block alone, its line numbers count from the block's start, and
 they are merged in block order, so the output does not depend on the number of workers.
@@ -16,20 +14,23 @@ they are merged in block order, so the output does not depend on the number of w
 
 from __future__ import annotations
 
-import codecs
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hccwatch.population.bulk import RISKY, Line, Problem, classify_decoded, judge
+import orjson
+
+from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classify, judge
 
 __all__ = ["Block", "BlockScan", "RunReader", "blocks", "scan_block"]
 
 BLOCK_BYTES = 8 * 2**20
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
+# Stands for a line that is not JSON (classify then says why).
+_BAD = object()
 
 
 @dataclass(frozen=True)
@@ -103,42 +104,16 @@ def _read(block: Block) -> bytes:
         return fh.read(block.length)
 
 
-def line_count(data: bytes) -> int:
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-
-
-def _line_start(data: bytes, pos: int) -> int:
-    return data.rfind(b"\n", 0, pos) + 1
-
-
-def _unsure(data: bytes) -> set[int]:
-    """Start offsets of the lines ``bulk.judge`` must not see: a ``RISKY`` match, or bytes that
-    are not UTF-8 (one search over the whole block; a clean block costs two passes over its bytes)."""
-    starts = {_line_start(data, m.start()) for m in RISKY.finditer(data)}
-    view = memoryview(data)
-    pos = 0
-    while pos < len(data):
-        try:
-            codecs.utf_8_decode(view[pos:], "strict", True)
-            break
-        except UnicodeDecodeError as exc:
-            bad = pos + exc.start
-            starts.add(_line_start(data, bad))
-            nxt = data.find(b"\n", bad)
-            pos = len(data) if nxt < 0 else nxt + 1
-    return starts
-
-
 def scan_block(block: Block) -> BlockScan:
     """Judge every line of a block; line numbers (of problems and runs) count from 0 in the block."""
     data = _read(block)
-    unsure = _unsure(data)
-    out = BlockScan(lines=line_count(data))
+    out = BlockScan()
     by_type: dict[str, int] = {}
     runs = out.runs
     hcc = out.hcc
     name = block.name
     base = block.offset
+    loads = orjson.loads
     pos = 0
     # The open run: its patient (None: no run), whether it is Patient lines, first line, start, end, size.
     cur: str | None = None
@@ -147,28 +122,54 @@ def scan_block(block: Block) -> BlockScan:
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the block ends with a line end
+    out.lines = len(lines)
     for index, line in enumerate(lines):
         here = pos
         pos += len(line) + 1
         raw = line.rstrip(b"\r")
-        judged = None if here in unsure else (judge(raw) if raw else None)
-        if judged is None:
-            if not raw.strip():
-                pid = None  # a blank line: no resource, and it ends a run
-            else:
-                full = classify_decoded(raw, name, index)
-                if isinstance(full, Problem):
-                    out.problems_by_kind[full.kind] += 1
-                    if len(out.problems) < _MAX_LISTED:
-                        out.problems.append(full)
-                    pid = None
-                else:
-                    judged = _as_tuple(full)
-                    if full.is_hcc and full.pid is not None:
-                        hcc.add(full.pid)
-        if judged is not None:
-            pid, rtype, is_patient = judged
+        pid: str | None = None
+        is_patient = False
+        # The common case inline (a decoded object with a known type that is not a Condition),
+        # with bulk.judge's very steps; anything else goes through bulk.judge itself.
+        try:
+            resource = loads(raw)
+        except orjson.JSONDecodeError:
+            resource = _BAD
+        rtype = resource.get("resourceType") if type(resource) is dict else None
+        if type(rtype) is str and rtype in R4_TYPES and rtype != "Condition":
             by_type[rtype] = by_type.get(rtype, 0) + 1
+            if rtype == "Patient":
+                pid = resource.get("id")
+                if type(pid) is not str or not pid:
+                    pid = None  # judged below as a problem
+                    by_type[rtype] -= 1
+                    rtype = None
+                else:
+                    is_patient = True
+            else:
+                for key in _PATIENT_FIELDS:
+                    ref = resource.get(key)
+                    if type(ref) is dict:
+                        value = ref.get("reference")
+                        if type(value) is str and value.startswith("Patient/"):
+                            pid = value[8:].split("/_history/")[0] or None
+                            break
+        else:
+            rtype = None
+        if rtype is None:
+            if not raw.strip():
+                pass  # a blank line: no resource, and it ends a run
+            else:
+                judged = classify(raw, name, index) if resource is _BAD else judge(resource, name, index)
+                if isinstance(judged, Problem):
+                    out.problems_by_kind[judged.kind] += 1
+                    if len(out.problems) < _MAX_LISTED:
+                        out.problems.append(judged)
+                else:
+                    by_type[judged.rtype] = by_type.get(judged.rtype, 0) + 1
+                    pid, is_patient = judged.pid, judged.is_patient
+                    if judged.is_hcc and pid is not None:
+                        hcc.add(pid)
         if pid is not None and pid == cur and is_patient == cur_patient:
             end = base + here + len(line)
             count += 1
@@ -194,10 +195,6 @@ def scan_block(block: Block) -> BlockScan:
     out.by_type.update(by_type)
     out.resources = sum(by_type.values()) + out.problems_by_kind.total()
     return out
-
-
-def _as_tuple(line: Line) -> tuple[str | None, str, bool]:
-    return line.pid, line.rtype, line.is_patient
 
 
 class RunReader:
