@@ -11,12 +11,13 @@ sends back the patient's result.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 
@@ -29,16 +30,14 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.scan import Block, BlockScan, RunReader, blocks, scan_block
 
-__all__ = ["run_duckdb"]
+__all__ = ["collect", "groups", "open_db", "run_duckdb"]
 
 # Cohort patients handed to the worker processes and not yet written out, at most.
 _WINDOW = 200
 # Patients per task sent to a worker (fewer messages; small enough to keep both cores busy to the end).
 _CHUNK = 4
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 _Group = tuple[str, list[tuple[int, int, int]], dt.date]
 
@@ -47,9 +46,12 @@ _READER: RunReader | None = None
 _MAPPER: Mapper | None = None
 
 
-def _init_worker(files: tuple[Path, ...]) -> None:
+def _init_worker(files: tuple[Path, ...], young: int) -> None:
     global _READER
     _READER = RunReader(files)
+    # What run.batch_gc does in the parent (a spawned worker does not inherit it).
+    gc.freeze()
+    gc.set_threshold(young, *gc.get_threshold()[1:])
 
 
 def _assess_group(group: _Group) -> PatientResult:
@@ -107,6 +109,100 @@ def _dangling(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> tuple[int
     return total, listed
 
 
+def open_db(work_dir: Path, memory_limit: str = "256MB") -> duckdb.DuckDBPyConnection:
+    """The engine's database in the work folder, with its empty ``runs`` table."""
+    con = duckdb.connect(str(work_dir / "group.duckdb"))
+    try:
+        # A bounded footprint; DuckDB spills to its temp folder beyond the limit.
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            'CREATE TABLE runs (pid VARCHAR, f INTEGER, start BIGINT, "end" BIGINT, line BIGINT, '
+            "n BIGINT, patient BOOLEAN)"
+        )
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    export: BulkExport,
+    scans: Iterable[tuple[Block, BlockScan]],
+    tick: Callable[[], None] | None = None,
+) -> BatchStats:
+    """Merge the blocks' scans (in block order) into the statistics and the ``runs`` table, then
+    find the Patient ids, the cohort and the dangling references."""
+    stats = BatchStats(files=len(export.files))
+    hcc: set[str] = set()
+    problems: list[Problem] = []
+    seen: dict[int, int] = {}  # lines so far in each file
+    for block, scanned in scans:
+        first = seen.get(block.f, 0) + 1
+        seen[block.f] = first - 1 + scanned.lines
+        stats.lines += scanned.resources
+        stats.resources_by_type.update(scanned.by_type)
+        stats.problems_by_kind.update(scanned.problems_by_kind)
+        problems.extend(replace(p, line=p.line + first) for p in scanned.problems)
+        if len(problems) > 2 * MAX_LISTED_PROBLEMS:
+            problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
+        hcc |= scanned.hcc
+        if scanned.runs.pid:
+            con.register("block_runs", _runs_table(scanned, block.f, first))
+            con.execute("INSERT INTO runs SELECT * FROM block_runs")
+            con.unregister("block_runs")
+        if tick:
+            tick()
+    con.execute("CREATE TABLE patients AS SELECT DISTINCT pid FROM runs WHERE patient")
+    con.execute("CREATE TABLE hcc (pid VARCHAR)")
+    if hcc:
+        import pyarrow as pa
+
+        con.register("block_hcc", pa.table({"pid": pa.array(sorted(hcc), pa.string())}))
+        con.execute("INSERT INTO hcc SELECT pid FROM block_hcc")
+        con.unregister("block_hcc")
+    con.execute("CREATE TABLE cohort AS SELECT pid FROM patients WHERE pid IN (SELECT pid FROM hcc)")
+    count, listed = _dangling(con, export.names)
+    if count:
+        stats.problems_by_kind["dangling_reference"] += count
+    stats.problems = sorted(problems + listed)[:MAX_LISTED_PROBLEMS]
+    stats.patients = _count(con, "patients")
+    stats.cohort = _count(con, "cohort")
+    return stats
+
+
+def groups(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, stop: threading.Event | None = None
+) -> Generator[_Group, None, None]:
+    """Each cohort patient's runs, in patient-id order, then file and line order; closes ``con``."""
+    # A sort (which DuckDB spills to disk) rather than a list() aggregate (which must hold every
+    # patient's runs at once); consecutive rows of one patient are gathered here.
+    try:
+        reader = con.sql(
+            'SELECT pid, f, start, "end" FROM runs WHERE pid IN (SELECT pid FROM cohort) '
+            "ORDER BY pid, f, start"
+        ).to_arrow_reader(10_000)
+        current: str | None = None
+        runs: list[tuple[int, int, int]] = []
+        for batch in reader:
+            if stop is not None and stop.is_set():
+                return
+            columns = [c.to_pylist() for c in batch.columns]
+            for pid, f, start, end in zip(*columns, strict=True):
+                if pid != current:
+                    if current is not None:
+                        yield current, runs, as_of
+                    current, runs = pid, []
+                runs.append((f, start, end))
+        if current is not None:
+            yield current, runs, as_of
+    finally:
+        con.close()
+
+
 def run_duckdb(
     export: BulkExport,
     *,
@@ -121,63 +217,17 @@ def run_duckdb(
     patient-id order). ``workers`` > 1 scans and assesses in that many processes (the assessing
     ones only with the FHIR adapter, ``mapper`` None)."""
     pool: Any = (
-        _context().Pool(workers, initializer=_init_worker, initargs=(export.files,)) if workers > 1 else None
+        _context().Pool(workers, initializer=_init_worker, initargs=(export.files, gc.get_threshold()[0]))
+        if workers > 1
+        else None
     )
-
-    def each(fn: Callable[[_T], _R], items: Iterable[_T]) -> Iterator[_R]:
-        # In order, whatever the number of workers: the output must not depend on it.
-        return pool.imap(fn, items) if pool is not None else map(fn, items)
-
     con: duckdb.DuckDBPyConnection | None = None
     try:
-        con = duckdb.connect(str(work_dir / "group.duckdb"))
-        # A bounded footprint; DuckDB spills to its temp folder beyond the limit.
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        con.execute(
-            'CREATE TABLE runs (pid VARCHAR, f INTEGER, start BIGINT, "end" BIGINT, line BIGINT, '
-            "n BIGINT, patient BOOLEAN)"
-        )
-        stats = BatchStats(files=len(export.files))
+        con = open_db(work_dir, memory_limit)
         parts = list(blocks(export.files, export.names))
-        hcc: set[str] = set()
-        problems: list[Problem] = []
-        seen: dict[int, int] = {}  # lines so far in each file
-        for block, scanned in zip(parts, each(scan_block, parts), strict=True):
-            first = seen.get(block.f, 0) + 1
-            seen[block.f] = first - 1 + scanned.lines
-            stats.lines += scanned.resources
-            stats.resources_by_type.update(scanned.by_type)
-            stats.problems_by_kind.update(scanned.problems_by_kind)
-            problems.extend(replace(p, line=p.line + first) for p in scanned.problems)
-            if len(problems) > 2 * MAX_LISTED_PROBLEMS:
-                problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
-            hcc |= scanned.hcc
-            if scanned.runs.pid:
-                table = _runs_table(scanned, block.f, first)
-                con.register("block_runs", table)
-                con.execute("INSERT INTO runs SELECT * FROM block_runs")
-                con.unregister("block_runs")
-            if tick:
-                tick()
-        con.execute("CREATE TABLE patients AS SELECT DISTINCT pid FROM runs WHERE patient")
-        con.execute("CREATE TABLE hcc (pid VARCHAR)")
-        if hcc:
-            import pyarrow as pa
-
-            con.register("block_hcc", pa.table({"pid": pa.array(sorted(hcc), pa.string())}))
-            con.execute("INSERT INTO hcc SELECT pid FROM block_hcc")
-            con.unregister("block_hcc")
-        con.execute("CREATE TABLE cohort AS SELECT pid FROM patients WHERE pid IN (SELECT pid FROM hcc)")
-        count, listed = _dangling(con, export.names)
-        stats.problems_by_kind["dangling_reference"] += count
-        if not stats.problems_by_kind["dangling_reference"]:
-            del stats.problems_by_kind["dangling_reference"]
-        stats.problems = sorted(problems + listed)[:MAX_LISTED_PROBLEMS]
-        stats.patients = _count(con, "patients")
-        stats.cohort = _count(con, "cohort")
+        # In order, whatever the number of workers: the output must not depend on it.
+        scanned = pool.imap(scan_block, parts) if pool is not None else map(scan_block, parts)
+        stats = collect(con, export, zip(parts, scanned, strict=True), tick)
     except BaseException:
         if con is not None:
             con.close()
@@ -187,40 +237,15 @@ def run_duckdb(
     db = con
     stop = threading.Event()
 
-    def groups() -> Generator[_Group, None, None]:
-        # A sort (which DuckDB spills to disk) rather than a list() aggregate (which must hold every
-        # patient's runs at once); consecutive rows of one patient are gathered here.
-        try:
-            reader = db.sql(
-                'SELECT pid, f, start, "end" FROM runs WHERE pid IN (SELECT pid FROM cohort) '
-                "ORDER BY pid, f, start"
-            ).to_arrow_reader(10_000)
-            current: str | None = None
-            runs: list[tuple[int, int, int]] = []
-            for batch in reader:
-                columns = [c.to_pylist() for c in batch.columns]
-                for pid, f, start, end in zip(*columns, strict=True):
-                    if pid != current:
-                        if current is not None:
-                            yield current, runs, as_of
-                        current, runs = pid, []
-                    runs.append((f, start, end))
-                    if stop.is_set():
-                        return
-            if current is not None:
-                yield current, runs, as_of
-        finally:
-            db.close()
-
     def results() -> Iterator[PatientResult]:
         try:
             if pool is not None and mapper is None:
-                yield from _streamed(pool, groups(), stop)
+                yield from _streamed(pool, groups(db, as_of, stop), stop)
             else:
                 reader = RunReader(export.files)
                 try:
                     use = mapper or default_mapper()
-                    for pid, runs, when in groups():
+                    for pid, runs, when in groups(db, as_of):
                         yield process_patient(pid, reader.lines(runs), when, use)
                 finally:
                     reader.close()
