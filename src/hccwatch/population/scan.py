@@ -137,16 +137,15 @@ def scan_block(block: Block) -> BlockScan:
             resource = _BAD
         rtype = resource.get("resourceType") if type(resource) is dict else None
         if type(rtype) is str and rtype in R4_TYPES and rtype != "Condition":
-            by_type[rtype] = by_type.get(rtype, 0) + 1
             if rtype == "Patient":
                 pid = resource.get("id")
                 if type(pid) is not str or not pid:
-                    pid = None  # judged below as a problem
-                    by_type[rtype] -= 1
-                    rtype = None
+                    pid = rtype = None  # a problem, named below
                 else:
                     is_patient = True
+                    by_type[rtype] = by_type.get(rtype, 0) + 1
             else:
+                by_type[rtype] = by_type.get(rtype, 0) + 1
                 for key in _PATIENT_FIELDS:
                     ref = resource.get(key)
                     if type(ref) is dict:
