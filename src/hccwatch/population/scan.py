@@ -213,7 +213,10 @@ class RunReader:
             chunk = os.pread(fd, end - start, start)
             if len(chunk) != end - start:
                 raise OSError(f"{self.files[f].name} changed while the batch ran")
-            raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
+            if b"\r" in chunk:
+                raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
+            else:
+                raws.extend(chunk.split(b"\n"))
         return raws
 
     def close(self) -> None:
