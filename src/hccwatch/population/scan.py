@@ -24,7 +24,7 @@ import orjson
 
 from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classify, judge
 
-__all__ = ["Block", "BlockScan", "RunReader", "blocks", "scan_block"]
+__all__ = ["Block", "BlockScan", "RunReader", "Runs", "blocks", "scan_block"]
 
 BLOCK_BYTES = 8 * 2**20
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
@@ -123,10 +123,11 @@ def scan_block(block: Block) -> BlockScan:
     if lines and not lines[-1]:
         lines.pop()  # the block ends with a line end
     out.lines = len(lines)
+    crlf = b"\r" in data
     for index, line in enumerate(lines):
         here = pos
         pos += len(line) + 1
-        raw = line.rstrip(b"\r")
+        raw = line.rstrip(b"\r") if crlf else line
         pid: str | None = None
         is_patient = False
         # The common case inline (a decoded object with a known type that is not a Condition),
