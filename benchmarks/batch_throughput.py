@@ -18,11 +18,13 @@ fastest JSON parser installed, alone, in one process: orjson and msgspec are bot
 3) and the faster counts; reading the files (from the page cache) and splitting the lines are
 included, as they are in every engine's time.
 
-``--stages`` times each stage of the DuckDB engine in one process, in processor time per HCC
-patient: the two scan passes, the DuckDB sort by patient, decoding a patient's lines, the FHIR
-mapping (``read_resources``), ``assess``, ``to_dict``, writing the JSON lines, the worklist row
-and the output files; and from the mapping and ``assess`` alone, the most HCC patients per
-second two cores could reach.
+``--stages`` times each stage of the DuckDB engine in one process, with the engine's own
+functions and its collector settings, in processor time per HCC patient and against the floor
+measured in the same run: the scan, DuckDB (runs in, cohort, dangling references; the sort by
+patient), reading a patient's lines back, decoding them, the FHIR mapping (``read_resources``),
+``assess``, ``to_dict``, the JSON lines, the worklist row and the output files; then the batch
+layer's share (all but the mapping and ``assess``), the most HCC patients per second two cores
+could reach, and a projection with the mapping and ``assess`` at 1 ms each.
 
 Peak memory is the highest sum of the resident memory of the engine's process and all its
 descendants (worker processes; for Spark the JVM and its Python workers), sampled every 50 ms.
