@@ -190,3 +190,14 @@ def test_secondary_liver_malignancy_is_not_hcc() -> None:
     )
     judged = classify(line.encode(), "f", 1)
     assert not judged.is_hcc  # type: ignore[union-attr]
+
+
+def test_json_line_refuses_a_number_that_is_not_finite_anywhere() -> None:
+    from hccwatch.population.batch import json_line
+
+    assert json_line({"b": None, "a": [1.5, {"c": 2}]}) == '{"a":[1.5,{"c":2}],"b":null}'
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="not finite"):
+            json_line({"a": [{"b": bad}], "c": None})
+        with pytest.raises(ValueError, match="not finite"):
+            json_line([1, bad])

@@ -57,3 +57,45 @@ def test_line_numbers_count_blank_and_crlf_lines_and_escapes_are_decoded(
         assert [(r["file"], r["line"], r["kind"]) for r in csv.DictReader(fh)] == [
             ("All.ndjson", "5", "bad_line")
         ]
+
+
+def _observation(pid: str, n: int) -> str:
+    return json.dumps(
+        {"resourceType": "Observation", "id": f"o{n}", "subject": {"reference": f"Patient/{pid}"}}
+    )
+
+
+def test_dangling_references_are_all_counted_and_the_first_listed_by_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hccwatch.population import duckdb_engine
+
+    monkeypatch.setattr(duckdb_engine, "MAX_LISTED_PROBLEMS", 10)
+    monkeypatch.setattr(scan, "BLOCK_BYTES", 300)  # runs of one ghost patient cut across blocks
+    src = tmp_path / "export"
+    src.mkdir()
+    patient = json.dumps({"resourceType": "Patient", "id": "p1"})
+    (src / "B.ndjson").write_text("\n".join([_observation("ghost", i) for i in range(30)] + ["{bad"]) + "\n")
+    (src / "A.ndjson").write_text(
+        "\n".join([patient] + [_observation("ghost2", i) for i in range(30)]) + "\n"
+    )
+    out = tmp_path / "out"
+    summary = run_batch(src, out, mapper=read, as_of=dt.date(2026, 11, 24))
+    assert summary["export"]["problems_by_kind"] == {"bad_line": 1, "dangling_reference": 60}
+    with (out / "problems.csv").open() as fh:
+        listed = [(r["file"], int(r["line"]), r["kind"], r["detail"]) for r in csv.DictReader(fh)]
+    assert listed == [
+        ("A.ndjson", n, "dangling_reference", "Patient/ghost2 is not in the export") for n in range(2, 12)
+    ]
+
+
+def test_a_short_window_of_patients_in_flight_gives_the_same_result(
+    export_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hccwatch.population import duckdb_engine
+
+    run_batch(export_dir, tmp_path / "one", workers=1)
+    monkeypatch.setattr(duckdb_engine, "_WINDOW", 3)
+    monkeypatch.setattr(duckdb_engine, "_CHUNK", 2)
+    run_batch(export_dir, tmp_path / "two", workers=2)
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")

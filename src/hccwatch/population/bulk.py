@@ -27,6 +27,7 @@ __all__ = [
     "Line",
     "Problem",
     "classify",
+    "judge",
     "hcc_codes",
     "iter_lines",
     "open_export",
@@ -232,6 +233,11 @@ def classify(raw: bytes, file: str, number: int) -> Line | Problem:
         resource = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return Problem(file, number, "bad_line", f"not JSON ({str(exc).split(':')[0]})")
+    return judge(resource, file, number)
+
+
+def judge(resource: Any, file: str, number: int) -> Line | Problem:
+    """Judge one decoded line (``classify`` after the decode)."""
     if not isinstance(resource, dict):
         return Problem(file, number, "bad_line", "not a JSON object")
     rtype = resource.get("resourceType")

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hccwatch.population.batch import Mapper, write_outputs
 from hccwatch.population.bulk import ExportError, open_export
 
-__all__ = ["ENGINES", "run_batch"]
+__all__ = ["ENGINES", "batch_gc", "run_batch"]
 
 ENGINES = ("duckdb", "spark")
+# Allocations between two young-generation collections while a batch runs (Python's default: 700).
+GC_YOUNG = 50_000
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """While a batch runs: the objects already loaded (modules, the knowledge) are frozen out of
+    the cycle collector, and it runs less often. Decoding and mapping a patient allocate tens of
+    thousands of objects, nearly all freed by reference counting, and each default collection
+    walked every loaded object again (about half the decode time). Worker processes forked
+    meanwhile inherit both settings. Restored afterwards."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def evaluation_date(given: dt.date | None, transaction_time: str | None) -> dt.date:
@@ -68,23 +89,23 @@ def run_batch(
     try:
         if engine == "duckdb":
             from hccwatch.population.duckdb_engine import run_duckdb
-
-            stats, cohort, results = run_duckdb(
-                export, as_of=when, work_dir=work, mapper=mapper, workers=workers, tick=tick
-            )
         elif engine == "spark":
             from hccwatch.population.spark_engine import run_spark
-
-            stats, cohort, results = run_spark(
-                export, as_of=when, mapper=mapper, master=spark_master or f"local[{max(1, workers)}]"
-            )
         else:
             raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-        if progress:
-            progress("cohort", cohort)
-        summary = write_outputs(
-            out, results, stats, as_of=when, engine=engine, source=source.name, progress=done
-        )
+        with batch_gc():
+            if engine == "duckdb":
+                stats, cohort, results = run_duckdb(
+                    export, as_of=when, work_dir=work, mapper=mapper, workers=workers, tick=tick
+                )
+            else:
+                master = spark_master or f"local[{max(1, workers)}]"
+                stats, cohort, results = run_spark(export, as_of=when, mapper=mapper, master=master)
+            if progress:
+                progress("cohort", cohort)
+            summary = write_outputs(
+                out, results, stats, as_of=when, engine=engine, source=source.name, progress=done
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary

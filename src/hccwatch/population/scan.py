@@ -1,37 +1,36 @@
 """The embedded engine's scan, in blocks of a file that worker processes read on their own.
 
-Each NDJSON file is cut into blocks of about ``BLOCK_BYTES`` that end at a line end. Two passes:
+Each NDJSON file is cut into blocks of about ``BLOCK_BYTES`` that end at a line end, and every
+block is judged in one pass (``scan_block``): each line is decoded once (orjson) and placed as
+``bulk.classify`` would place it (the common case inline, anything else by ``bulk.judge``
+itself). A block gives its counts, problems, HCC patient ids and its *runs*: consecutive lines of
+one patient, as byte ranges of the file. The raw lines are not copied anywhere: the engine sorts
+the runs by patient, and the process that assesses a patient reads its lines back from the file
+(``RunReader``).
 
-1. ``prescan``: byte searches over the whole block find the few lines that can be a Patient or
-   a Condition (they hold ``"Patient"`` or ``Condition``, or a ``\\u`` escape, which could spell
-   either); only those are decoded and judged. This gives every Patient id and every HCC
-   patient id.
-2. ``scan``: every line is judged with ``bulk.classify`` (the function the Spark engine uses
-   too); with the Patient ids known, a dangling reference is recognised on the spot, and the
-   raw lines of cohort patients are written to a Parquet file per block, to be grouped by
-   patient in DuckDB.
-
-A block's results depend on the block alone, and are merged in block order, so the output does
-not depend on the number of workers.
+A block's results depend on the block alone, its line numbers count from the block's start, and
+they are merged in block order, so the output does not depend on the number of workers.
 """
 
 from __future__ import annotations
 
-import pickle
+import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hccwatch.population.bulk import Line, Problem, classify
+import orjson
 
-__all__ = ["Block", "BlockScan", "blocks", "prescan", "scan_block"]
+from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classify, judge
+
+__all__ = ["Block", "BlockScan", "RunReader", "Runs", "blocks", "scan_block"]
 
 BLOCK_BYTES = 8 * 2**20
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
-# A line judged a Patient or a Condition holds one of these (the type name, or an escape).
-_NEEDLES = (b'"Patient"', b"Condition", b"\\u")
+# Stands for a line that is not JSON (classify then says why).
+_BAD = object()
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,31 @@ class Block:
 
 
 @dataclass
+class Runs:
+    """Column lists, one entry per run of consecutive lines of one patient (a Patient line and
+    the other lines of that patient make separate runs)."""
+
+    pid: list[str] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)  # byte offset in the file of its first line
+    end: list[int] = field(default_factory=list)  # byte offset just after its last line (no line end)
+    line: list[int] = field(default_factory=list)  # its first line, counted from 0 in the block
+    n: list[int] = field(default_factory=list)  # lines in the run
+    patient: list[bool] = field(default_factory=list)  # the run is Patient resources
+
+
+@dataclass
 class BlockScan:
     """What one block held: the line count, the counts by type and problem, the problems (the
-    first few thousand) and the rows file of cohort lines (None when the block has none)."""
+    first few thousand, numbered from 0 in the block), the ids of patients with an HCC Condition
+    and the runs."""
 
     lines: int = 0  # physical lines, blank ones included (for numbering)
     resources: int = 0  # non-blank lines
     by_type: Counter[str] = field(default_factory=Counter)
     problems_by_kind: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
-    rows: Path | None = None
+    hcc: set[str] = field(default_factory=set)
+    runs: Runs = field(default_factory=Runs)
 
 
 def blocks(files: tuple[Path, ...], names: tuple[str, ...], size: int | None = None) -> Iterator[Block]:
@@ -90,118 +104,123 @@ def _read(block: Block) -> bytes:
         return fh.read(block.length)
 
 
-def _lines(data: bytes) -> list[bytes]:
+def scan_block(block: Block) -> BlockScan:
+    """Judge every line of a block; line numbers (of problems and runs) count from 0 in the block."""
+    data = _read(block)
+    out = BlockScan()
+    by_type: dict[str, int] = {}
+    runs = out.runs
+    hcc = out.hcc
+    name = block.name
+    base = block.offset
+    loads = orjson.loads
+    pos = 0
+    # The open run: its patient (None: no run), whether it is Patient lines, first line, start, end, size.
+    cur: str | None = None
+    cur_patient = False
+    first = start = end = count = 0
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the block ends with a line end
-    return lines
-
-
-def line_count(data: bytes) -> int:
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-
-
-def _candidates(data: bytes, needles: tuple[bytes, ...]) -> set[int]:
-    """Start offsets of the lines holding any of ``needles``."""
-    starts: set[int] = set()
-    for needle in needles:
-        pos = data.find(needle)
-        while pos >= 0:
-            start = data.rfind(b"\n", 0, pos) + 1
-            starts.add(start)
-            end = data.find(b"\n", pos)
-            if end < 0:
-                break
-            pos = data.find(needle, end)
-    return starts
-
-
-def prescan(block: Block) -> tuple[int, set[str], set[str]]:
-    """(physical lines, Patient ids, ids of patients with an HCC Condition) of one block."""
-    data = _read(block)
-    patients: set[str] = set()
-    hcc: set[str] = set()
-    for start in sorted(_candidates(data, _NEEDLES)):
-        end = data.find(b"\n", start)
-        raw = data[start : end if end >= 0 else len(data)].rstrip(b"\r")
-        if not raw.strip():
+    out.lines = len(lines)
+    crlf = b"\r" in data
+    for index, line in enumerate(lines):
+        here = pos
+        pos += len(line) + 1
+        raw = line.rstrip(b"\r") if crlf else line
+        pid: str | None = None
+        is_patient = False
+        # The common case inline (a decoded object with a known type that is not a Condition),
+        # with bulk.judge's very steps; anything else goes through bulk.judge itself.
+        try:
+            resource = loads(raw)
+        except orjson.JSONDecodeError:
+            resource = _BAD
+        rtype = resource.get("resourceType") if type(resource) is dict else None
+        if type(rtype) is str and rtype in R4_TYPES and rtype != "Condition":
+            if rtype == "Patient":
+                pid = resource.get("id")
+                if type(pid) is not str or not pid:
+                    pid = rtype = None  # a problem, named below
+                else:
+                    is_patient = True
+                    by_type[rtype] = by_type.get(rtype, 0) + 1
+            else:
+                by_type[rtype] = by_type.get(rtype, 0) + 1
+                for key in _PATIENT_FIELDS:
+                    ref = resource.get(key)
+                    if type(ref) is dict:
+                        value = ref.get("reference")
+                        if type(value) is str and value.startswith("Patient/"):
+                            pid = value[8:].split("/_history/")[0] or None
+                            break
+        else:
+            rtype = None
+        if rtype is None:
+            if not raw.strip():
+                pass  # a blank line: no resource, and it ends a run
+            else:
+                judged = classify(raw, name, index) if resource is _BAD else judge(resource, name, index)
+                if isinstance(judged, Problem):
+                    out.problems_by_kind[judged.kind] += 1
+                    if len(out.problems) < _MAX_LISTED:
+                        out.problems.append(judged)
+                else:
+                    by_type[judged.rtype] = by_type.get(judged.rtype, 0) + 1
+                    pid, is_patient = judged.pid, judged.is_patient
+                    if judged.is_hcc and pid is not None:
+                        hcc.add(pid)
+        if pid is not None and pid == cur and is_patient == cur_patient:
+            end = base + here + len(line)
+            count += 1
             continue
-        judged = classify(raw, block.name, 0)
-        if isinstance(judged, Line) and judged.pid:
-            if judged.is_patient:
-                patients.add(judged.pid)
-            elif judged.is_hcc:
-                hcc.add(judged.pid)
-    return line_count(data), patients, hcc
-
-
-_IDS: dict[Path, tuple[frozenset[str], frozenset[str]]] = {}
-
-
-def save_ids(path: Path, patients: set[str], cohort: set[str]) -> None:
-    """The Patient ids and the cohort, for the workers of the second pass (read once per process)."""
-    with path.open("wb") as fh:
-        pickle.dump((frozenset(patients), frozenset(cohort)), fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _ids(path: Path) -> tuple[frozenset[str], frozenset[str]]:
-    if path not in _IDS:
-        with path.open("rb") as fh:
-            _IDS.clear()
-            _IDS[path] = pickle.load(fh)
-    return _IDS[path]
-
-
-def scan_block(args: tuple[Block, int, Path, Path]) -> BlockScan:
-    """Judge every line of a block (``first`` is the number of its first line)."""
-    block, first, ids_path, rows_dir = args
-    patients, cohort = _ids(ids_path)
-    data = _read(block)
-    out = BlockScan(lines=line_count(data))
-    pids: list[str] = []
-    numbers: list[int] = []
-    raws: list[bytes] = []
-    for number, line in enumerate(_lines(data), start=first):
-        raw = line.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        out.resources += 1
-        judged = classify(raw, block.name, number)
-        if isinstance(judged, Problem):
-            out.problems_by_kind[judged.kind] += 1
-            if len(out.problems) < _MAX_LISTED:
-                out.problems.append(judged)
-            continue
-        out.by_type[judged.rtype] += 1
-        pid = judged.pid
-        if pid is None:
-            continue
-        if pid in cohort:
-            pids.append(pid)
-            numbers.append(number)
-            raws.append(raw)
-        elif not judged.is_patient and pid not in patients:
-            out.problems_by_kind["dangling_reference"] += 1
-            if len(out.problems) < _MAX_LISTED:
-                out.problems.append(
-                    Problem(block.name, number, "dangling_reference", f"Patient/{pid} is not in the export")
-                )
-    if pids:
-        out.rows = _write_rows(rows_dir / f"rows-{block.index:06d}.parquet", block.f, pids, numbers, raws)
+        if cur is not None:
+            runs.pid.append(cur)
+            runs.start.append(start)
+            runs.end.append(end)
+            runs.line.append(first)
+            runs.n.append(count)
+            runs.patient.append(cur_patient)
+        cur = pid
+        if pid is not None:
+            cur_patient = is_patient
+            first, start, end, count = index, base + here, base + here + len(line), 1
+    if cur is not None:
+        runs.pid.append(cur)
+        runs.start.append(start)
+        runs.end.append(end)
+        runs.line.append(first)
+        runs.n.append(count)
+        runs.patient.append(cur_patient)
+    out.by_type.update(by_type)
+    out.resources = sum(by_type.values()) + out.problems_by_kind.total()
     return out
 
 
-def _write_rows(path: Path, f: int, pids: list[str], numbers: list[int], raws: list[bytes]) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class RunReader:
+    """Reads a patient's lines back from the export's files by their byte ranges (the page cache
+    usually still holds them): the lines in the given order, each without its line end."""
 
-    table = pa.table(
-        {
-            "pid": pa.array(pids, pa.string()),
-            "f": pa.array([f] * len(pids), pa.int32()),
-            "line": pa.array(numbers, pa.int64()),
-            "raw": pa.array(raws, pa.binary()),
-        }
-    )
-    pq.write_table(table, path, compression="lz4")
-    return path
+    def __init__(self, files: Sequence[Path]) -> None:
+        self.files = tuple(files)
+        self.fds: dict[int, int] = {}
+
+    def lines(self, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        raws: list[bytes] = []
+        for f, start, end in runs:
+            fd = self.fds.get(f)
+            if fd is None:
+                fd = self.fds[f] = os.open(self.files[f], os.O_RDONLY)
+            chunk = os.pread(fd, end - start, start)
+            if len(chunk) != end - start:
+                raise OSError(f"{self.files[f].name} changed while the batch ran")
+            if b"\r" in chunk:
+                raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
+            else:
+                raws.extend(chunk.split(b"\n"))
+        return raws
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        self.fds.clear()
