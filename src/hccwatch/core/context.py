@@ -15,9 +15,9 @@ from operator import attrgetter
 from hccwatch.core.finding import AssumedInput, Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.core.memo import once
-from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
+from hccwatch.record.model import Imaging, ImagingLesion, Lab, PatientRecord, Symptom, Treatment
 
-__all__ = ["Context"]
+__all__ = ["Context", "study_key"]
 
 
 def _same(lab: Lab) -> float:
@@ -35,6 +35,20 @@ _NOT_SHOWN: _Shown = ("", 0.0, None, None)
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
     return (lab.date, lab.canonical.value, lab.value, lab.unit or "")
+
+
+LesionKey = tuple[str, bool, float, str, int, str]
+
+
+def _lesion_key(lesion: ImagingLesion) -> LesionKey:
+    size = lesion.size_cm
+    return (lesion.site, size is not None, size or 0, lesion.segment or "", lesion.count, repr(lesion.new))
+
+
+def study_key(study: Imaging) -> tuple[date, str, str, str, tuple[LesionKey, ...]]:
+    """A total order over studies: date first, then everything else the study reports."""
+    lesions = tuple(sorted(_lesion_key(lesion) for lesion in study.lesions))
+    return (study.date, study.region, study.modality, study.result, lesions)
 
 
 def _treatment_order(t: Treatment) -> tuple[date, str, str, date, str, str, str]:
@@ -204,7 +218,24 @@ class Context:
         return tuple(chosen)
 
     def imaging(self) -> list[Imaging]:
-        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date)
+        """Studies on or before ``as_of``, by date (same-day studies: see :meth:`studies`)."""
+        return list(self._imaging)
+
+    @once
+    def _imaging(self) -> tuple[Imaging, ...]:
+        return tuple(sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date))
+
+    def studies(self) -> list[Imaging]:
+        """Studies on or before ``as_of`` in :func:`study_key` order (record order never matters)."""
+        return list(self._studies)
+
+    @once
+    def _studies(self) -> tuple[Imaging, ...]:
+        # Built once per context: the recurrence and metastasis rules walk the studies a dozen times.
+        studies = self._imaging  # by date: the whole order when no two studies share a date
+        if len({s.date for s in studies}) == len(studies):
+            return studies
+        return tuple(sorted(studies, key=study_key))
 
     def active_symptoms(self) -> list[Symptom]:
         """Symptoms present on ``as_of``: started by then (or undated) and not resolved."""

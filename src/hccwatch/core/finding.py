@@ -371,9 +371,11 @@ class Trace:
     ) -> Finding:
         """Close the trace. ``determined`` defaults to "nothing was missing"."""
         assumptions: tuple[AssumedInput, ...] = ()
-        if self.assumed:
+        assumed = self.assumed
+        # The key views' intersection (in C) first: most traces used none of the assumed inputs.
+        if assumed and not assumed.keys().isdisjoint(self._inputs):
             # Every finding that used an assumed input shows the assumption (and, as a note, in reports).
-            assumptions = tuple(self.assumed[name] for name in self._inputs if name in self.assumed)
+            assumptions = tuple([assumed[name] for name in self._inputs if name in assumed])
             for a in assumptions:
                 self.note(f"Assumed {a.field} = {_shown(a.value)}: {a.reason}.")
         values = dict(values)
