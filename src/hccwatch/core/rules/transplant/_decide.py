@@ -189,9 +189,19 @@ def fits(arms: Sequence[Arm], e: Extent) -> bool:
     )
 
 
+_ARMS_TEXT: Memo[tuple[object, str]] = Memo()
+
+
 def arms_text(arms: Sequence[Arm]) -> str:
     """E.g. "1 nodule ≤ 5 cm, or up to 3 nodules each ≤ 3 cm"."""
+    # Worded once per parsed arms list (``read_arms`` hands out the same list per knowledge
+    # base, immutable by convention), told apart by identity, checked on a hit: criteria word
+    # their arms some ten times per assessment.
+    held, text = _ARMS_TEXT.get(id(arms), lambda: (arms, _arms_text(arms)))
+    return text if held is arms else _arms_text(arms)
 
+
+def _arms_text(arms: Sequence[Arm]) -> str:
     def one(a: Arm) -> str:
         total = "" if a.max_total_cm is None else f" with total ≤ {a.max_total_cm:g} cm"
         if a.max_nodules == 1:
