@@ -93,9 +93,15 @@ class Context:
         (date, then value) does not depend on the order of the record's list.
         """
         by_test: dict[str, list[Lab]] = {}
+        as_of = self.as_of
         for lab in self.record.labs:
-            if lab.date <= self.as_of:
-                by_test.setdefault(lab.test, []).append(lab)
+            if lab.date <= as_of:
+                # Not ``setdefault``: it would build a list per lab (some eighty per record).
+                found = by_test.get(lab.test)
+                if found is None:
+                    by_test[lab.test] = [lab]
+                else:
+                    found.append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
         for test, found in by_test.items():
             # By date first (cheap); only a date shared by two results needs the full order.
