@@ -7,10 +7,12 @@ the answer that would have been given then.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 from operator import attrgetter
+from typing import Any
 
 from hccwatch.core.finding import AssumedInput, Trace
 from hccwatch.core.knowledge import Knowledge
@@ -79,6 +81,13 @@ class Context:
         if assumed:
             return Trace(rule=rule, knowledge=self.knowledge, assumed=assumed)
         return Trace(rule=rule, knowledge=self.knowledge)
+
+    @once
+    def shared(self) -> dict[Hashable, Any]:
+        """Derived facts several rules read in one assessment, by a key naming the reader
+        (e.g. ``("staging.tumour_burden", False)``): computed by the first rule that asks, kept for
+        this context only, so nothing passes from one record or date to another."""
+        return {}
 
     @once
     def _assumed(self) -> dict[str, AssumedInput]:
