@@ -169,3 +169,43 @@ def test_same_day_treatments_come_in_one_order_whatever_the_record_says() -> Non
     assert orders == {
         (("ablation", None), ("systemic", "lenvatinib"), ("systemic", "sorafenib"), ("tace", None))
     }
+
+
+def test_same_day_studies_come_in_one_order_whatever_the_record_says() -> None:
+    rows = [
+        {"date": "2026-03-02", "modality": "ct", "region": "chest", "result": "normal"},
+        {"date": "2026-03-02", "modality": "mri", "region": "liver", "result": "new_lesion"},
+        {"date": "2026-01-10", "modality": "ct", "region": "liver", "result": "stable"},
+        {"date": "2026-03-02", "modality": "ct", "region": "liver", "result": "stable"},
+    ]
+    orders = {
+        tuple((s.date, s.region, s.modality) for s in context(record(imaging=list(p))).studies())
+        for p in itertools.permutations(rows)
+    }
+    assert orders == {
+        (
+            (dt.date(2026, 1, 10), "liver", "ct"),
+            (dt.date(2026, 3, 2), "chest", "ct"),
+            (dt.date(2026, 3, 2), "liver", "ct"),
+            (dt.date(2026, 3, 2), "liver", "mri"),
+        )
+    }
+
+
+def test_studies_and_imaging_are_fresh_lists_of_the_past() -> None:
+    rows = [
+        {"date": "2026-12-01", "modality": "ct", "region": "liver", "result": "stable"},
+        {"date": "2026-01-10", "modality": "ct", "region": "liver", "result": "stable"},
+    ]
+    ctx = context(record(imaging=rows), as_of=dt.date(2026, 11, 24))
+    first = ctx.studies()
+    first.clear()  # a caller changing its list changes nothing kept in the context
+    assert [s.date for s in ctx.studies()] == [dt.date(2026, 1, 10)]
+    assert [s.date for s in ctx.imaging()] == [dt.date(2026, 1, 10)]
+
+
+def test_shared_facts_belong_to_one_context() -> None:
+    rec = record()
+    one, two = context(rec), context(rec)
+    one.shared["x"] = 1
+    assert two.shared == {}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from hccwatch.core.finding import Finding, Trace, merge_citations
+from hccwatch.core.finding import Finding, InputUsed, Trace, merge_citations
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import KnowledgeError
 
@@ -139,3 +139,14 @@ def test_a_reads_status_decides_where_a_finding_names_it() -> None:
     assert set(f.unverified) == {by_status["unverified"], by_status["secondary"]}
     assert f.policy == (by_status["policy"],)
     assert f.to_dict()["policy"] == [by_status["policy"]]
+
+
+def test_traces_never_share_what_they_record() -> None:
+    one, two = _trace(), _trace()
+    one.used("a", 1, "mg/dL", date(2026, 1, 2))
+    one.need("b")
+    one.note("c")
+    one.cite("AASLD-2023")
+    assert (two.inputs, two.missing, two.citations, dict(two.assumed)) == ((), (), (), {})
+    assert two.finish({}, "x").notes == ()
+    assert one.inputs == (InputUsed("a", 1, "mg/dL", date(2026, 1, 2)),)

@@ -124,7 +124,13 @@ class Assessment:
         }
 
     def to_dict(self) -> dict[str, JsonValue]:
-        citations = self.knowledge.citations
+        knowledge = self.knowledge
+        shared = knowledge.citation_json
+        # The shared form copied, the knowledge base's named error only on a miss.
+        bibliography: dict[str, JsonValue] = {}
+        for cid in self.cited():
+            found = shared.get(cid)
+            bibliography[cid] = dict(found) if found is not None else knowledge.citation(cid).to_dict()
         return {
             "hccwatch_version": __version__,
             "knowledge_version": self.knowledge.version,
@@ -135,8 +141,5 @@ class Assessment:
             **self.parts(),
             "unverified_knowledge": list(self.unverified()),
             "policy_knowledge": list(self.policy()),
-            # The dict look-up first, the knowledge base's named error only on a miss.
-            "bibliography": {
-                cid: (citations.get(cid) or self.knowledge.citation(cid)).to_dict() for cid in self.cited()
-            },
+            "bibliography": bibliography,
         }

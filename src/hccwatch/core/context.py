@@ -7,17 +7,19 @@ the answer that would have been given then.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
 from operator import attrgetter
+from typing import Any
 
 from hccwatch.core.finding import AssumedInput, Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.core.memo import once
-from hccwatch.record.model import Imaging, Lab, PatientRecord, Symptom, Treatment
+from hccwatch.record.model import Imaging, ImagingLesion, Lab, PatientRecord, Symptom, Treatment
 
-__all__ = ["Context"]
+__all__ = ["Context", "study_key"]
 
 
 def _same(lab: Lab) -> float:
@@ -35,6 +37,20 @@ _NOT_SHOWN: _Shown = ("", 0.0, None, None)
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
     return (lab.date, lab.canonical.value, lab.value, lab.unit or "")
+
+
+LesionKey = tuple[str, bool, float, str, int, str]
+
+
+def _lesion_key(lesion: ImagingLesion) -> LesionKey:
+    size = lesion.size_cm
+    return (lesion.site, size is not None, size or 0, lesion.segment or "", lesion.count, repr(lesion.new))
+
+
+def study_key(study: Imaging) -> tuple[date, str, str, str, tuple[LesionKey, ...]]:
+    """A total order over studies: date first, then everything else the study reports."""
+    lesions = tuple(sorted(_lesion_key(lesion) for lesion in study.lesions))
+    return (study.date, study.region, study.modality, study.result, lesions)
 
 
 def _treatment_order(t: Treatment) -> tuple[date, str, str, date, str, str, str]:
@@ -67,6 +83,13 @@ class Context:
         return Trace(rule=rule, knowledge=self.knowledge)
 
     @once
+    def shared(self) -> dict[Hashable, Any]:
+        """Derived facts several rules read in one assessment, by a key naming the reader
+        (e.g. ``("staging.tumour_burden", False)``): computed by the first rule that asks, kept for
+        this context only, so nothing passes from one record or date to another."""
+        return {}
+
+    @once
     def _assumed(self) -> dict[str, AssumedInput]:
         """The record's stated assumptions by field, as rules name their inputs."""
         return {a.field: AssumedInput(a.field, a.value, a.reason) for a in self.record.assumptions}
@@ -79,9 +102,15 @@ class Context:
         (date, then value) does not depend on the order of the record's list.
         """
         by_test: dict[str, list[Lab]] = {}
+        as_of = self.as_of
         for lab in self.record.labs:
-            if lab.date <= self.as_of:
-                by_test.setdefault(lab.test, []).append(lab)
+            if lab.date <= as_of:
+                # Not ``setdefault``: it would build a list per lab (some eighty per record).
+                found = by_test.get(lab.test)
+                if found is None:
+                    by_test[lab.test] = [lab]
+                else:
+                    found.append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
         for test, found in by_test.items():
             # By date first (cheap); only a date shared by two results needs the full order.
@@ -204,7 +233,24 @@ class Context:
         return tuple(chosen)
 
     def imaging(self) -> list[Imaging]:
-        return sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date)
+        """Studies on or before ``as_of``, by date (same-day studies: see :meth:`studies`)."""
+        return list(self._imaging)
+
+    @once
+    def _imaging(self) -> tuple[Imaging, ...]:
+        return tuple(sorted((i for i in self.record.imaging if i.date <= self.as_of), key=_date))
+
+    def studies(self) -> list[Imaging]:
+        """Studies on or before ``as_of`` in :func:`study_key` order (record order never matters)."""
+        return list(self._studies)
+
+    @once
+    def _studies(self) -> tuple[Imaging, ...]:
+        # Built once per context: the recurrence and metastasis rules walk the studies a dozen times.
+        studies = self._imaging  # by date: the whole order when no two studies share a date
+        if len({s.date for s in studies}) == len(studies):
+            return studies
+        return tuple(sorted(studies, key=study_key))
 
     def active_symptoms(self) -> list[Symptom]:
         """Symptoms present on ``as_of``: started by then (or undated) and not resolved."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
 from hccwatch.core.assessment import Assessment, PatientSummary
@@ -86,7 +85,12 @@ def evaluate(
         treatment_options=options,
         patient_summary=PatientSummary(lang=lang, headline="", items=(), disclaimer=""),
     )
-    return dataclasses.replace(draft, patient_summary=patient_summary(ctx, draft, lang=lang))
+    summary = patient_summary(ctx, draft, lang=lang)
+    # The draft with its summary, copied field by field without re-running the frozen constructor
+    # (seventeen guarded assignments), as ``dataclasses.replace`` would give it.
+    final = object.__new__(Assessment)
+    final.__dict__.update(draft.__dict__, patient_summary=summary)
+    return final
 
 
 # What the staging rules read besides the date and the Child-Pugh finding (a new read in

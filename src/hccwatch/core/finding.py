@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
+from types import MappingProxyType
 from typing import Literal
 
 from hccwatch.core.knowledge import JsonValue, Knowledge
@@ -242,7 +243,11 @@ def merge_citations(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
-@dataclass(slots=True)
+_new = object.__new__
+_NOTHING_ASSUMED: Mapping[str, AssumedInput] = MappingProxyType({})
+
+
+@dataclass(slots=True, init=False)
 class Trace:
     """The notebook a rule writes in while it decides.
 
@@ -260,6 +265,21 @@ class Trace:
     _inputs: dict[str, InputUsed] = field(default_factory=dict)
     _missing: dict[str, None] = field(default_factory=dict)
     _notes: dict[str, None] = field(default_factory=dict)
+
+    def __init__(
+        self, rule: str, knowledge: Knowledge, assumed: Mapping[str, AssumedInput] = _NOTHING_ASSUMED
+    ) -> None:
+        # Written out: the generated one calls a factory per dict, and rules open some
+        # twenty-five traces per assessment. Only the three public fields are arguments.
+        self.rule = rule
+        self.knowledge = knowledge
+        self.assumed = assumed
+        self._citations = {}
+        self._unverified = {}
+        self._policy = {}
+        self._inputs = {}
+        self._missing = {}
+        self._notes = {}
 
     def value(self, key: str) -> JsonValue:
         """A knowledge entry's value; its citations are recorded, and it is flagged if unverified."""
@@ -319,7 +339,11 @@ class Trace:
             self._citations.setdefault(cid, None)
 
     def used(self, name: str, value: JsonValue, unit: str | None = None, when: date | None = None) -> None:
-        self._inputs[name] = InputUsed(name, value, unit, when)
+        # Filled without the frozen constructor (one guarded ``object.__setattr__`` per field, about
+        # half the cost): rules record some fifty inputs per assessment.
+        fact = _new(InputUsed)
+        fact.__dict__.update(name=name, value=value, unit=unit, date=when)
+        self._inputs[name] = fact
 
     def extend(self, other: Trace) -> None:
         """Record everything ``other`` recorded (inputs, gaps, sources, notes), in its order.
@@ -371,9 +395,11 @@ class Trace:
     ) -> Finding:
         """Close the trace. ``determined`` defaults to "nothing was missing"."""
         assumptions: tuple[AssumedInput, ...] = ()
-        if self.assumed:
+        assumed = self.assumed
+        # The key views' intersection (in C) first: most traces used none of the assumed inputs.
+        if assumed and not assumed.keys().isdisjoint(self._inputs):
             # Every finding that used an assumed input shows the assumption (and, as a note, in reports).
-            assumptions = tuple(self.assumed[name] for name in self._inputs if name in self.assumed)
+            assumptions = tuple([assumed[name] for name in self._inputs if name in assumed])
             for a in assumptions:
                 self.note(f"Assumed {a.field} = {_shown(a.value)}: {a.reason}.")
         values = dict(values)

@@ -139,6 +139,12 @@ class Knowledge:
             for key, e in self.entries.items()
         }
 
+    @once
+    def citation_json(self) -> Mapping[str, Mapping[str, JsonValue]]:
+        """Per citation id, its JSON form as :meth:`Citation.to_dict` gives it, shared: copy
+        before handing one out (every assessment's bibliography lists some sixty)."""
+        return {cid: c._json for cid, c in self.citations.items()}
+
     def entry(self, key: str) -> Entry:
         try:
             return self.entries[key]

@@ -123,3 +123,19 @@ def test_never_crashes_and_bounds_are_consistent(tumors: list[dict[str, Any]], v
     if burden.largest_cm is not None and burden.total_cm is not None:
         assert burden.largest_cm <= burden.total_cm + 1e-9
     assert burden == _burden(tumors, viable_only=viable_only)[0]
+
+
+@pytest.mark.parametrize("viable_only", [False, True])
+def test_a_second_reader_records_what_the_first_recorded(viable_only: bool) -> None:
+    # BCLC, CNLC and AJCC share one reading per assessment; each trace still records it all.
+    tumors = [{"size_cm": 3.0, "viable": True}, {"size_cm": None, "viable": None}, {"size_cm": 2.0}]
+    ctx = context(record(tumors=tumors))
+    first, second = ctx.trace("first"), ctx.trace("second")
+    second.need("earlier gap")
+    one = tumour_burden(ctx, first, viable_only=viable_only)
+    two = tumour_burden(ctx, second, viable_only=viable_only)
+    alone, fresh = _burden(tumors, viable_only=viable_only)
+    assert one == two == alone
+    assert first.inputs == fresh.inputs and first.missing == fresh.missing
+    assert first.citations == fresh.citations
+    assert second.inputs == fresh.inputs and second.missing == ("earlier gap", *fresh.missing)

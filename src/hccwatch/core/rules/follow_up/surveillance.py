@@ -186,16 +186,19 @@ def _in_days(bands: Sequence[Band], days_per_month: float) -> list[DayBand]:
 
 def next_due_day(bands: Sequence[DayBand], ref: int) -> int | None:
     """Day (from the start) an item is next due when it was last done on day ``ref``; None if complete."""
-    current = next((b for b in bands if b.covers(ref)), None)
-    if current is not None:
-        due = ref + current.interval
+    # ``DayBand.covers`` written inline: covered_days asks this once per study of each item.
+    for b in bands:
+        if b.first <= ref and (b.end is None or ref < b.end):
+            due = ref + b.interval
+            break
     else:
         later = sorted((b for b in bands if b.first > ref), key=lambda b: b.first)
         if not later:
             return None
         due = max(later[0].first, ref + later[0].interval)
-    if any(b.covers(due) for b in bands):
-        return due
+    for b in bands:
+        if b.first <= due and (b.end is None or due < b.end):
+            return due
     # The due date fell in a gap between bands or after the last one: next band start, or complete.
     starts = [b.first for b in bands if b.first > due]
     return min(starts) if starts else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from hccwatch.core.context import Context
+from hccwatch.core.context import Context, study_key
 from hccwatch.core.finding import Trace
 from hccwatch.core.knowledge import JsonValue
 from hccwatch.record.model import Imaging, ImagingLesion
@@ -38,26 +38,9 @@ Kind = Literal["confirmed", "indeterminate", "subcentimetre"]
 RESULT_ORDER = ("progression", "new_lesion", "indeterminate", "stable", "normal")
 
 
-LesionKey = tuple[str, bool, float, str, int, str]
-
-
-def _lesion_key(lesion: ImagingLesion) -> LesionKey:
-    size = lesion.size_cm
-    return (lesion.site, size is not None, size or 0, lesion.segment or "", lesion.count, repr(lesion.new))
-
-
-def study_key(study: Imaging) -> tuple[date, str, str, str, tuple[LesionKey, ...]]:
-    """A total order over studies: date first, then everything else the study reports."""
-    lesions = tuple(sorted(_lesion_key(lesion) for lesion in study.lesions))
-    return (study.date, study.region, study.modality, study.result, lesions)
-
-
 def sorted_imaging(ctx: Context) -> list[Imaging]:
     """Studies on or before ``as_of`` in :func:`study_key` order (record order never matters)."""
-    studies = ctx.imaging()  # by date: the whole order when no two studies share a date
-    if len({s.date for s in studies}) == len(studies):
-        return studies
-    return sorted(studies, key=study_key)
+    return ctx.studies()
 
 
 @dataclass(frozen=True)
@@ -117,9 +100,9 @@ def subcentimetre(t: Trace, lesions: Iterable[ImagingLesion]) -> bool:
     return all(lesion.size_cm is not None and lesion.size_cm < minimum for lesion in listed)
 
 
-def _liver_finding(t: Trace, study: Imaging) -> LiverFinding | None:
-    regions = t.items("recurrence.new_lesion_regions")
-    results = t.items("recurrence.new_lesion_results")
+def _liver_finding(
+    t: Trace, study: Imaging, regions: list[JsonValue], results: list[JsonValue]
+) -> LiverFinding | None:
     liver = tuple(x for x in study.lesions if x.site == "liver" and x.new is not False)
     marked_new = tuple(x for x in liver if x.new is True)
     # A report that lists only extrahepatic lesions says nothing new about the liver.
@@ -150,7 +133,13 @@ def _most_telling(findings: list[LiverFinding]) -> LiverFinding:
 
 def liver_findings(ctx: Context, t: Trace, *, after: date) -> list[LiverFinding]:
     """New liver findings dated after ``after`` and on or before ``as_of``, in study order."""
-    found = (_liver_finding(t, s) for s in sorted_imaging(ctx) if s.date > after)
+    studies = [s for s in sorted_imaging(ctx) if s.date > after]
+    if not studies:
+        return []
+    # Read once for all studies, before any of them (the order the trace cites its sources in).
+    regions = t.items("recurrence.new_lesion_regions")
+    results = t.items("recurrence.new_lesion_results")
+    found = [_liver_finding(t, s, regions, results) for s in studies]
     return [f for f in found if f is not None]
 
 

@@ -64,4 +64,13 @@ def latest_value(ctx: Context, t: Trace, test: str) -> float | None:
     lab = ctx.latest_lab(t, test)
     if lab is None:
         return None
-    return float(half_up(lab.canonical.value, int(t.num("liver_scores.lab_decimals"))))
+    places = int(t.num("liver_scores.lab_decimals"))
+    # Rounded once per assessment (the scores ask for the same few labs some fifteen times),
+    # kept with the lab it was rounded from.
+    key = ("liver_common.latest_value", test, places)
+    kept: tuple[object, float] | None = ctx.shared.get(key)
+    if kept is not None and kept[0] is lab:
+        return kept[1]
+    value = float(half_up(lab.canonical.value, places))
+    ctx.shared[key] = (lab, value)
+    return value

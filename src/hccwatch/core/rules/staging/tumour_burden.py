@@ -110,6 +110,19 @@ class TumourBurden:
 
 def tumour_burden(ctx: Context, t: Trace, *, viable_only: bool = False) -> TumourBurden:
     """The recorded tumour burden on ``ctx.as_of``. Inputs and gaps are recorded on ``t``."""
+    # Read once per assessment and replayed into each asking trace (BCLC, CNLC and AJCC all ask):
+    # ``extend`` records what the reading recorded, in its order, as reading again would.
+    key = ("staging.tumour_burden", viable_only)
+    kept: tuple[TumourBurden, Trace] | None = ctx.shared.get(key)
+    if kept is None:
+        recorded = Trace(t.rule, ctx.knowledge)
+        kept = ctx.shared[key] = (_read_burden(ctx, recorded, viable_only=viable_only), recorded)
+    burden, recorded = kept
+    t.extend(recorded)
+    return burden
+
+
+def _read_burden(ctx: Context, t: Trace, *, viable_only: bool) -> TumourBurden:
     record = ctx.record
     when = record.tumors_assessed_on
     if record.tumors is None:

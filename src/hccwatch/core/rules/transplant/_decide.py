@@ -189,9 +189,19 @@ def fits(arms: Sequence[Arm], e: Extent) -> bool:
     )
 
 
+_ARMS_TEXT: Memo[tuple[object, str]] = Memo()
+
+
 def arms_text(arms: Sequence[Arm]) -> str:
     """E.g. "1 nodule ≤ 5 cm, or up to 3 nodules each ≤ 3 cm"."""
+    # Worded once per parsed arms list (``read_arms`` hands out the same list per knowledge
+    # base, immutable by convention), told apart by identity, checked on a hit: criteria word
+    # their arms some ten times per assessment.
+    held, text = _ARMS_TEXT.get(id(arms), lambda: (arms, _arms_text(arms)))
+    return text if held is arms else _arms_text(arms)
 
+
+def _arms_text(arms: Sequence[Arm]) -> str:
     def one(a: Arm) -> str:
         total = "" if a.max_total_cm is None else f" with total ≤ {a.max_total_cm:g} cm"
         if a.max_nodules == 1:
@@ -230,25 +240,26 @@ def band(t: Trace, key: str, value: float) -> Band:
     Rows are in ascending order; a row holds values up to its ``upto`` (inclusive unless
     ``inclusive = false``); the last row has no ``upto`` and holds everything above.
     """
-    lower: float | None = None
-    lower_inclusive = False
-    for row, upto, inclusive in _parsed(t.items(key), ("bands", key), lambda items: _bands(items, key)):
-        if upto is None:
-            return Band(row, lower, lower_inclusive, None, False)
-        if value < upto or (inclusive and value == upto):
-            return Band(row, lower, lower_inclusive, upto, inclusive)
-        lower, lower_inclusive = upto, not inclusive
+    # Each row's Band is built once per knowledge base (it depends on the rows, not on the value).
+    for found in _parsed(t.items(key), ("bands", key), lambda items: _bands(items, key)):
+        upto = found.upper
+        if upto is None or value < upto or (found.upper_inclusive and value == upto):
+            return found
     raise KnowledgeError(f"{key}: no band holds {value}; the last band must be open-ended")
 
 
-def _bands(items: list[JsonValue], key: str) -> list[tuple[Mapping[str, JsonValue], float | None, bool]]:
-    """Each row with its upper bound (None: open-ended, the last row read) and inclusiveness."""
-    out: list[tuple[Mapping[str, JsonValue], float | None, bool]] = []
+def _bands(items: list[JsonValue], key: str) -> list[Band]:
+    """Each row as a Band, up to the open-ended one (the last row read)."""
+    out: list[Band] = []
+    lower: float | None = None
+    lower_inclusive = False
     for row in _as_tables(items, key):
         if "upto" not in row:
-            out.append((row, None, False))
+            out.append(Band(row, lower, lower_inclusive, None, False))
             break
-        out.append((row, _number(row, "upto", key), row.get("inclusive", True) is True))
+        upto, inclusive = _number(row, "upto", key), row.get("inclusive", True) is True
+        out.append(Band(row, lower, lower_inclusive, upto, inclusive))
+        lower, lower_inclusive = upto, not inclusive
     return out
 
 
