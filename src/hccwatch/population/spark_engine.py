@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 # shuffle and holds the broadcast ids; the assessing is done by the Python workers.
 LOCAL_CONF = {
     "spark.driver.memory": "512m",
-    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss1m",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss1m -Xms64m -Xmn48m",
     "spark.python.worker.memory": "256m",
     "spark.ui.showConsoleProgress": "false",
 }
