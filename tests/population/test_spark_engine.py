@@ -1,0 +1,99 @@
+"""The Spark engine: the same bytes as the DuckDB engine whatever the block size and however odd
+the lines, patient partitions in patient-id order. Needs PySpark and Java for the runs; without
+either those tests are skipped with one message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from stand_in_mapper import read
+
+from hccwatch.population import scan
+from hccwatch.population.run import run_batch
+from hccwatch.population.scan import Block
+from hccwatch.population.spark_engine import _bounds, _first_lines, spark_available
+
+WHY_NOT = spark_available()
+needs_spark = pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+AS_OF = dt.date(2026, 11, 24)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _block(index: int, f: int) -> Block:
+    return Block(index, f, f"F{f}.ndjson", Path(f"F{f}.ndjson"), 0, 1)
+
+
+def test_first_lines_number_each_file_from_one() -> None:
+    parts = [_block(0, 0), _block(1, 0), _block(2, 1), _block(3, 1), _block(4, 1)]
+    assert _first_lines(parts, [10, 5, 3, 0, 7]) == [1, 11, 1, 4, 4]
+
+
+def test_bounds_cut_the_sorted_cohort_into_even_ranges() -> None:
+    ids = [f"p{i:03d}" for i in range(100)]
+    bounds = _bounds(reversed(ids), 4)
+    assert bounds == ["p025", "p050", "p075"]
+    assert _bounds([], 4) == []
+    assert _bounds(["only"], 4) == ["only", "only", "only"]  # empty ranges before it; still in order
+
+
+def _copy(export_dir: Path, to: Path, extra: bytes) -> Path:
+    to.mkdir()
+    for p in export_dir.iterdir():
+        (to / p.name).write_bytes(p.read_bytes())
+    manifest = json.loads((to / "manifest.json").read_text())
+    (to / "Odd.000.ndjson").write_bytes(extra)
+    manifest["output"].append({"type": "Observation", "url": "Odd.000.ndjson"})
+    (to / "manifest.json").write_text(json.dumps(manifest))
+    return to
+
+
+@pytest.mark.spark
+@needs_spark
+def test_odd_lines_and_tiny_blocks_give_the_duckdb_bytes(
+    export_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ghost = b'{"resourceType":"Observation","subject":{"reference":"Patient/ghost"}}'
+    odd = [
+        b'{"resourceType":"Observation","subject":{"reference":"Patient/\xff"}}',  # not UTF-8
+        b'{"resourceType":"Observation",\r"subject":{"reference":"Patient/lone-cr"}}',  # JSON space
+        b"",
+        b"   ",
+        b"[1, 2]",
+        ghost + b"\r",  # CRLF
+        ghost,  # and no line end at the end of the file
+    ]
+    export = _copy(export_dir, tmp_path / "export", b"\n".join(odd))
+    run_batch(export, tmp_path / "duck", mapper=read, engine="duckdb")
+    monkeypatch.setattr(scan, "BLOCK_BYTES", 16_384)  # many blocks, cut inside every file
+    run_batch(export, tmp_path / "spark", mapper=read, engine="spark", spark_master="local[2]")
+    duck, spark = _files(tmp_path / "duck"), _files(tmp_path / "spark")
+    assert duck.keys() == spark.keys()
+    for name in duck:
+        assert duck[name] == spark[name], name
+    problems = duck["problems.csv"].decode().splitlines()
+    assert problems[1:] == [
+        "Odd.000.ndjson,1,bad_line,not JSON (str is not valid UTF-8)",
+        "Odd.000.ndjson,2,dangling_reference,Patient/lone-cr is not in the export",
+        "Odd.000.ndjson,5,bad_line,not a JSON object",
+        "Odd.000.ndjson,6,dangling_reference,Patient/ghost is not in the export",
+        "Odd.000.ndjson,7,dangling_reference,Patient/ghost is not in the export",
+    ]
+
+
+@pytest.mark.spark
+@needs_spark
+def test_an_export_without_hcc_gives_an_empty_worklist(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "Patient.ndjson").write_bytes(b'{"resourceType":"Patient","id":"a"}\n')
+    run_batch(export, tmp_path / "duck", mapper=read, engine="duckdb", as_of=AS_OF)
+    run_batch(export, tmp_path / "spark", mapper=read, engine="spark", spark_master="local[2]", as_of=AS_OF)
+    assert _files(tmp_path / "spark") == _files(tmp_path / "duck")
+    summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
+    assert (summary["export"]["patients"], summary["cohort"]["patients"]) == (1, 0)
