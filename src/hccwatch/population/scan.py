@@ -55,6 +55,14 @@ class Runs:
     n: list[int] = field(default_factory=list)  # lines in the run
     patient: list[bool] = field(default_factory=list)  # the run is Patient resources
 
+    def add(self, pid: str, start: int, end: int, line: int, n: int, patient: bool) -> None:
+        self.pid.append(pid)
+        self.start.append(start)
+        self.end.append(end)
+        self.line.append(line)
+        self.n.append(n)
+        self.patient.append(patient)
+
 
 @dataclass
 class BlockScan:
@@ -175,23 +183,13 @@ def scan_block(block: Block) -> BlockScan:
             count += 1
             continue
         if cur is not None:
-            runs.pid.append(cur)
-            runs.start.append(start)
-            runs.end.append(end)
-            runs.line.append(first)
-            runs.n.append(count)
-            runs.patient.append(cur_patient)
+            runs.add(cur, start, end, first, count, cur_patient)
         cur = pid
         if pid is not None:
             cur_patient = is_patient
             first, start, end, count = index, base + here, base + here + len(line), 1
     if cur is not None:
-        runs.pid.append(cur)
-        runs.start.append(start)
-        runs.end.append(end)
-        runs.line.append(first)
-        runs.n.append(count)
-        runs.patient.append(cur_patient)
+        runs.add(cur, start, end, first, count, cur_patient)
     out.by_type.update(by_type)
     out.resources = sum(by_type.values()) + out.problems_by_kind.total()
     return out
