@@ -1,22 +1,22 @@
 """The scale-out engine: Apache Spark through PySpark (plain Spark; no extra jars).
 
-Spark distributes the work; every judgement is a shared function: ``bulk.classify`` judges a
-line, ``scan.scan_block`` (the embedded engine's one-pass scan) finds the Patient and HCC ids
-in the first pass, ``batch.process_group`` (or ``process_patient``) maps and assesses a patient.
-Three Spark jobs:
+Spark distributes the work; every judgement is a shared function: ``scan.scan_block`` (the
+embedded engine's one-pass scan) judges every line of a block, ``batch.process_group`` (or
+``process_patient``) maps and assesses a patient. Three Spark jobs:
 
-1. **Prescan**: one task per block of a file (``scan.blocks``, about 8 MiB ending at a line
-   end); each task reads its byte range itself, scans it with ``scan.scan_block`` and returns
-   the block's line count, Patient ids and HCC patient ids. Only these small sets reach the driver.
-2. **Scan and shuffle**: with the Patient ids and the cohort broadcast, each block task judges
-   every line (counts, problems with file and line, dangling references) and emits only the
-   cohort's lines, keyed by patient. One shuffle sends them to partitions that are ranges of
-   patient ids (cut from the sorted cohort, so partition order is patient-id order); the
-   block's counts and problems ride in the same shuffle to partition 0.
-3. **Assess**: each patient partition groups its lines by patient, puts each patient's lines in
-   (file, line) order and assesses the patients in patient-id order. The results are kept on
-   the executors' disks, so all partitions run at once, then streamed to the driver a partition
-   at a time (``toLocalIterator``): the driver's memory stays bounded.
+1. **Scan**: one task per block of a file (``scan.blocks``, about 8 MiB ending at a line end)
+   reads its byte range itself and scans it once with ``scan.scan_block``; the scans stay on the
+   executors. The driver gets each block's counts, problems, Patient ids and HCC patient ids.
+2. **Place and shuffle**: with the Patient ids and the cohort broadcast, each block's scan gives
+   the byte ranges of the cohort's runs of lines, keyed by patient, and its dangling references
+   (runs naming a Patient the export does not hold). One shuffle sends the runs to partitions
+   that are ranges of patient ids (cut from the sorted cohort, so partition order is patient-id
+   order); the dangling references ride in the same shuffle to partition 0.
+3. **Assess**: each patient partition reads each patient's lines back from the files by byte
+   range (``scan.RunReader``), in (file, position) order, and assesses the patients in
+   patient-id order. The results are kept on the executors' disks, so all partitions run at
+   once, then streamed to the driver a partition at a time (``toLocalIterator``): the driver's
+   memory stays bounded.
 
 Why not Spark's text reader: it would ship every raw line from the JVM to Python twice (the
 first pass alone cost most of the previous version's time), it ends lines at a lone carriage
@@ -34,9 +34,8 @@ import os
 import shutil
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 from hccwatch.population.batch import (
@@ -47,8 +46,8 @@ from hccwatch.population.batch import (
     process_group,
     process_patient,
 )
-from hccwatch.population.bulk import BulkExport, Problem, classify
-from hccwatch.population.scan import Block, blocks, scan_block
+from hccwatch.population.bulk import BulkExport, Problem
+from hccwatch.population.scan import Block, BlockScan, RunReader, Runs, blocks, scan_block
 
 __all__ = ["spark_available", "spark_session", "run_spark"]
 
@@ -102,30 +101,19 @@ def spark_session(master: str) -> Any:
     return session
 
 
-@dataclass
-class _BlockCounts:
-    """What the second pass saw in one block (sent to the driver through the shuffle)."""
-
-    index: int
-    resources: int = 0
-    by_type: Counter[str] = field(default_factory=Counter)
-    problems_by_kind: Counter[str] = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
+def _scanned(block: Block) -> tuple[int, BlockScan]:
+    return block.index, scan_block(block)
 
 
-def _read(block: Block) -> bytes:
-    with block.path.open("rb") as fh:
-        fh.seek(block.offset)
-        return fh.read(block.length)
-
-
-def _prescan(block: Block) -> tuple[int, set[str], set[str]]:
-    """(physical lines, Patient ids, ids of patients with an HCC Condition) of one block, from the
-    embedded engine's own scan of it."""
-    found = scan_block(block)
-    runs = found.runs
-    patients = {pid for pid, is_patient in zip(runs.pid, runs.patient, strict=True) if is_patient}
-    return found.lines, patients, found.hcc
+def _summary(item: tuple[int, BlockScan]) -> tuple[int, BlockScan]:
+    """What the driver needs of a block's scan: everything but its runs, plus its Patient ids (as
+    the only runs left, so the scan's own type carries them)."""
+    index, found = item
+    runs = Runs()
+    for pid, is_patient in zip(found.runs.pid, found.runs.patient, strict=True):
+        if is_patient:
+            runs.add(pid, 0, 0, 0, 0, True)
+    return index, replace(found, runs=runs)
 
 
 def _first_lines(parts: list[Block], counts: list[int]) -> list[int]:
@@ -138,41 +126,29 @@ def _first_lines(parts: list[Block], counts: list[int]) -> list[int]:
     return firsts
 
 
-def _scan(
-    block: Block, first: int, patients: frozenset[str], cohort: frozenset[str]
+def _placed(
+    block: Block, first: int, found: BlockScan, patients: frozenset[str], cohort: frozenset[str]
 ) -> Iterator[tuple[str | None, Any]]:
-    """Judge every line of a block: (patient id, (file, line, raw)) for each cohort line, then
-    (None, the block's counts). The same checks as the DuckDB engine's second pass."""
-    data = _read(block)
-    counts = _BlockCounts(block.index)
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the block ends with a line end
-    for number, line in enumerate(lines, start=first):
-        raw = line.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        counts.resources += 1
-        judged = classify(raw, block.name, number)
-        if isinstance(judged, Problem):
-            counts.problems_by_kind[judged.kind] += 1
-            # A block lies in one file, in line order: its later problems sort after these.
-            if len(counts.problems) < MAX_LISTED_PROBLEMS:
-                counts.problems.append(judged)
-            continue
-        counts.by_type[judged.rtype] += 1
-        pid = judged.pid
-        if pid is None:
-            continue
+    """(patient id, (file, start, end)) for each run of a cohort patient in a block's scan, then
+    (None, (dangling lines, the first of them as problems)): the DuckDB engine's cohort and
+    anti-join, block by block."""
+    dangling = 0
+    listed: list[Problem] = []
+    r = found.runs
+    for pid, start, end, line, n, is_patient in zip(
+        r.pid, r.start, r.end, r.line, r.n, r.patient, strict=True
+    ):
         if pid in cohort:
-            yield pid, (block.f, number, raw)
-        elif not judged.is_patient and pid not in patients:
-            counts.problems_by_kind["dangling_reference"] += 1
-            if len(counts.problems) < MAX_LISTED_PROBLEMS:
-                counts.problems.append(
-                    Problem(block.name, number, "dangling_reference", f"Patient/{pid} is not in the export")
-                )
-    yield None, counts
+            yield pid, (block.f, start, end)
+        elif not is_patient and pid not in patients:
+            dangling += n
+            # A block lies in one file, in line order: its later lines sort after these.
+            take = min(n, MAX_LISTED_PROBLEMS - len(listed))
+            detail = f"Patient/{pid} is not in the export"
+            listed.extend(
+                Problem(block.name, first + line + i, "dangling_reference", detail) for i in range(take)
+            )
+    yield None, (dangling, listed)
 
 
 def _bounds(cohort: Iterable[str], parts: int) -> list[str]:
@@ -207,50 +183,62 @@ def run_spark(
     stats = BatchStats(files=len(export.files))
     if not parts:
         return stats, 0, iter(())
-    sc.setJobDescription("hccwatch: prescan (Patient ids, HCC patients)")
-    found = sc.parallelize(parts, len(parts)).map(_prescan).collect()
+    sc.setJobDescription("hccwatch: scan every line (counts, problems, Patient ids, HCC patients)")
+    # One scan per block, the embedded engine's; kept on the executors, which place its runs next.
+    scanned = sc.parallelize(parts, len(parts)).map(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
+    found = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
+    firsts = _first_lines(parts, [block_scan.lines for _, block_scan in found])
     patients: set[str] = set()
     hcc: set[str] = set()
-    for _, in_block, hcc_in_block in found:
-        patients |= in_block
-        hcc |= hcc_in_block
+    problems: list[Problem] = []
+    for (_, block_scan), first_line in zip(found, firsts, strict=True):
+        stats.lines += block_scan.resources
+        stats.resources_by_type.update(block_scan.by_type)
+        stats.problems_by_kind.update(block_scan.problems_by_kind)
+        problems.extend(replace(p, line=p.line + first_line) for p in block_scan.problems)
+        patients.update(block_scan.runs.pid)
+        hcc |= block_scan.hcc
     cohort = frozenset(hcc & patients)
     stats.patients = len(patients)
     stats.cohort = len(cohort)
-    took("prescan")
+    took("scan")
 
-    firsts = _first_lines(parts, [n for n, _, _ in found])
     ids = sc.broadcast((frozenset(patients), cohort))
     del patients, hcc, found
     n_patient_parts = _patient_partitions(export, cores)
     bounds = _bounds(cohort, n_patient_parts)
+    files = export.files
 
-    def scan(task: tuple[Block, int]) -> Iterator[tuple[str | None, Any]]:
+    def place(item: tuple[int, BlockScan]) -> Iterator[tuple[str | None, Any]]:
         known, members = ids.value
-        return _scan(task[0], task[1], known, members)
+        index, block_scan = item
+        return _placed(parts[index], firsts[index], block_scan, known, members)
 
     def partition_of(pid: str | None) -> int:
-        # 0 holds the blocks' counts; then ranges of patient ids, in order.
+        # 0 holds the blocks' dangling references; then ranges of patient ids, in order.
         return 0 if pid is None else 1 + bisect.bisect_right(bounds, pid)
 
     def assess(index: int, items: Iterator[tuple[str | None, Any]]) -> Iterator[Any]:
         if index == 0:
-            yield from (counts for _, counts in items)
+            yield from (dangling for _, dangling in items)
             return
-        lines: dict[str, list[tuple[int, int, bytes]]] = {}
-        for pid, line in items:
-            lines.setdefault(pid, []).append(line)  # type: ignore[arg-type]
-        for pid in sorted(lines):
-            raws = [raw for _, _, raw in sorted(lines.pop(pid))]
-            if mapper is None:
-                yield process_group((pid, raws, as_of))
-            else:
-                yield process_patient(pid, raws, as_of, mapper)
+        runs: dict[str, list[tuple[int, int, int]]] = {}
+        for pid, run in items:
+            runs.setdefault(pid, []).append(run)  # type: ignore[arg-type]
+        reader = RunReader(files)
+        try:
+            for pid in sorted(runs):
+                raws = reader.lines(sorted(runs.pop(pid)))
+                if mapper is None:
+                    yield process_group((pid, raws, as_of))
+                else:
+                    yield process_patient(pid, raws, as_of, mapper)
+        finally:
+            reader.close()
 
-    sc.setJobDescription("hccwatch: scan every line, group the cohort by patient, assess")
+    sc.setJobDescription("hccwatch: group the cohort's lines by patient, assess")
     results = (
-        sc.parallelize(list(zip(parts, firsts, strict=True)), len(parts))
-        .flatMap(scan)
+        scanned.flatMap(place)
         .partitionBy(1 + n_patient_parts, partition_of)
         .mapPartitionsWithIndex(assess, preservesPartitioning=True)
     )
@@ -258,20 +246,20 @@ def run_spark(
     # one at a time; counted on the JVM side, without a second pass through Python.
     results.persist(StorageLevel.DISK_ONLY)
     results._jrdd.count()
-    took("scan and assess")
+    scanned.unpersist()
+    took("assess")
 
     sc.setJobDescription("hccwatch: results to the driver")
     stream = results.toLocalIterator()
-    problems: list[Problem] = []
     first: PatientResult | None = None
     for item in stream:
         if isinstance(item, PatientResult):
             first = item
             break
-        stats.lines += item.resources
-        stats.resources_by_type.update(item.by_type)
-        stats.problems_by_kind.update(item.problems_by_kind)
-        problems.extend(item.problems)
+        dangling, listed = item
+        if dangling:
+            stats.problems_by_kind["dangling_reference"] += dangling
+        problems.extend(listed)
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
 
     def iterate() -> Iterator[PatientResult]:
