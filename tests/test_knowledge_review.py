@@ -37,6 +37,11 @@ OFFICIAL_HOSTS = frozenset(
         "hl7.org",
         "cds-hooks.hl7.org",
         "dicom.nema.org",
+        # Secondary clinical references at their publishers' own addresses; each is flagged
+        # secondary_of its primary, and none has a DOI.
+        "bestpractice.bmj.com",  # BMJ Best Practice, published by BMJ
+        "www.msdmanuals.com",  # the MSD Manuals, published by Merck & Co. (MSD)
+        "www.ccjm.org",  # Cleveland Clinic Journal of Medicine, the journal's own site
     }
 )
 # Software is identified by its repository.
@@ -48,12 +53,9 @@ NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
     "BALL-1992": "shared source of the surveillance pass (knowledge-b)",
-    "BMJBP-HCC": "secondary clinical summary (knowledge-b)",
-    "CCJM-CHILD-PUGH": "secondary table reproducing Pugh 1973 (PUGH-1973 is the primary); no DOI found",
-    "CKM-2023-MELD3": "secondary clinical model restating Kim 2021 (KIM-2021 is the primary); it has no DOI",
+    "CKM-2023-MELD3": "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored",
     "GIARD-2018": "shared source of the AFP pass (knowledge-b)",
     "LEE-2008": NOT_FOUND,
-    "MSD-2023-CTP": "secondary manual table reproducing Pugh 1973 (PUGH-1973 is the primary); it has no DOI",
     "POON-2000": "shared source of the recurrence pass (knowledge-b)",
     "SHIMAMURA-2019": NOT_FOUND,
     "TAKADA-2007": NOT_FOUND,
