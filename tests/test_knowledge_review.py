@@ -52,15 +52,10 @@ NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
-    "BALL-1992": "shared source of the surveillance pass (knowledge-b)",
     "CKM-2023-MELD3": "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored",
-    "GIARD-2018": "shared source of the AFP pass (knowledge-b)",
-    "LEE-2008": NOT_FOUND,
-    "POON-2000": "shared source of the recurrence pass (knowledge-b)",
-    "SHIMAMURA-2019": NOT_FOUND,
-    "TAKADA-2007": NOT_FOUND,
-    "WANG-2018": "shared source of the metastasis pass (knowledge-b)",
-    "ZHENG-2008": NOT_FOUND,
+    "GIARD-2018": "its own abstract read on PMC (PMC6472907) and Ovid; " + NOT_FOUND,
+    "SHIMAMURA-2019": "its abstract is the only source read for the 5-5-500 numbers; " + NOT_FOUND,
+    "WANG-2018": "read on its publisher's page (Springer Medizin), which shows none; " + NOT_FOUND,
 }
 
 

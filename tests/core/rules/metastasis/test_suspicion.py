@@ -269,7 +269,7 @@ def test_the_rise_alert_carries_the_knowledge_of_the_criteria_that_fired() -> No
         "afp.upper_limit_normal_ng_ml",
         "afp.rising_slope_ng_ml_per_month",
     } & set(alert.unverified)
-    assert {"KIM-2016", "SHEU-1985", "BALL-1992"} <= set(alert.citations)
+    assert {"KIM-2016", "SHEU-1985"} <= set(alert.citations)
 
 
 # --- unconfirmed liver lesions; same-day studies (issue 6 §1) ---

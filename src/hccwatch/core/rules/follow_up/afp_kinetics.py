@@ -62,7 +62,7 @@ Every ratio, slope and doubling time is a finite number or None, never inf or Na
 "Rising AFP" has no guideline definition, and a persistently rising AFP alone did not add
 diagnostic value (TURSHUDZHYAN-2022): a rising trend is a prompt for imaging, not a diagnosis.
 
-Citations: AASLD-2023, GIARD-2018, TURSHUDZHYAN-2022, NHC-2024, PAVEL-2018, MEHTA-2017, BALL-1992,
+Citations: AASLD-2023, GIARD-2018, TURSHUDZHYAN-2022, NHC-2024, PAVEL-2018, MEHTA-2017,
 KIM-2016, SHEU-1985, SHIRABE-1997, ALLARD-2014, HCCWATCH-POLICY.
 """
 

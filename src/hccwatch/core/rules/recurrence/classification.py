@@ -6,7 +6,7 @@ or transplant, unless recorded as not curative) and on or before the evaluation 
 
 - **timing** is *early* when the lesion appeared less than ``recurrence.early_cutoff_months``
   (24) calendar months after that treatment, else *late* (COLECCHIA-2014). The 1-year
-  (POON-2000, unverified), 17-month (YAMAMOTO-2015) and, with microvascular invasion, 13-month
+  (JUNG-JGS), 17-month (YAMAMOTO-2015) and, with microvascular invasion, 13-month
   (LIU-2023) cut-offs are reported as notes, never used for the answer.
 - **favours** weighs the clues of the clinical reference §2.3 and §3, each a knowledge entry
   ``recurrence.clue.<name>`` holding its weight (HCCWATCH-POLICY, unverified: no criteria are

@@ -11,9 +11,9 @@ converted).
 | (metroticket_2)      | ≤ 4 if 400–1000; never if AFP > 1000                           | FATOUROU-2018   |
 | French AFP model     | points ≤ 2 (largest ≤3 / 3–6 / >6 cm: 0/1/4; nodules 1–3 / ≥4: | DUVOUX-2012     |
 | (afp_model)          | 0/2; AFP ≤100 / 100–1000 / >1000: 0/2/3)                       |                 |
-| Hangzhou             | total diameter ≤ 8 cm; or > 8 cm with grade I–II and           | ZHENG-2008      |
+| Hangzhou             | total diameter ≤ 8 cm; or > 8 cm with grade I–II and           | PAVEL-2018      |
 |                      | AFP ≤ 400 ng/mL                                                |                 |
-| Kyoto                | ≤ 10 nodules each ≤ 5 cm and DCP ≤ 400 mAU/mL                  | TAKADA-2007     |
+| Kyoto                | ≤ 10 nodules each ≤ 5 cm and DCP ≤ 400 mAU/mL                  | PAVEL-2018      |
 | 5-5-500              | ≤ 5 nodules each ≤ 5 cm and AFP ≤ 500 ng/mL (unverified)        | SHIMAMURA-2019  |
 | (five_five_500)      |                                                                |                 |
 

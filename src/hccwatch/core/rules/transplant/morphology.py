@@ -9,7 +9,7 @@ when it meets none of them, or an exclusion is present, Then beyond.
 | Milan (milan)            | 1 nodule ≤ 5 cm; or 2–3 nodules each ≤ 3 cm             | MAZZAFERRO-1996   |
 | UCSF (ucsf)              | 1 nodule ≤ 6.5 cm; or 2–3 nodules ≤ 4.5 cm, total ≤ 8 cm | YAO-2001          |
 | Shanghai Fudan (fudan)   | 1 nodule ≤ 9 cm; or ≤ 3 nodules ≤ 5 cm, total ≤ 9 cm    | FAN-2009          |
-| Asan (asan)              | ≤ 6 nodules, each ≤ 5 cm                                | LEE-2008          |
+| Asan (asan)              | ≤ 6 nodules, each ≤ 5 cm                                | PAVEL-2018        |
 | Up-to-seven              | largest (cm) + number of nodules ≤ 7                    | MAZZAFERRO-2009   |
 
 All bounds are inclusive (table 1.2 of the reference); the numbers are knowledge entries
