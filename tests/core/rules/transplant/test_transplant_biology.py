@@ -89,7 +89,7 @@ def test_afp_model_without_afp_gives_no_points_but_can_still_be_beyond() -> None
     assert "4 to 7" in finding.explanation
 
 
-# ------------------------------------------------------------------ Hangzhou (ZHENG-2008)
+# ------------------------------------------------------------------ Hangzhou (Zheng 2008, via PAVEL-2018)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_hangzhou(
         assert finding.missing == ()
 
 
-# ------------------------------------------------------------------ Kyoto (TAKADA-2007)
+# ------------------------------------------------------------------ Kyoto (Takada 2007, via PAVEL-2018)
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ BOUNDARIES = [
     ("fudan", (5.0, 3.0, 1.1), False),
     ("fudan", (5.1, 1.0), False),
     ("fudan", (1.0, 1.0, 1.0, 1.0), False),
-    # Asan (LEE-2008): <= 6 nodules, each <= 5
+    # Asan (Lee 2008, read in PAVEL-2018 Table 1): <= 6 nodules, each <= 5
     ("asan", (5.0,) * 6, True),
     ("asan", (1.0,) * 7, False),
     ("asan", (5.1,), False),
