@@ -61,9 +61,10 @@ class InputUsed:
     date: date | None = None
 
     def to_dict(self) -> dict[str, JsonValue]:
+        value = self.value
         return {
             "name": self.name,
-            "value": self.value,
+            "value": _own(value) if type(value) is list or type(value) is dict else value,
             "unit": self.unit,
             "date": None if self.date is None else self.date.isoformat(),
         }
@@ -133,7 +134,10 @@ class Finding:
             "inputs": [
                 {
                     "name": i.name,
-                    "value": i.value,
+                    # A list or table value is copied: findings share recorded inputs (the staging
+                    # rules one tumour reading, the transplant criteria one set of facts), and each
+                    # caller's dict must be its own to change.
+                    "value": _own(i.value) if type(i.value) is list or type(i.value) is dict else i.value,
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
                 }
@@ -230,6 +234,15 @@ class TreatmentOption:
             "unverified": list(self.unverified),
             "policy": list(self.policy),
         }
+
+
+def _own(value: JsonValue) -> JsonValue:
+    """A JSON value whose lists and tables are new ones (the scalars in it are immutable)."""
+    if type(value) is list:
+        return [_own(v) if type(v) is list or type(v) is dict else v for v in value]
+    if type(value) is dict:
+        return {k: _own(v) if type(v) is list or type(v) is dict else v for k, v in value.items()}
+    return value
 
 
 def _shown(value: JsonValue) -> str:
