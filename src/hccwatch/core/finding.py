@@ -370,6 +370,24 @@ class Trace:
         self._missing.update(other._missing)
         self._notes.update(other._notes)
 
+    def fork(self, rule: str) -> Trace:
+        """A trace for ``rule`` holding everything this one recorded, in its order: what a new
+        trace (same knowledge, same assumptions) then :meth:`extend` with this one holds.
+
+        For facts several rules share: recorded once, each rule's trace starts from a copy.
+        """
+        t = _new(Trace)
+        t.rule = rule
+        t.knowledge = self.knowledge
+        t.assumed = self.assumed
+        t._citations = self._citations.copy()
+        t._unverified = self._unverified.copy()
+        t._policy = self._policy.copy()
+        t._inputs = self._inputs.copy()
+        t._missing = self._missing.copy()
+        t._notes = self._notes.copy()
+        return t
+
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""
         for name in names:
