@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +53,25 @@ def test_no_two_parts_of_the_json_are_one_object(raw: dict[str, Any]) -> None:
     for path, container in _containers(assess(raw, as_of=AS_OF).to_dict(), "$"):
         assert id(container) not in seen, f"{path} is the same object as {seen[id(container)]}"
         seen[id(container)] = path
+
+
+def _spoil(value: object) -> None:
+    """Change every list and table in ``value``, as a careless caller might."""
+    if isinstance(value, dict):
+        for item in list(value.values()):
+            _spoil(item)
+        value["spoiled"] = True
+    elif isinstance(value, list):
+        for item in value:
+            _spoil(item)
+        value.append("spoiled")
+
+
+@pytest.mark.parametrize("raw", [_BASE, *corpus.examples()], ids=lambda raw: str(raw["id"]))
+def test_changing_an_answer_never_changes_the_next_one(raw: dict[str, Any]) -> None:
+    """Memoised findings (staging, transplant) are handed to many records: a caller that changes
+    its JSON must not change what the next record, or the same one again, is told."""
+    first = assess(raw, as_of=AS_OF).to_dict()
+    expected = json.loads(json.dumps(first))
+    _spoil(first)
+    assert assess(raw, as_of=AS_OF).to_dict() == expected

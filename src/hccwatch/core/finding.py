@@ -79,7 +79,12 @@ class AssumedInput:
     reason: str
 
     def to_dict(self) -> dict[str, JsonValue]:
-        return {"field": self.field, "value": self.value, "reason": self.reason}
+        value = self.value
+        return {
+            "field": self.field,
+            "value": _own(value) if type(value) is list or type(value) is dict else value,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,22 +126,22 @@ class Finding:
         return copy
 
     def to_dict(self) -> dict[str, JsonValue]:
-        # One literal: the value keys cannot clash with the reserved ones (checked on creation).
-        # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
-        # each, and an assessment some sixty. Empty parts (most of them) skip the comprehension.
+        # The value keys cannot clash with the reserved ones (checked on creation). A list or table
+        # (a value or an input's) is copied: findings share them (the staging rules one tumour
+        # reading, the transplant criteria one set of facts; a memoised finding is handed to many
+        # records), and each caller's dict must be its own to change. The inputs are written as
+        # InputUsed.to_dict writes them, inline: an assessment has some sixty.
+        out: dict[str, JsonValue] = {"rule": self.rule}
+        for key, value in self.values.items():
+            out[key] = _own(value) if type(value) is list or type(value) is dict else value
         inputs = self.inputs
         assumptions = self.assumptions
-        return {
-            "rule": self.rule,
-            **self.values,
-            "determined": self.determined,
-            "explanation": self.explanation,
-            "inputs": [
+        out["determined"] = self.determined
+        out["explanation"] = self.explanation
+        out["inputs"] = (
+            [
                 {
                     "name": i.name,
-                    # A list or table value is copied: findings share recorded inputs (the staging
-                    # rules one tumour reading, the transplant criteria one set of facts), and each
-                    # caller's dict must be its own to change.
                     "value": _own(i.value) if type(i.value) is list or type(i.value) is dict else i.value,
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
@@ -144,14 +149,15 @@ class Finding:
                 for i in inputs
             ]
             if inputs
-            else [],
-            "missing": [*self.missing],
-            "citations": [*self.citations],
-            "unverified": [*self.unverified],
-            "policy": [*self.policy],
-            "notes": [*self.notes],
-            "assumptions": [a.to_dict() for a in assumptions] if assumptions else [],
-        }
+            else []
+        )
+        out["missing"] = [*self.missing]
+        out["citations"] = [*self.citations]
+        out["unverified"] = [*self.unverified]
+        out["policy"] = [*self.policy]
+        out["notes"] = [*self.notes]
+        out["assumptions"] = [a.to_dict() for a in assumptions] if assumptions else []
+        return out
 
 
 @dataclass(frozen=True)
