@@ -101,6 +101,11 @@ class Case:
     low_grade: bool = True
 
 
+# Where a burden keeps its cases on the burden alone (as ``once`` keeps a value: in the instance's
+# ``__dict__``, which a frozen dataclass leaves writable).
+_PLAIN = "_plain_cases"
+
+
 def _bounds(value: float | None) -> tuple[float, float]:
     return (0.0, math.inf) if value is None else (value, value)
 
@@ -113,6 +118,15 @@ def cases(
     low_grade: bool | None = None,
 ) -> tuple[Case, Case]:
     """The most and the least favourable case the facts allow."""
+    if afp is None and dcp is None and low_grade is None:
+        # On the burden alone (most criteria): built once per burden, cases being immutable.
+        kept: tuple[Case, Case] | None = burden.__dict__.get(_PLAIN)
+        if kept is None:
+            kept = burden.__dict__[_PLAIN] = (
+                Case(burden.extent(worst=False), 0.0, 0.0, True),
+                Case(burden.extent(worst=True), math.inf, math.inf, False),
+            )
+        return kept
     afp_lo, afp_hi = _bounds(afp)
     dcp_lo, dcp_hi = _bounds(dcp)
     best = Case(burden.extent(worst=False), afp_lo, dcp_lo, True if low_grade is None else low_grade)
