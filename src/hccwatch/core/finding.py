@@ -116,32 +116,36 @@ class Finding:
         return self.values.get(key, default)
 
     def detached(self) -> Finding:
-        """The same finding with its own values dict (for handing out a memoised finding)."""
+        """The same finding with its own values, lists and tables included (for handing out a
+        memoised finding: a caller changing one record's answer must not change the next's)."""
         # A field-by-field copy without re-running the constructor's checks (they held for self),
         # and it carries every field, including any added later.
         copy = object.__new__(Finding)
         fields = copy.__dict__
         fields.update(self.__dict__)
-        fields["values"] = dict(self.values)
+        fields["values"] = {
+            key: _own(value) if type(value) is list or type(value) is dict else value
+            for key, value in self.values.items()
+        }
         return copy
 
     def to_dict(self) -> dict[str, JsonValue]:
-        # The value keys cannot clash with the reserved ones (checked on creation). A list or table
-        # (a value or an input's) is copied: findings share them (the staging rules one tumour
-        # reading, the transplant criteria one set of facts; a memoised finding is handed to many
-        # records), and each caller's dict must be its own to change. The inputs are written as
-        # InputUsed.to_dict writes them, inline: an assessment has some sixty.
-        out: dict[str, JsonValue] = {"rule": self.rule}
-        for key, value in self.values.items():
-            out[key] = _own(value) if type(value) is list or type(value) is dict else value
+        # One literal: the value keys cannot clash with the reserved ones (checked on creation).
+        # The inputs are written as InputUsed.to_dict writes them, inline: a finding has a few
+        # each, and an assessment some sixty. Empty parts (most of them) skip the comprehension.
         inputs = self.inputs
         assumptions = self.assumptions
-        out["determined"] = self.determined
-        out["explanation"] = self.explanation
-        out["inputs"] = (
-            [
+        return {
+            "rule": self.rule,
+            **self.values,
+            "determined": self.determined,
+            "explanation": self.explanation,
+            "inputs": [
                 {
                     "name": i.name,
+                    # A list or table input is copied: findings share recorded inputs (the staging
+                    # rules one tumour reading, the transplant criteria one set of facts), and each
+                    # caller's dict must be its own to change.
                     "value": _own(i.value) if type(i.value) is list or type(i.value) is dict else i.value,
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
@@ -149,15 +153,14 @@ class Finding:
                 for i in inputs
             ]
             if inputs
-            else []
-        )
-        out["missing"] = [*self.missing]
-        out["citations"] = [*self.citations]
-        out["unverified"] = [*self.unverified]
-        out["policy"] = [*self.policy]
-        out["notes"] = [*self.notes]
-        out["assumptions"] = [a.to_dict() for a in assumptions] if assumptions else []
-        return out
+            else [],
+            "missing": [*self.missing],
+            "citations": [*self.citations],
+            "unverified": [*self.unverified],
+            "policy": [*self.policy],
+            "notes": [*self.notes],
+            "assumptions": [a.to_dict() for a in assumptions] if assumptions else [],
+        }
 
 
 @dataclass(frozen=True)
