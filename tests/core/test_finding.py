@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from hccwatch.core.finding import Finding, InputUsed, Trace, merge_citations
+from hccwatch.core.finding import AssumedInput, Finding, InputUsed, Trace, merge_citations
 from hccwatch.core.knowledge import default_knowledge
 from hccwatch.errors import KnowledgeError
 
@@ -123,6 +123,26 @@ def test_extend_copies_what_another_trace_recorded_in_its_order() -> None:
     assert copied.finish({}, "x") == direct.finish({}, "x")
     copied.need("dcp")
     assert shared.missing == ("afp",)  # the source is not changed by later records
+
+
+def test_a_fork_is_a_new_trace_extended_with_its_source() -> None:
+    k = default_knowledge()
+    assumed = {"liver.ascites": AssumedInput("liver.ascites", "none", "not charted")}
+    shared = Trace("shared", k, assumed)
+    shared.used("tumors", [2.0], "cm")
+    shared.used("liver.ascites", "none")
+    shared.need("afp")
+    shared.num("labs.window_days.afp")
+    shared.cite("AASLD-2023")
+    shared.note("shared note")
+    forked = shared.fork("test.rule")
+    extended = Trace("test.rule", k, assumed)
+    extended.extend(shared)
+    for t in (forked, extended):
+        t.used("labs.inr", 1.1, "1")
+        t.need("dcp")
+    assert forked.finish({"x": 1}, "why") == extended.finish({"x": 1}, "why")
+    assert (shared.missing, len(shared.inputs)) == (("afp",), 2)  # the source is not changed
 
 
 def test_a_reads_status_decides_where_a_finding_names_it() -> None:

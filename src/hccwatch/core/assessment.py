@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 
-from hccwatch.core.finding import Alert, Finding, TreatmentOption, WorkupItem, merge_citations
+from hccwatch.core.finding import Alert, Finding, TreatmentOption, WorkupItem
 from hccwatch.core.knowledge import JsonValue, Knowledge
 from hccwatch.version import __version__
 
@@ -80,31 +81,31 @@ class Assessment:
             self.recurrence,
         ]
 
+    def _sourced(self) -> list[Finding | Alert | WorkupItem | TreatmentOption]:
+        """Every part that names sources, in the order the provenance lists follow."""
+        return [
+            *self.scores.values(),
+            *self.staging.values(),
+            *self.transplant.values(),
+            self.surveillance,
+            self.afp,
+            self.metastasis,
+            self.recurrence,
+            *self.alerts,
+            *self.workup,
+            *self.treatment_options,
+        ]
+
     def cited(self) -> tuple[str, ...]:
         """Every citation id the assessment relies on, in first-seen order."""
-        return merge_citations(
-            *(f.citations for f in self.findings()),
-            *(a.citations for a in self.alerts),
-            *(w.citations for w in self.workup),
-            *(o.citations for o in self.treatment_options),
-        )
+        return tuple(dict.fromkeys(chain.from_iterable([p.citations for p in self._sourced()])))
 
     def unverified(self) -> tuple[str, ...]:
-        return merge_citations(
-            *(f.unverified for f in self.findings()),
-            *(a.unverified for a in self.alerts),
-            *(w.unverified for w in self.workup),
-            *(o.unverified for o in self.treatment_options),
-        )
+        return tuple(dict.fromkeys(chain.from_iterable([p.unverified for p in self._sourced()])))
 
     def policy(self) -> tuple[str, ...]:
         """The project's own choices (knowledge entries with status "policy") the findings used."""
-        return merge_citations(
-            *(f.policy for f in self.findings()),
-            *(a.policy for a in self.alerts),
-            *(w.policy for w in self.workup),
-            *(o.policy for o in self.treatment_options),
-        )
+        return tuple(dict.fromkeys(chain.from_iterable([p.policy for p in self._sourced()])))
 
     def parts(self) -> dict[str, JsonValue]:
         """The JSON form of each finding, keyed as in the contract (no bibliography)."""
@@ -126,9 +127,11 @@ class Assessment:
     def to_dict(self) -> dict[str, JsonValue]:
         knowledge = self.knowledge
         shared = knowledge.citation_json
+        # The three provenance lists from one list of the parts (as cited() etc. give them).
+        sourced = self._sourced()
         # The shared form copied, the knowledge base's named error only on a miss.
         bibliography: dict[str, JsonValue] = {}
-        for cid in self.cited():
+        for cid in dict.fromkeys(chain.from_iterable([p.citations for p in sourced])):
             found = shared.get(cid)
             bibliography[cid] = dict(found) if found is not None else knowledge.citation(cid).to_dict()
         return {
@@ -139,7 +142,7 @@ class Assessment:
             "as_of": self.as_of.isoformat(),
             "as_of_source": self.as_of_source,
             **self.parts(),
-            "unverified_knowledge": list(self.unverified()),
-            "policy_knowledge": list(self.policy()),
+            "unverified_knowledge": [*dict.fromkeys(chain.from_iterable([p.unverified for p in sourced]))],
+            "policy_knowledge": [*dict.fromkeys(chain.from_iterable([p.policy for p in sourced]))],
             "bibliography": bibliography,
         }

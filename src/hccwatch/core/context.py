@@ -33,6 +33,8 @@ _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
 _Shown = tuple[str, float, str | None, date | None]
 _Latest = tuple[Lab | None, str | None, _Shown]
 _NOT_SHOWN: _Shown = ("", 0.0, None, None)
+# The knowledge entry of each lab's window, by test name (the rules' own few names).
+_WINDOW_KEYS: dict[str, str] = {}
 
 
 def _lab_order(lab: Lab) -> tuple[date, float, float, str]:
@@ -78,9 +80,10 @@ class Context:
 
     def trace(self, rule: str) -> Trace:
         assumed = self._assumed
+        # Positional: rules open some thirty traces per assessment.
         if assumed:
-            return Trace(rule=rule, knowledge=self.knowledge, assumed=assumed)
-        return Trace(rule=rule, knowledge=self.knowledge)
+            return Trace(rule, self.knowledge, assumed)
+        return Trace(rule, self.knowledge)
 
     @once
     def shared(self) -> dict[Hashable, Any]:
@@ -159,9 +162,16 @@ class Context:
         Identical same-day results count once. A date whose results disagree is left out and named
         in ``trace.need``: picking one by list order would be a silent guess.
         """
+        found = self._labs_by_test.get(test)
+        if found is None:
+            return []
+        labs, dates = found
+        if len(set(dates)) == len(dates):
+            return list(labs)  # one result per date: nothing to merge, nothing can disagree
+        conflicts = self._conflicts
         out: list[Lab] = []
-        for lab in self.labs(test):
-            conflict = self.lab_conflict(test, lab.date)
+        for lab in labs:
+            conflict = conflicts.get((test, lab.date))
             if conflict is not None:
                 trace.need(conflict)
             elif not out or out[-1].date != lab.date:
@@ -177,7 +187,10 @@ class Context:
         not current and is never used in its place.
         """
         ref = on_or_before or self.as_of
-        window_days = trace.num(f"labs.window_days.{test}")
+        window_key = _WINDOW_KEYS.get(test)
+        if window_key is None:  # one string per test name, not one per call
+            window_key = _WINDOW_KEYS[test] = f"labs.window_days.{test}"
+        window_days = trace.num(window_key)
         # Looked up once per (test, date, window) per context, then replayed into each trace that
         # asks: rules ask for the same few tests some twenty times per assessment.
         key = (test, ref, window_days)

@@ -61,9 +61,10 @@ class InputUsed:
     date: date | None = None
 
     def to_dict(self) -> dict[str, JsonValue]:
+        value = self.value
         return {
             "name": self.name,
-            "value": self.value,
+            "value": _own(value) if type(value) is list or type(value) is dict else value,
             "unit": self.unit,
             "date": None if self.date is None else self.date.isoformat(),
         }
@@ -78,7 +79,12 @@ class AssumedInput:
     reason: str
 
     def to_dict(self) -> dict[str, JsonValue]:
-        return {"field": self.field, "value": self.value, "reason": self.reason}
+        value = self.value
+        return {
+            "field": self.field,
+            "value": _own(value) if type(value) is list or type(value) is dict else value,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,13 +116,17 @@ class Finding:
         return self.values.get(key, default)
 
     def detached(self) -> Finding:
-        """The same finding with its own values dict (for handing out a memoised finding)."""
+        """The same finding with its own values, lists and tables included (for handing out a
+        memoised finding: a caller changing one record's answer must not change the next's)."""
         # A field-by-field copy without re-running the constructor's checks (they held for self),
         # and it carries every field, including any added later.
         copy = object.__new__(Finding)
         fields = copy.__dict__
         fields.update(self.__dict__)
-        fields["values"] = dict(self.values)
+        fields["values"] = {
+            key: _own(value) if type(value) is list or type(value) is dict else value
+            for key, value in self.values.items()
+        }
         return copy
 
     def to_dict(self) -> dict[str, JsonValue]:
@@ -133,7 +143,10 @@ class Finding:
             "inputs": [
                 {
                     "name": i.name,
-                    "value": i.value,
+                    # A list or table input is copied: findings share recorded inputs (the staging
+                    # rules one tumour reading, the transplant criteria one set of facts), and each
+                    # caller's dict must be its own to change.
+                    "value": _own(i.value) if type(i.value) is list or type(i.value) is dict else i.value,
                     "unit": i.unit,
                     "date": None if i.date is None else i.date.isoformat(),
                 }
@@ -230,6 +243,15 @@ class TreatmentOption:
             "unverified": list(self.unverified),
             "policy": list(self.policy),
         }
+
+
+def _own(value: JsonValue) -> JsonValue:
+    """A JSON value whose lists and tables are new ones (the scalars in it are immutable)."""
+    if type(value) is list:
+        return [_own(v) if type(v) is list or type(v) is dict else v for v in value]
+    if type(value) is dict:
+        return {k: _own(v) if type(v) is list or type(v) is dict else v for k, v in value.items()}
+    return value
 
 
 def _shown(value: JsonValue) -> str:
@@ -356,6 +378,24 @@ class Trace:
         self._inputs.update(other._inputs)
         self._missing.update(other._missing)
         self._notes.update(other._notes)
+
+    def fork(self, rule: str) -> Trace:
+        """A trace for ``rule`` holding everything this one recorded, in its order: what a new
+        trace (same knowledge, same assumptions) then :meth:`extend` with this one holds.
+
+        For facts several rules share: recorded once, each rule's trace starts from a copy.
+        """
+        t = _new(Trace)
+        t.rule = rule
+        t.knowledge = self.knowledge
+        t.assumed = self.assumed
+        t._citations = self._citations.copy()
+        t._unverified = self._unverified.copy()
+        t._policy = self._policy.copy()
+        t._inputs = self._inputs.copy()
+        t._missing = self._missing.copy()
+        t._notes = self._notes.copy()
+        return t
 
     def need(self, *names: str) -> None:
         """Record inputs that were needed but unknown."""

@@ -51,20 +51,24 @@ class Facts:
 
     burden: Burden
     exclusions: Exclusions
-    # The facts as recorded in a trace, once for all criteria (not part of the facts' identity:
-    # ``repr`` of the facts keys the memos; not an init field, so ``replace`` starts a new one).
-    _recorded: list[Trace] = field(default_factory=list, init=False, repr=False, compare=False)
+    # The facts as recorded in a trace for one context, once for all criteria (not part of the
+    # facts' identity: ``repr`` of the facts keys the memos; not an init field, so ``replace``
+    # starts a new one).
+    _recorded: list[tuple[Context, Trace]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     def recorded(self, ctx: Context) -> Trace:
         """A trace holding the shared facts, their gaps and the exclusions' source."""
         kept = self._recorded
-        if kept and kept[0].knowledge is ctx.knowledge:
-            return kept[0]
+        # Kept for one context: a criterion's trace is a copy of it (its knowledge and assumptions).
+        if kept and kept[0][0] is ctx:
+            return kept[0][1]
         t = ctx.trace("transplant")
         self.burden.record(t)
         self.exclusions.record(t)
         t.cite("AASLD-2023")
-        kept[:] = [t]
+        kept[:] = [(ctx, t)]
         return t
 
 
@@ -74,10 +78,8 @@ def read_facts(ctx: Context) -> Facts:
 
 def open_trace(ctx: Context, facts: Facts, key: str) -> Trace:
     """A criterion's trace with the shared facts, their gaps and the exclusions' source recorded."""
-    t = ctx.trace(f"transplant.{key}")
     # Copied from one recording: twelve criteria open a trace per assessment.
-    t.extend(facts.recorded(ctx))
-    return t
+    return facts.recorded(ctx).fork(f"transplant.{key}")
 
 
 def span(low: float, high: float) -> str:
@@ -99,6 +101,11 @@ class Case:
     low_grade: bool = True
 
 
+# Where a burden keeps its cases on the burden alone (as ``once`` keeps a value: in the instance's
+# ``__dict__``, which a frozen dataclass leaves writable).
+_PLAIN = "_plain_cases"
+
+
 def _bounds(value: float | None) -> tuple[float, float]:
     return (0.0, math.inf) if value is None else (value, value)
 
@@ -111,6 +118,15 @@ def cases(
     low_grade: bool | None = None,
 ) -> tuple[Case, Case]:
     """The most and the least favourable case the facts allow."""
+    if afp is None and dcp is None and low_grade is None:
+        # On the burden alone (most criteria): built once per burden, cases being immutable.
+        kept: tuple[Case, Case] | None = burden.__dict__.get(_PLAIN)
+        if kept is None:
+            kept = burden.__dict__[_PLAIN] = (
+                Case(burden.extent(worst=False), 0.0, 0.0, True),
+                Case(burden.extent(worst=True), math.inf, math.inf, False),
+            )
+        return kept
     afp_lo, afp_hi = _bounds(afp)
     dcp_lo, dcp_hi = _bounds(dcp)
     best = Case(burden.extent(worst=False), afp_lo, dcp_lo, True if low_grade is None else low_grade)

@@ -180,7 +180,9 @@ def _afp_rule(ctx: Context, t: Trace) -> tuple[bool | None, str, float | None]:
 
 
 def unos_afp_exception(ctx: Context, facts: Facts) -> Finding:
-    facts = dataclasses.replace(facts, burden=facts.burden.current())
+    current = facts.burden.current()
+    if current is not facts.burden:  # the same facts otherwise: their recording is kept
+        facts = dataclasses.replace(facts, burden=current)
     t = open_trace(ctx, facts, "unos_afp_exception")
     min_cm = t.num("transplant.unos_afp_exception.min_lesion_cm")
     burden = facts.burden.at_least(min_cm)
