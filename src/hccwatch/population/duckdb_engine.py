@@ -95,6 +95,11 @@ def _serve(conn: Connection, files: tuple[Path, ...], young: int) -> None:
         conn.close()
 
 
+def _ended() -> RuntimeError:
+    # Killed (out of memory, a signal): said, rather than waited for forever as Pool would.
+    return RuntimeError("a worker process ended unexpectedly (out of memory? see the system log)")
+
+
 class _Workers:
     """Worker processes, each on a pipe of its own, fed and read by the calling thread.
 
@@ -141,7 +146,10 @@ class _Workers:
                 if not batch:
                     exhausted = True
                     return
-                conn.send((func, batch))
+                try:
+                    conn.send((func, batch))
+                except OSError:
+                    raise _ended() from None
                 queued[conn].append((sent, len(batch)))
                 sent += len(batch)
 
@@ -153,8 +161,8 @@ class _Workers:
                 conn = cast(Connection, answered)
                 try:
                     ok, payload = conn.recv()
-                except EOFError:
-                    raise RuntimeError("a worker process ended unexpectedly") from None
+                except (EOFError, OSError):
+                    raise _ended() from None
                 first, count = queued[conn].popleft()
                 if not ok:
                     raise payload
