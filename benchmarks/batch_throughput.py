@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/batch_throughput.py                 # 10,000 patients, both engines
     .venv/bin/python benchmarks/batch_throughput.py --patients 100000 --engines duckdb
     .venv/bin/python benchmarks/batch_throughput.py --stages        # the per-stage breakdown only
+    .venv/bin/python benchmarks/batch_throughput.py --breakdown     # the whole run's, then --stages
 
 Builds a synthetic Bulk export (``hccwatch synth``, seed 1; kept under --work so a second run
 reuses it), then runs each engine in its own process and prints, per engine: wall seconds,
@@ -25,6 +26,15 @@ patient), reading a patient's lines back, decoding them, the FHIR mapping (``rea
 ``assess``, ``to_dict``, the JSON lines, the worklist row and the output files; then the batch
 layer's share (all but the mapping and ``assess``), the most HCC patients per second two cores
 could reach, and a projection with the mapping and ``assess`` at 1 ms each.
+
+``--breakdown`` accounts for the whole ``hccwatch batch`` run (DuckDB, ``--workers``): its
+processor time and wall time through the command itself, the interpreter's start and the imports
+apart; then one run with the engine's functions wrapped in processor-time counters: the parent
+(block scans merged into DuckDB, the sort, results received, results written, the rest) and each
+worker (scan, read back, decode, mapping, ``assess``, ``to_dict``, JSON lines, worklist row, and
+its overhead: tasks in, results out, start), and how many cores the process tree kept busy in
+each phase; then ``--stages`` in the same conditions, so the two can be compared (processor time
+per unit of work depends on what else the machine runs: compare only figures taken together).
 
 Peak memory is the highest sum of the resident memory of the engine's process and all its
 descendants (worker processes; for Spark the JVM and its Python workers), sampled every 50 ms.
@@ -415,12 +425,12 @@ def run_breakdown(source: Path, out: Path, workers: int, report: Path) -> None:
     (report / "parent.json").write_text(json.dumps(result))
 
 
-def _busy(timeline: list[tuple[float, float]], a: float, b: float) -> float:
+def _busy(timeline: list[tuple[float, float]], a: float, b: float) -> str:
     """Average processor use of the tree between two moments of the timeline, in cores."""
     inside = [(t, c) for t, c in timeline if a <= t <= b]
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
-        return float("nan")
-    return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+        return "(too short to sample)"
+    return f"{(inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]):.2f}"
 
 
 def breakdown(source: Path, work: Path, workers: int) -> None:
@@ -523,9 +533,9 @@ def breakdown(source: Path, work: Path, workers: int) -> None:
     last = tl[-1][0] if tl else r["wall"]
     print(
         "  cores busy (the tree, sampled every 0.1 s): "
-        f"scan {_busy(tl, 0.0, scan_end):.2f} over {scan_end:.2f} s; "
-        f"DuckDB to the first result {_busy(tl, scan_end, first):.2f} over {first - scan_end:.2f} s; "
-        f"assessing {_busy(tl, first, last):.2f} over {last - first:.2f} s"
+        f"scan {_busy(tl, 0.0, scan_end)} over {scan_end:.2f} s; "
+        f"DuckDB to the first result {_busy(tl, scan_end, first)} over {first - scan_end:.2f} s; "
+        f"assessing {_busy(tl, first, last)} over {last - first:.2f} s"
     )
 
 
