@@ -44,8 +44,10 @@ def test_results_come_in_the_items_order(window: int, chunk: int) -> None:
 def test_a_worker_exception_is_raised_in_the_parent() -> None:
     workers = _Workers(2, (), 700)
     try:
-        with pytest.raises(ValueError, match="item five is bad"):
+        with pytest.raises(ValueError, match="item five is bad") as raised:
             list(workers.map(_fail_on_five, range(20), window=8, chunk=2))
+        assert "in a worker process" in raised.value.__notes__[0]
+        assert "_fail_on_five" in raised.value.__notes__[0]
     finally:
         workers.terminate()
 
