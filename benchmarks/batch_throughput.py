@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/batch_throughput.py                 # 10,000 patients, both engines
     .venv/bin/python benchmarks/batch_throughput.py --patients 100000 --engines duckdb
     .venv/bin/python benchmarks/batch_throughput.py --stages        # the per-stage breakdown only
+    .venv/bin/python benchmarks/batch_throughput.py --breakdown     # the whole run's, then --stages
 
 Builds a synthetic Bulk export (``hccwatch synth``, seed 1; kept under --work so a second run
 reuses it), then runs each engine in its own process and prints, per engine: wall seconds,
@@ -26,6 +27,15 @@ patient), reading a patient's lines back, decoding them, the FHIR mapping (``rea
 layer's share (all but the mapping and ``assess``), the most HCC patients per second two cores
 could reach, and a projection with the mapping and ``assess`` at 1 ms each.
 
+``--breakdown`` accounts for the whole ``hccwatch batch`` run (DuckDB, ``--workers``): its
+processor time and wall time through the command itself, the interpreter's start and the imports
+apart; then one run with the engine's functions wrapped in processor-time counters: the parent
+(block scans merged into DuckDB, the sort, results received, results written, the rest) and each
+worker (scan, read back, decode, mapping, ``assess``, ``to_dict``, JSON lines, worklist row, and
+its overhead: tasks in, results out, start), and how many cores the process tree kept busy in
+each phase; then ``--stages`` in the same conditions, so the two can be compared (processor time
+per unit of work depends on what else the machine runs: compare only figures taken together).
+
 Peak memory is the highest sum of the resident memory of the engine's process and all its
 descendants (worker processes; for Spark the JVM and its Python workers), sampled every 50 ms.
 """
@@ -44,6 +54,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import orjson
@@ -276,6 +287,273 @@ def stages(source: Path, work: Path) -> None:
         )
 
 
+# --breakdown: where the whole run's processor time goes, parent and each worker apart.
+_STAGE_NAMES = (
+    "scan (a block)",
+    "read back (pread)",
+    "decode (orjson), record data, result",
+    "FHIR mapping",
+    "assess",
+    "to_dict",
+    "JSON lines",
+    "worklist row",
+)
+
+
+_OVERHEAD = "worker overhead (tasks in, results out, start)"
+
+
+def _proc_cpu(pid: int) -> float:
+    """Processor seconds (user + system) of one process so far, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_breakdown(source: Path, out: Path, workers: int, report: Path) -> None:
+    """In a child process: one DuckDB run through ``run_batch`` with the engine's functions wrapped
+    in processor-time counters, in the parent and in each worker (a worker writes its counters
+    when it ends); the tree's processor time is sampled every 0.1 s against the run's phases."""
+    import functools
+    import multiprocessing.util
+
+    from hccwatch.core.assessment import Assessment
+    from hccwatch.population import batch, duckdb_engine, scan
+    from hccwatch.population.run import run_batch
+
+    spent: dict[str, float] = {}
+    registered: list[int] = []
+
+    def clock() -> float:
+        # The parent's counters count its main thread only: DuckDB's threads and this sampler
+        # run beside it and are accounted apart. A worker has one thread.
+        return time.thread_time() if os.getpid() == parent else time.process_time()
+
+    def count(name: str, took: float) -> None:
+        spent[name] = spent.get(name, 0.0) + took
+        if os.getpid() != parent and not registered:
+            registered.append(os.getpid())
+            multiprocessing.util.Finalize(None, dump, exitpriority=100)
+
+    def dump() -> None:
+        spent["process total"] = clock()
+        (report / f"worker-{os.getpid()}.json").write_text(json.dumps(spent))
+
+    def timed(name: str, func: Any) -> Any:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = clock()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                count(name, clock() - start)
+
+        return wrapper
+
+    def timed_iter(name: str, func: Any) -> Any:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            it = iter(func(*args, **kwargs))
+            while True:
+                start = clock()
+                try:
+                    item = next(it)
+                except StopIteration:
+                    count(name, clock() - start)
+                    return
+                count(name, clock() - start)
+                yield item
+
+        return wrapper
+
+    parent = os.getpid()
+    # Pickled by name into the workers: the wrapper must be what the name now holds.
+    scan.scan_block = duckdb_engine.scan_block = timed(_STAGE_NAMES[0], scan.scan_block)  # type: ignore[assignment]
+    scan.RunReader.lines = timed(_STAGE_NAMES[1], scan.RunReader.lines)  # type: ignore[method-assign]
+    duckdb_engine.process_patient = timed("process_patient", batch.process_patient)
+    mapper = batch.default_mapper()
+    duckdb_engine.default_mapper = lambda: timed(_STAGE_NAMES[3], mapper)
+    batch.assess = timed(_STAGE_NAMES[4], batch.assess)
+    Assessment.to_dict = timed(_STAGE_NAMES[5], Assessment.to_dict)  # type: ignore[method-assign]
+    batch.json_line = timed(_STAGE_NAMES[6], batch.json_line)
+    batch._worklist_row = timed(_STAGE_NAMES[7], batch._worklist_row)
+    duckdb_engine.collect = timed("parent: block scans received, merged into DuckDB", duckdb_engine.collect)
+    duckdb_engine.groups = timed_iter("parent: DuckDB sort, runs grouped by patient", duckdb_engine.groups)
+    batch._Outputs.add = timed("parent: a result written (CSV, JSON lines, Parquet rows)", batch._Outputs.add)  # type: ignore[method-assign]
+    batch.write_outputs = timed("parent: write_outputs (all of it)", batch.write_outputs)
+    run = sys.modules["hccwatch.population.run"]
+    run.write_outputs = batch.write_outputs  # type: ignore[attr-defined]
+    run_duckdb = duckdb_engine.run_duckdb
+
+    def counted_run(*args: Any, **kwargs: Any) -> Any:
+        stats, cohort, results = run_duckdb(*args, **kwargs)
+        return stats, cohort, timed_iter("parent: results received (waiting, unpickling)", lambda: results)()
+
+    duckdb_engine.run_duckdb = counted_run  # type: ignore[assignment]
+
+    timeline: list[tuple[float, float]] = []
+    stop = threading.Event()
+    seen: dict[int, float] = {}  # each process's last figure: a worker that ended still counts
+
+    def sample() -> None:
+        while not stop.wait(0.1):
+            for pid in _tree(parent):
+                seen[pid] = max(seen.get(pid, 0.0), _proc_cpu(pid))
+            timeline.append((time.perf_counter(), sum(seen.values())))
+        spent["sampler"] = time.thread_time()
+
+    marks: dict[str, float] = {}
+
+    def progress(stage: str, n: int) -> None:
+        marks.setdefault(stage, time.perf_counter())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    start_cpu, start_main, start = time.process_time(), clock(), time.perf_counter()
+    sampler.start()
+    summary = run_batch(source, out, workers=workers, progress=progress)
+    end = time.perf_counter()
+    stop.set()
+    sampler.join()
+    spent["main thread"] = clock() - start_main
+    spent["process total"] = time.process_time() - start_cpu
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {
+        "parent": spent,
+        "children_cpu": ru.ru_utime + ru.ru_stime,
+        "wall": end - start,
+        "phases": {k: v - start for k, v in marks.items()},
+        "timeline": [(t - start, c) for t, c in timeline],
+        "hcc": summary["cohort"]["patients"],
+        "load": _load(),
+    }
+    (report / "parent.json").write_text(json.dumps(result))
+
+
+def _busy(timeline: list[tuple[float, float]], a: float, b: float) -> str:
+    """Average processor use of the tree between two moments of the timeline, in cores."""
+    inside = [(t, c) for t, c in timeline if a <= t <= b]
+    if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+        return "(too short to sample)"
+    return f"{(inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0]):.2f}"
+
+
+def breakdown(source: Path, work: Path, workers: int) -> None:
+    """The whole ``hccwatch batch`` run's processor time, parent and workers apart, next to the
+    one-process ``--stages`` figures measured just before it."""
+    cli = Path(sys.executable).with_name("hccwatch")
+    out = work / "out-breakdown"
+    load0 = _load()
+    cpu0 = _cpu_children()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare = _cpu_children() - cpu0
+    cpu0 = _cpu_children()
+    subprocess.run([sys.executable, "-c", "import hccwatch.app.cli"], check=True)
+    imports = _cpu_children() - cpu0 - bare
+    cpu0, wall0 = _cpu_children(), time.perf_counter()
+    subprocess.run(
+        [str(cli), "batch", str(source), "--out", str(out), "--workers", str(workers)],
+        check=True,
+        capture_output=True,
+    )
+    whole, whole_wall = _cpu_children() - cpu0, time.perf_counter() - wall0
+    report = work / "breakdown"
+    shutil_rmtree(report)
+    report.mkdir(parents=True)
+    cmd = [
+        sys.executable,
+        __file__,
+        "--workers",
+        str(workers),
+        "--run-breakdown",
+        str(source),
+        str(out),
+        str(report),
+    ]
+    subprocess.run(cmd, check=True)
+    r = json.loads((report / "parent.json").read_text())
+    kids = [json.loads(p.read_text()) for p in sorted(report.glob("worker-*.json"))]
+    n = r["hcc"]
+    ms = 1000 / n
+    print(
+        f"whole run, `hccwatch batch --workers {workers}`, {n:,} HCC patients "
+        f"(load {load0:.1f} -> {_load():.1f}):"
+    )
+    print(
+        f"  wall {whole_wall:.2f} s, processor {whole:.2f} s = {whole * ms:.2f} ms per HCC patient, "
+        f"{whole / whole_wall:.2f} of {workers} cores busy on average"
+    )
+    print(
+        f"  of which interpreter start {bare:.2f} s, imports (hccwatch.app.cli) {imports:.2f} s "
+        f"= {imports * ms:.2f} ms/HCC"
+    )
+    p = r["parent"]
+    sampler_cpu = p.pop("sampler", 0.0)
+    total_parent = p.pop("process total") - sampler_cpu  # the benchmark's own thread left out
+    main = p.pop("main thread")
+    print(
+        f"instrumented run (run_batch, same engine and workers; load {r['load']:.1f}): "
+        f"wall {r['wall']:.2f} s, parent {total_parent:.2f} s + workers {r['children_cpu']:.2f} s "
+        f"= {(total_parent + r['children_cpu']) * ms:.2f} ms/HCC"
+    )
+    received = p.get("parent: results received (waiting, unpickling)", 0.0) - p.get(
+        "parent: DuckDB sort, runs grouped by patient", 0.0
+    )
+    writing = p.get("parent: write_outputs (all of it)", 0.0) - p.get(
+        "parent: results received (waiting, unpickling)", 0.0
+    )
+    rows = {
+        "block scans received, merged into DuckDB": p.get(
+            "parent: block scans received, merged into DuckDB", 0.0
+        ),
+        "DuckDB sort, runs grouped by patient": p.get("parent: DuckDB sort, runs grouped by patient", 0.0),
+        "results received from the workers": received,
+        "results written (CSV, JSON lines, Parquet, summary)": writing,
+    }
+    rows["other (workers started, DuckDB opened, blocks cut)"] = main - sum(rows.values())
+    rows["the parent's other threads (DuckDB's)"] = total_parent - main
+    print(f"  parent {total_parent:.2f} s = {total_parent * ms:.2f} ms/HCC:")
+    for name, secs in rows.items():
+        print(f"    {name:<58} {secs:6.2f} s {secs * ms:6.2f} ms/HCC")
+    summed: dict[str, float] = dict.fromkeys(_STAGE_NAMES, 0.0)
+    summed[_OVERHEAD] = 0.0
+    for i, k in enumerate(kids, start=1):
+        total = k.get("process total", 0.0)
+        pp = k.get("process_patient", 0.0)
+        inner = sum(k.get(name, 0.0) for name in _STAGE_NAMES[3:])
+        parts = {name: k.get(name, 0.0) for name in _STAGE_NAMES[:2]}
+        parts[_STAGE_NAMES[2]] = pp - inner
+        parts.update({name: k.get(name, 0.0) for name in _STAGE_NAMES[3:]})
+        parts[_OVERHEAD] = total - sum(parts.values())
+        for name, secs in parts.items():
+            summed[name] += secs
+        print(
+            f"  worker {i}: {total:.2f} s (scan {parts[_STAGE_NAMES[0]]:.2f}, "
+            f"patients {pp + parts[_STAGE_NAMES[1]]:.2f}, overhead {parts[_OVERHEAD]:.2f})"
+        )
+    print("  workers together, by stage:")
+    for name, secs in summed.items():
+        print(f"    {name:<58} {secs:6.2f} s {secs * ms:6.2f} ms/HCC")
+    phases = r["phases"]
+    scan_end = phases.get("cohort", 0.0)
+    first = phases.get("assess", scan_end)
+    tl = [tuple(x) for x in r["timeline"]]
+    last = tl[-1][0] if tl else r["wall"]
+    print(
+        "  cores busy (the tree, sampled every 0.1 s): "
+        f"scan {_busy(tl, 0.0, scan_end)} over {scan_end:.2f} s; "
+        f"DuckDB to the first result {_busy(tl, scan_end, first)} over {first - scan_end:.2f} s; "
+        f"assessing {_busy(tl, first, last)} over {last - first:.2f} s"
+    )
+
+
+def shutil_rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -287,8 +565,17 @@ def main() -> None:
     ap.add_argument(
         "--stages", action="store_true", help="only the per-stage breakdown (DuckDB, one process)"
     )
+    ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="the whole run's processor time, parent and each worker apart (DuckDB)",
+    )
+    ap.add_argument("--run-breakdown", nargs=3, metavar=("SOURCE", "OUT", "REPORT"), help=argparse.SUPPRESS)
     ap.add_argument("--run-one", nargs=3, metavar=("ENGINE", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.run_breakdown:
+        run_breakdown(*map(Path, args.run_breakdown[:2]), args.workers, Path(args.run_breakdown[2]))
+        return
     if args.run_one:
         engine, source, out = args.run_one
         run_one(engine, Path(source), Path(out), args.workers)
@@ -304,7 +591,9 @@ def main() -> None:
             f"synth: {args.patients:,} patients, {sum(counts.values()):,} resources "
             f"in {time.perf_counter() - start:.1f} s"
         )
-    if args.stages:
+    if args.breakdown:
+        breakdown(source, args.work, args.workers)
+    if args.stages or args.breakdown:
         from hccwatch.population.run import batch_gc
 
         with batch_gc():  # the engine's settings
