@@ -6,8 +6,30 @@ staging, transplant criteria, metastasis, recurrence, options, the patient summa
 sources and the unverified knowledge.
 """
 
-from hccwatch.report.html import render_html, render_html_page
-from hccwatch.report.markdown import render_markdown
-from hccwatch.report.text import render_text
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hccwatch.report.html import render_html, render_html_page
+    from hccwatch.report.markdown import render_markdown
+    from hccwatch.report.text import render_text
 
 __all__ = ["render_html", "render_html_page", "render_markdown", "render_text"]
+
+# The renderers load on first use: the FHIR adapter and the batch engines need only
+# ``hccwatch.report.labels``, and importing this package must not load Jinja2 for them.
+_HOME = {
+    "render_html": "hccwatch.report.html",
+    "render_html_page": "hccwatch.report.html",
+    "render_markdown": "hccwatch.report.markdown",
+    "render_text": "hccwatch.report.text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
