@@ -53,7 +53,6 @@ NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
     "CKM-2023-MELD3": "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored",
-    "GIARD-2018": "its own abstract read on PMC (PMC6472907) and Ovid; " + NOT_FOUND,
     "SHIMAMURA-2019": "its abstract is the only source read for the 5-5-500 numbers; " + NOT_FOUND,
     "WANG-2018": "read on its publisher's page (Springer Medizin), which shows none; " + NOT_FOUND,
 }
