@@ -61,7 +61,7 @@ def test_alternative_cut_offs_are_notes_only() -> None:
     assert any("17-month" in n and "early" in n for n in f.notes)
     assert any("13-month" in n and "late" in n for n in f.notes)
     # The 1-year cut-off is read in its source now (knowledge 2026.5.1), so it is not flagged.
-    assert "recurrence.alternative_cutoff_months.poon" not in f.unverified
+    assert "recurrence.alternative_cutoff_months.one_year" not in f.unverified
 
 
 def test_the_mvi_cut_off_is_noted_only_with_mvi() -> None:

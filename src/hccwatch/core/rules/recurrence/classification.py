@@ -376,7 +376,7 @@ def _empty_values() -> dict[str, JsonValue]:
 
 
 def _alternative_notes(case: _Case) -> None:
-    names = ["poon", "yamamoto"] + (["mvi"] if case.ctx.record.microvascular_invasion else [])
+    names = ["one_year", "yamamoto"] + (["mvi"] if case.ctx.record.microvascular_invasion else [])
     for name in names:
         key = f"recurrence.alternative_cutoff_months.{name}"
         months = int(case.t.num(key))
