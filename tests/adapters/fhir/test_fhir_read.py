@@ -8,9 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hccwatch import InvalidRecordError, assess, parse_record
 from hccwatch.adapters.fhir import FhirReading, read_fhir, read_fhir_by_patient, read_resources
+from hccwatch.adapters.fhir import read as fhir_read
 from support import AS_OF, EXAMPLES
 
 FHIR_EXAMPLES = EXAMPLES / "fhir"
@@ -642,3 +645,51 @@ def test_the_validated_record_uses_the_knowledge_base_of_the_reading() -> None:
     assert parse_record(reading.patient_record, knowledge=pinned) is reading.patient_record
     # Assessed with another knowledge base, it is converted again from its values as given.
     assert parse_record(reading.patient_record) == parse_record(reading.record)
+
+
+# --- labs built without validating them again (mapped_lab): the same reading as validating -----
+
+_LAB_UNITS = st.sampled_from(["ng/mL", "ng/ml", " ng/mL", "IU/mL", "mg/dL", "µmol/L", "g/dL", "g/L", "mmol/L",
+                              "10*9/L", "%", "1", "", "mg/L"])  # fmt: skip
+_LAB_CODES = st.sampled_from(["1834-1", "1975-2", "1751-7", "6301-6", "2951-2", "777-3", "42332-7", "2160-0"])
+_LAB_DAYS = st.dates(min_value=dt.date(1890, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@st.composite
+def _lab_panels(draw: st.DrawFn) -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(0, 6))):
+        unit = draw(_LAB_UNITS)
+        quantity: dict[str, Any] = {"value": draw(st.floats(0, 500) | st.integers(-1, 200)), "unit": unit}
+        if draw(st.booleans()):
+            quantity |= {"system": UCUM, "code": unit}
+        day = draw(_LAB_DAYS).isoformat()
+        resources.append(
+            {
+                **_lab(draw(_LAB_CODES), 0, unit, when=day),
+                "id": f"lab{i}",
+                "valueQuantity": quantity,
+            }
+        )
+    return resources
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labs=_lab_panels(), born=st.sampled_from(["1960-01-02", "2020-05-05", "1800-01-01"]))
+def test_labs_built_without_validation_read_the_same(
+    labs: list[dict[str, Any]], born: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = [{**PATIENT, "birthDate": born}, HCC, *labs]
+    fast = read_resources(copy.deepcopy(resources), as_of=AS_OF)
+    with monkeypatch.context() as m:
+        m.setattr(fhir_read, "mapped_lab", lambda *args: None)
+        slow = read_resources(copy.deepcopy(resources), as_of=AS_OF)
+    assert fast.to_dict() == slow.to_dict()
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+    a, b = fast.patient_record, slow.patient_record
+    assert a == b and repr(a) == repr(b) and a.model_dump_json() == b.model_dump_json()
+    assert a.__pydantic_fields_set__ == b.__pydantic_fields_set__
+    assert a.knowledge is b.knowledge
+    for x, y in zip(a.labs, b.labs, strict=True):
+        assert x.__dict__ == y.__dict__ and x.__pydantic_fields_set__ == y.__pydantic_fields_set__
+        assert x.__pydantic_private__ == y.__pydantic_private__ and repr(x) == repr(y)

@@ -26,7 +26,7 @@ from hccwatch.adapters.fhir import _decode as fhir
 from hccwatch.adapters.fhir.codes import CodeTables, code_tables
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError, UnitError
-from hccwatch.record.model import PatientRecord, parse_record
+from hccwatch.record.model import Lab, PatientRecord, mapped_lab, parse_mapped_record, parse_record
 from hccwatch.record.units import BoundaryTables, boundary_tables
 
 __all__ = [
@@ -388,6 +388,8 @@ class _Reader:
         self.lists: dict[str, list[_Dated]] = {
             k: [] for k in ("labs", "treatments", "imaging", "symptoms", "metastatic_sites")
         }
+        # The record model's view of each entry of lists["labs"] (None: to be validated).
+        self.lab_models: list[Lab | None] = []
         self.ecog: list[tuple[dt.date, int, str]] = []
         self.tumour_sizes: list[tuple[dt.date, float, str, str | None]] = []
         self.tnm: list[tuple[dt.date, str, str, str]] = []
@@ -626,6 +628,7 @@ class _Reader:
         if unit is not None:
             entry["unit"] = unit
         self.lists["labs"].append(_Dated(origin, entry))
+        self.lab_models.append(mapped_lab(test, q.value, unit, when, self.tables))
 
     def _ecog(self, origin: str, o: fhir.Observation, when: dt.date | None) -> None:
         grade: int | None = o.valueInteger
@@ -1019,6 +1022,12 @@ def _validated(
 ) -> tuple[dict[str, Any], PatientRecord | None]:
     """The record with whatever the record model refuses removed, each removal warned about,
     and the record model's view of it (None when none was refused but the patient id)."""
+    labs = tuple(lab for lab in reader.lab_models if lab is not None)
+    if len(labs) == len(reader.lab_models) == len(record.get("labs", ())):
+        # Every lab is already the model's: only the rest is validated (see mapped_lab).
+        parsed = parse_mapped_record(record, labs, knowledge=knowledge)
+        if parsed is not None:
+            return record, parsed
     origins: dict[str, list[str]] = {name: [d.origin for d in reader.lists.get(name, [])] for name in _LISTS}
     patient = f"Patient/{reader.pid[:_MAX_ID]}"
     for _ in range(_MAX_PASSES):
