@@ -693,3 +693,66 @@ def test_labs_built_without_validation_read_the_same(
     for x, y in zip(a.labs, b.labs, strict=True):
         assert x.__dict__ == y.__dict__ and x.__pydantic_fields_set__ == y.__pydantic_fields_set__
         assert x.__pydantic_private__ == y.__pydantic_private__ and repr(x) == repr(y)
+
+
+# --- Conditions whose codes hccwatch does not know are named, never dropped in silence ---------
+
+
+def _condition_warnings(reading: FhirReading, rid: str) -> list[str]:
+    return [w.message for w in reading.warnings if w.resource == f"Condition/{rid}"]
+
+
+def test_a_condition_with_unknown_codes_is_named_with_its_codes() -> None:
+    hypertension = {
+        **_condition(SCT, "59621000", rid="htn"),
+        "code": {"coding": [{"system": SCT, "code": "59621000"}, {"system": ICD10, "code": "I10"}]},
+    }
+    reading = _read(hypertension)
+    assert _condition_warnings(reading, "htn") == [
+        "diagnosis SNOMED CT 59621000, ICD-10 I10 is not in hccwatch's code tables: not read"
+    ]
+
+
+def test_a_condition_in_another_code_system_is_named_with_its_system() -> None:
+    local = _condition("urn:oid:1.2.3.4", "LIVER-9", rid="loc")
+    assert _condition_warnings(_read(local), "loc") == [
+        "diagnosis urn:oid:1.2.3.4 LIVER-9 is not in hccwatch's code tables: not read"
+    ]
+
+
+def test_a_condition_without_a_code_is_named() -> None:
+    text_only = {**_condition(SCT, "x", rid="txt"), "code": {"text": "liver lesion"}}
+    assert _condition_warnings(_read(text_only), "txt") == ["Condition without a coded diagnosis: not read"]
+
+
+def test_a_condition_with_many_unknown_codes_is_named_briefly() -> None:
+    codings = [{"system": SCT, "code": f"{i}" * 200} for i in range(1, 8)]
+    many = {**_condition(SCT, "x", rid="many"), "code": {"coding": codings}}
+    (message,) = _condition_warnings(_read(many), "many")
+    assert message.endswith("and 3 more is not in hccwatch's code tables: not read")
+    assert len(message) < 400
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        _condition(SCT, "109841003", rid="known"),  # HCC
+        _condition(ICD10, "K74.60", rid="known"),  # cirrhosis
+        _condition(ICD10, "B18.2", rid="known"),  # hepatitis C: an aetiology
+        {
+            **_condition(SCT, "59621000", rid="known"),
+            "verificationStatus": {"coding": [{"code": "entered-in-error"}]},
+        },
+        {**_condition(SCT, "59621000", rid="known"), "verificationStatus": {"coding": [{"code": "refuted"}]}},
+    ],
+)
+def test_known_or_void_conditions_are_not_named(condition: dict[str, Any]) -> None:
+    assert _condition_warnings(_read(condition), "known") == []
+
+
+def test_an_unknown_code_beside_a_known_one_is_not_named() -> None:
+    both = {
+        **_condition(SCT, "109841003", rid="both"),
+        "code": {"coding": [{"system": SCT, "code": "109841003"}, {"system": "urn:local", "code": "HCC1"}]},
+    }
+    assert _condition_warnings(_read(both), "both") == []

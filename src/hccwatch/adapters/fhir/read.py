@@ -323,6 +323,25 @@ def _prefix_match(code: str, table: Mapping[str, str]) -> str | None:
     return None if best is None else table[best]
 
 
+# At most this many codes of one Condition are echoed in a warning.
+_MAX_CODES_SHOWN = 4
+
+
+def _shown_codes(codings: list[fhir.Coding]) -> str:
+    """The codes of ``codings`` as a warning names them (``SNOMED CT 38341003, ICD-10 I10``)."""
+    shown: list[str] = []
+    for coding in codings:
+        if not coding.code:
+            continue
+        family = diagnosis_code_family(coding.system)
+        label = {"snomed": "SNOMED CT", "icd10": "ICD-10", "icdo3": "ICD-O-3"}.get(family or "")
+        if label is None:
+            label = (coding.system or "no system")[:_MAX_ID]
+        shown.append(f"{label} {coding.code[:_MAX_ID]}")
+    more = len(shown) - _MAX_CODES_SHOWN
+    return ", ".join(shown[:_MAX_CODES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
 def _contained(contained: list[Any] | None, rid: str) -> Mapping[str, Any] | None:
     """A Medication contained in the resource (``#id`` references, as Epic writes them)."""
     for r in contained or []:
@@ -448,7 +467,8 @@ class _Reader:
         onset = _day(c.onsetDateTime) or _day(c.onsetPeriod.start if c.onsetPeriod else None)
         abated = _day(c.abatementDateTime)
         codings = _codings(c.code)
-        if not codings:
+        if not any(coding.code for coding in codings):
+            self.warn(origin, "Condition without a coded diagnosis: not read")
             return
         k = self.codes
         secondary_profile = c.meta is not None and any(
@@ -500,7 +520,10 @@ class _Reader:
             elif _is_icdo3(system) and code in k.hcc_icdo3:
                 self.hcc_found = True
                 understood = True
-        _ = understood  # conditions the record does not hold (hypertension...) are simply not read
+        if not understood:
+            # Named, never dropped in silence: hccwatch cannot tell a comorbidity it does not need
+            # (hypertension) from a relevant diagnosis coded in a way its tables do not know.
+            self.warn(origin, f"diagnosis {_shown_codes(codings)} is not in hccwatch's code tables: not read")
 
     def _hcc_morphology(self, extensions: list[Any] | None) -> bool:
         """mCODE's histology-morphology-behavior extension naming HCC (SNOMED or ICD-O-3)."""
