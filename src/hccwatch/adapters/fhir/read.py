@@ -638,20 +638,23 @@ class _Reader:
             self.warn(origin, f"{test} reported as a bound ({q.comparator}), not a value: not read")
             return
         unit = q.code if q.system == UCUM and q.code else (q.unit or q.code)
-        try:
-            canonical = self.tables.convert(test, q.value, unit)
-        except UnitError as exc:
-            self.warn(origin, f"{exc}: not read")
-            return
-        bounds = self.tables.range(test)
-        if not bounds.contains(canonical.value):
-            self.warn(origin, f"{test} value outside the plausible range ({bounds.describe()}): not read")
-            return
+        # A lab mapped_lab builds has converted to a plausible value: the checks below would pass.
+        lab = mapped_lab(test, q.value, unit, when, self.tables)
+        if lab is None:
+            try:
+                canonical = self.tables.convert(test, q.value, unit)
+            except UnitError as exc:
+                self.warn(origin, f"{exc}: not read")
+                return
+            bounds = self.tables.range(test)
+            if not bounds.contains(canonical.value):
+                self.warn(origin, f"{test} value outside the plausible range ({bounds.describe()}): not read")
+                return
         entry: dict[str, Any] = {"test": test, "value": q.value, "date": when.isoformat()}
         if unit is not None:
             entry["unit"] = unit
         self.lists["labs"].append(_Dated(origin, entry))
-        self.lab_models.append(mapped_lab(test, q.value, unit, when, self.tables))
+        self.lab_models.append(lab)
 
     def _ecog(self, origin: str, o: fhir.Observation, when: dt.date | None) -> None:
         grade: int | None = o.valueInteger
