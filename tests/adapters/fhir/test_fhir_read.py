@@ -756,3 +756,18 @@ def test_an_unknown_code_beside_a_known_one_is_not_named() -> None:
         "code": {"coding": [{"system": SCT, "code": "109841003"}, {"system": "urn:local", "code": "HCC1"}]},
     }
     assert _condition_warnings(_read(both), "both") == []
+
+
+def test_a_condition_read_as_hcc_by_its_morphology_is_not_named() -> None:
+    morphology = {
+        "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "25370001"}]},
+    }
+    primary = _condition(SCT, "363349007", rid="primary", extension=[morphology])  # malignant tumour of liver
+    reading = read_resources([PATIENT, primary], as_of=AS_OF)
+    assert _condition_warnings(reading, "primary") == []
+    assert not any("no hepatocellular" in w.message for w in reading.warnings)
+    without = read_resources([PATIENT, HCC, _condition(SCT, "363349007", rid="primary")], as_of=AS_OF)
+    assert _condition_warnings(without, "primary") == [
+        "diagnosis SNOMED CT 363349007 is not in hccwatch's code tables: not read"
+    ]

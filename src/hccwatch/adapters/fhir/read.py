@@ -477,6 +477,7 @@ class _Reader:
         understood = False
         if self._hcc_morphology(c.extension):
             self.hcc_found = True
+            understood = True
         for coding in codings:
             code, system = coding.code, coding.system
             if code is None:
