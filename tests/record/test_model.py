@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hccwatch import InvalidRecordError, PatientRecord, parse_record
-from hccwatch.record.model import Tumor
+from hccwatch.record.model import Tumor, mapped_lab, parse_mapped_record
+from hccwatch.record.units import boundary_tables
 
 
 def _problems(data: Any) -> list[str]:
@@ -406,3 +407,172 @@ def test_a_lab_keeps_its_canonical_value_through_copies_and_pickling() -> None:
         assert other == lab
         assert other.canonical == lab.canonical
     assert lab.canonical.unit == "mg/dL" and lab.canonical.value == pytest.approx(2.0)
+
+
+# --- labs an adapter has just converted, built without validating again ----------------------
+
+_UNITS = st.sampled_from(
+    [None, "", "ng/mL", "ng/ml", " ng/mL", "ng/mL ", "IU/mL", "kU/L", "mg/dL", "µmol/L", "umol/L",
+     "g/dL", "g/L", "mmol/L", "mEq/L", "10^9/L", "10*3/uL", "%", "1", "{INR}", "mg/L", "U/L",
+     "\u00a0ng/mL", "furlongs"]
+)  # fmt: skip
+_TESTS = st.sampled_from(["afp", "bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets", "dcp",
+                          "afp_l3", "ast", "AFP"])  # fmt: skip
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=0, max_value=2000),
+    st.integers(min_value=-5, max_value=500),
+)
+_DAYS = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)) | st.dates(
+    min_value=dt.date(1899, 1, 1), max_value=dt.date(2101, 12, 31)
+)
+
+
+def _lab_entry(test: Any, value: Any, unit: Any, day: dt.date) -> dict[str, Any]:
+    entry: dict[str, Any] = {"test": test, "value": value, "date": day.isoformat()}
+    if unit is not None:
+        entry["unit"] = unit
+    return entry
+
+
+def _same_model(fast: Any, slow: Any) -> None:
+    """Two validated models the same in every observable way (the fields, which were given,
+    the private store, how they print, dump and pickle)."""
+    assert type(fast) is type(slow)
+    assert fast == slow
+    assert fast.__dict__ == slow.__dict__
+    assert list(fast.__dict__) == list(slow.__dict__)
+    assert [type(v) for v in fast.__dict__.values()] == [type(v) for v in slow.__dict__.values()]
+    assert fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__
+    assert fast.__pydantic_private__ == slow.__pydantic_private__
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert repr(fast) == repr(slow)
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.model_dump(exclude_unset=True) == slow.model_dump(exclude_unset=True)
+    assert pickle.loads(pickle.dumps(fast)) == slow
+
+
+@settings(max_examples=400, deadline=None)
+@given(test=_TESTS, value=_VALUES, unit=_UNITS, day=_DAYS)
+def test_a_mapped_lab_is_the_lab_validation_gives_or_none(
+    test: str, value: Any, unit: Any, day: dt.date
+) -> None:
+    tables = boundary_tables()
+    fast = mapped_lab(test, value, unit, day, tables)
+    try:
+        slow = parse_record({"id": "p", "labs": [_lab_entry(test, value, unit, day)]}).labs[0]
+    except InvalidRecordError:
+        assert fast is None  # every refusal is left to the model
+        return
+    if fast is not None:
+        _same_model(fast, slow)
+        assert fast.canonical == slow.canonical
+
+
+def test_mapped_labs_of_the_plain_form_are_built() -> None:
+    tables = boundary_tables()
+    lab = mapped_lab("afp", 12.0, "ng/mL", dt.date(2026, 1, 5), tables)
+    assert lab is not None
+    _same_model(
+        lab,
+        parse_record({"id": "p", "labs": [_lab_entry("afp", 12.0, "ng/mL", dt.date(2026, 1, 5))]}).labs[0],
+    )
+    # Not of the plainest form: left to the model.
+    assert mapped_lab("afp", 12, "ng/mL", dt.date(2026, 1, 5), tables) is None
+    assert mapped_lab("afp", 12.0, " ng/mL", dt.date(2026, 1, 5), tables) is None
+    assert mapped_lab("afp", 12.0, "ng/mL", dt.datetime(2026, 1, 5, 8), tables) is None
+
+
+# Mostly plausible days (a lab before birth, or in 1890, now and then).
+_SIMPLE_DAYS = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2026, 12, 31)) | st.dates(
+    min_value=dt.date(1890, 1, 1), max_value=dt.date(2100, 12, 31)
+)
+
+
+@st.composite
+def _mapped_records(draw: st.DrawFn) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": draw(st.sampled_from(["p", "p", "p", "p", ""]))}
+    if draw(st.booleans()):
+        record["birth_date"] = draw(_SIMPLE_DAYS).isoformat()
+    if draw(st.booleans()):
+        record["sex"] = draw(st.sampled_from(["male", "female", "female", "m"]))
+    plausible = {"afp": (0.5, 900.0), "inr": (0.9, 4.0), "albumin": (2.0, 5.0), "sodium": (120.0, 150.0)}
+    tests = st.sampled_from(sorted(plausible))
+    labs = draw(
+        st.lists(
+            tests.flatmap(lambda t: st.tuples(st.just(t), st.floats(*plausible[t]), _SIMPLE_DAYS)), max_size=6
+        )
+    )
+    units = {"afp": "ng/mL", "inr": None, "albumin": "g/dL", "sodium": "mmol/L"}
+    if labs or draw(st.booleans()):
+        record["labs"] = [_lab_entry(t, v, units[t], d) for t, v, d in labs]
+    if draw(st.booleans()):
+        record["treatments"] = [
+            {
+                "type": draw(st.sampled_from(["tace", "resection", "tace", "laser"])),
+                "date": draw(_SIMPLE_DAYS).isoformat(),
+            }
+        ]
+    if draw(st.booleans()):
+        record["imaging"] = [
+            {
+                "date": draw(_SIMPLE_DAYS).isoformat(),
+                "modality": "ct",
+                "region": "abdomen",
+                "result": "normal",
+            }
+        ]
+    if draw(st.booleans()):
+        record["liver"] = {"dialysis_twice_past_week": False}
+        record["assumptions"] = [
+            {
+                "field": draw(st.sampled_from(["liver.dialysis_twice_past_week"] * 4 + ["labs", "labs.x"])),
+                "value": draw(st.sampled_from([False, False, False, True, None])),
+                "reason": "none recorded",
+            }
+        ]
+    if draw(st.booleans()):
+        record["as_of"] = draw(_SIMPLE_DAYS).isoformat()
+    if draw(st.sampled_from([False] * 9 + [True])):
+        record["extra_field"] = 1
+    return record
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=_mapped_records())
+def test_a_mapped_record_is_the_record_validation_gives_or_none(record: dict[str, Any]) -> None:
+    tables = boundary_tables()
+    labs = [
+        mapped_lab(lab["test"], lab["value"], lab.get("unit"), dt.date.fromisoformat(lab["date"]), tables)
+        for lab in record.get("labs", [])
+    ]
+    built = tuple(lab for lab in labs if lab is not None)
+    if len(built) != len(labs):
+        return
+    fast = parse_mapped_record(copy.deepcopy(record), built)
+    try:
+        slow = parse_record(record)
+    except InvalidRecordError:
+        assert fast is None  # the caller validates again and reports the model's problems
+        return
+    assert fast is not None
+    _same_model(fast, slow)
+    for a, b in zip(fast.labs, slow.labs, strict=True):
+        _same_model(a, b)
+    assert fast.knowledge is slow.knowledge
+
+
+def test_the_before_birth_check_names_the_same_events() -> None:
+    record = {
+        "id": "p",
+        "birth_date": "1990-01-01",
+        "labs": [
+            _lab_entry("inr", 1.0, None, dt.date(2020, 1, 1)),
+            _lab_entry("inr", 1.1, None, dt.date(1980, 1, 1)),
+        ],
+        "imaging": [{"date": "1985-01-01", "modality": "ct", "region": "abdomen", "result": "normal"}],
+    }
+    problems = _problems(record)
+    assert problems == [
+        "labs[1].date 1980-01-01, imaging[0].date 1985-01-01: dated before birth_date 1990-01-01"
+    ]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -28,7 +29,7 @@ from pydantic import (
 )
 
 from hccwatch.core.knowledge import Knowledge
-from hccwatch.errors import InvalidRecordError, UnitError
+from hccwatch.errors import HccwatchError, InvalidRecordError, UnitError
 from hccwatch.record.messages import describe, human_message, oversized, where
 from hccwatch.record.units import LAB_TESTS, BoundaryTables, CanonicalValue, boundary_tables
 
@@ -514,7 +515,7 @@ class PatientRecord(_Model):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> PatientRecord:
-        if self.birth_date is not None:
+        if self.birth_date is not None and self._dated_before(self.birth_date):
             dated = self.dated_events()
             if self.as_of is not None:
                 dated.append(("as_of", self.as_of))
@@ -526,6 +527,24 @@ class PatientRecord(_Model):
         self._check_assumptions()
         self._knowledge = _tables(info).knowledge
         return self
+
+    def _dated_before(self, day: dt.date) -> bool:
+        """Whether ``as_of`` or any date :meth:`dated_events` lists is before ``day``: asked
+        without building a field path per lab (a record holds about a hundred), which only a
+        refused record needs."""
+        if self.as_of is not None and self.as_of < day:
+            return True
+        dates = [lab.date for lab in self.labs]
+        dates += [tr.date for tr in self.treatments]
+        dates += [tr.end_date for tr in self.treatments if tr.end_date is not None]
+        dates += [im.date for im in self.imaging]
+        dates += [s.onset for s in self.symptoms if s.onset]
+        dates += [m.date for m in self.metastatic_sites if m.date]
+        if self.tumors_assessed_on is not None:
+            dates.append(self.tumors_assessed_on)
+        if self.liver.varices_assessed_on is not None:
+            dates.append(self.liver.varices_assessed_on)
+        return bool(dates) and min(dates) < day
 
     def _check_assumptions(self) -> None:
         # An assumption must name a record field and agree with it, or a finding would show a
@@ -581,6 +600,78 @@ _ = LAB_TESTS  # the Literal above must list the same tests as units.LAB_TESTS (
 
 # Problems listed in full in ``problems``; the one-line message shows the first few.
 _SHOWN_PROBLEMS = 10
+
+_LAB_TEST_NAMES = frozenset(get_args(LabTest))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def mapped_lab(test: str, value: float, unit: str | None, day: dt.date, tables: BoundaryTables) -> Lab | None:
+    """The :class:`Lab` that validating ``{"test": test, "value": value, "unit": unit, "date":
+    day.isoformat()}`` (``unit`` left out when None) with ``tables`` gives, built without
+    pydantic; or None when any check might go another way (the caller then validates the record
+    as usual, so refusals are judged and worded by the model alone).
+
+    Why: a mapped record holds about a hundred labs, each just converted and found plausible
+    by the adapter, and validating each again (two Python validators per lab) was most of the
+    cost of validating it. The property tests compare this with the model's validation on
+    generated labs, refusals included.
+    """
+    if type(test) is not str or test not in _LAB_TEST_NAMES:
+        return None
+    if type(value) is not float or not math.isfinite(value):
+        return None
+    if unit is not None and (type(unit) is not str or unit != unit.strip()):
+        return None
+    if type(day) is not dt.date or not tables.first_date <= day <= tables.last_date:
+        return None
+    try:
+        canonical = tables.convert(test, value, unit)
+        plausible = tables.range(test).contains(canonical.value)
+    except HccwatchError:
+        return None
+    if not plausible:
+        return None
+    # What validation leaves in a Lab's four slots (fields in their order, for repr and
+    # dumps), written directly: ``model_construct`` costs as much again.
+    lab: Lab = _new(Lab)
+    if unit is None:
+        _set(lab, "__dict__", {"test": test, "value": value, "unit": None, "date": day})
+        _set(lab, "__pydantic_fields_set__", {"test", "value", "date"})
+    else:
+        _set(lab, "__dict__", {"test": test, "value": value, "unit": unit, "date": day})
+        _set(lab, "__pydantic_fields_set__", {"test", "value", "unit", "date"})
+    _set(lab, "__pydantic_extra__", None)
+    _set(lab, "__pydantic_private__", {"_canonical": canonical})
+    return lab
+
+
+def parse_mapped_record(
+    data: Mapping[str, Any], labs: tuple[Lab, ...], *, knowledge: Knowledge | None = None
+) -> PatientRecord | None:
+    """``parse_record`` of ``data`` with ``labs`` as its labs, the labs already validated (by
+    :func:`mapped_lab`, from ``data["labs"]``), or None when the record is refused (then
+    ``parse_record(data)`` says why). The record must not be oversized (checked here).
+
+    Why: see :func:`mapped_lab`; the rest of the record is validated as usual.
+    """
+    rest = {key: value for key, value in data.items() if key != "labs"}
+    if oversized(rest) is not None:
+        return None
+    tables = boundary_tables(knowledge)
+    try:
+        record = PatientRecord.model_validate(rest, context={_TABLES: tables})
+    except ValidationError:
+        return None
+    # The one check of the whole record that reads labs (an assumption about ``labs`` is
+    # refused with or without them, as no assumed value can equal a list).
+    born = record.birth_date
+    if born is not None and any(lab.date < born for lab in labs):
+        return None
+    if "labs" in data:
+        record.__dict__["labs"] = labs
+        record.__pydantic_fields_set__.add("labs")
+    return record
 
 
 def parse_record(data: Any, *, knowledge: Knowledge | None = None) -> PatientRecord:

@@ -8,9 +8,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hccwatch import InvalidRecordError, assess, parse_record
 from hccwatch.adapters.fhir import FhirReading, read_fhir, read_fhir_by_patient, read_resources
+from hccwatch.adapters.fhir import read as fhir_read
 from support import AS_OF, EXAMPLES
 
 FHIR_EXAMPLES = EXAMPLES / "fhir"
@@ -642,3 +645,129 @@ def test_the_validated_record_uses_the_knowledge_base_of_the_reading() -> None:
     assert parse_record(reading.patient_record, knowledge=pinned) is reading.patient_record
     # Assessed with another knowledge base, it is converted again from its values as given.
     assert parse_record(reading.patient_record) == parse_record(reading.record)
+
+
+# --- labs built without validating them again (mapped_lab): the same reading as validating -----
+
+_LAB_UNITS = st.sampled_from(["ng/mL", "ng/ml", " ng/mL", "IU/mL", "mg/dL", "µmol/L", "g/dL", "g/L", "mmol/L",
+                              "10*9/L", "%", "1", "", "mg/L"])  # fmt: skip
+_LAB_CODES = st.sampled_from(["1834-1", "1975-2", "1751-7", "6301-6", "2951-2", "777-3", "42332-7", "2160-0"])
+_LAB_DAYS = st.dates(min_value=dt.date(1890, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@st.composite
+def _lab_panels(draw: st.DrawFn) -> list[dict[str, Any]]:
+    resources: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(0, 6))):
+        unit = draw(_LAB_UNITS)
+        quantity: dict[str, Any] = {"value": draw(st.floats(0, 500) | st.integers(-1, 200)), "unit": unit}
+        if draw(st.booleans()):
+            quantity |= {"system": UCUM, "code": unit}
+        day = draw(_LAB_DAYS).isoformat()
+        resources.append(
+            {
+                **_lab(draw(_LAB_CODES), 0, unit, when=day),
+                "id": f"lab{i}",
+                "valueQuantity": quantity,
+            }
+        )
+    return resources
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labs=_lab_panels(), born=st.sampled_from(["1960-01-02", "2020-05-05", "1800-01-01"]))
+def test_labs_built_without_validation_read_the_same(
+    labs: list[dict[str, Any]], born: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources = [{**PATIENT, "birthDate": born}, HCC, *labs]
+    fast = read_resources(copy.deepcopy(resources), as_of=AS_OF)
+    with monkeypatch.context() as m:
+        m.setattr(fhir_read, "mapped_lab", lambda *args: None)
+        slow = read_resources(copy.deepcopy(resources), as_of=AS_OF)
+    assert fast.to_dict() == slow.to_dict()
+    assert json.dumps(fast.to_dict()) == json.dumps(slow.to_dict())
+    a, b = fast.patient_record, slow.patient_record
+    assert a == b and repr(a) == repr(b) and a.model_dump_json() == b.model_dump_json()
+    assert a.__pydantic_fields_set__ == b.__pydantic_fields_set__
+    assert a.knowledge is b.knowledge
+    for x, y in zip(a.labs, b.labs, strict=True):
+        assert x.__dict__ == y.__dict__ and x.__pydantic_fields_set__ == y.__pydantic_fields_set__
+        assert x.__pydantic_private__ == y.__pydantic_private__ and repr(x) == repr(y)
+
+
+# --- Conditions whose codes hccwatch does not know are named, never dropped in silence ---------
+
+
+def _condition_warnings(reading: FhirReading, rid: str) -> list[str]:
+    return [w.message for w in reading.warnings if w.resource == f"Condition/{rid}"]
+
+
+def test_a_condition_with_unknown_codes_is_named_with_its_codes() -> None:
+    hypertension = {
+        **_condition(SCT, "59621000", rid="htn"),
+        "code": {"coding": [{"system": SCT, "code": "59621000"}, {"system": ICD10, "code": "I10"}]},
+    }
+    reading = _read(hypertension)
+    assert _condition_warnings(reading, "htn") == [
+        "diagnosis SNOMED CT 59621000, ICD-10 I10 is not in hccwatch's code tables: not read"
+    ]
+
+
+def test_a_condition_in_another_code_system_is_named_with_its_system() -> None:
+    local = _condition("urn:oid:1.2.3.4", "LIVER-9", rid="loc")
+    assert _condition_warnings(_read(local), "loc") == [
+        "diagnosis urn:oid:1.2.3.4 LIVER-9 is not in hccwatch's code tables: not read"
+    ]
+
+
+def test_a_condition_without_a_code_is_named() -> None:
+    text_only = {**_condition(SCT, "x", rid="txt"), "code": {"text": "liver lesion"}}
+    assert _condition_warnings(_read(text_only), "txt") == ["Condition without a coded diagnosis: not read"]
+
+
+def test_a_condition_with_many_unknown_codes_is_named_briefly() -> None:
+    codings = [{"system": SCT, "code": f"{i}" * 200} for i in range(1, 8)]
+    many = {**_condition(SCT, "x", rid="many"), "code": {"coding": codings}}
+    (message,) = _condition_warnings(_read(many), "many")
+    assert message.endswith("and 3 more is not in hccwatch's code tables: not read")
+    assert len(message) < 400
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        _condition(SCT, "109841003", rid="known"),  # HCC
+        _condition(ICD10, "K74.60", rid="known"),  # cirrhosis
+        _condition(ICD10, "B18.2", rid="known"),  # hepatitis C: an aetiology
+        {
+            **_condition(SCT, "59621000", rid="known"),
+            "verificationStatus": {"coding": [{"code": "entered-in-error"}]},
+        },
+        {**_condition(SCT, "59621000", rid="known"), "verificationStatus": {"coding": [{"code": "refuted"}]}},
+    ],
+)
+def test_known_or_void_conditions_are_not_named(condition: dict[str, Any]) -> None:
+    assert _condition_warnings(_read(condition), "known") == []
+
+
+def test_an_unknown_code_beside_a_known_one_is_not_named() -> None:
+    both = {
+        **_condition(SCT, "109841003", rid="both"),
+        "code": {"coding": [{"system": SCT, "code": "109841003"}, {"system": "urn:local", "code": "HCC1"}]},
+    }
+    assert _condition_warnings(_read(both), "both") == []
+
+
+def test_a_condition_read_as_hcc_by_its_morphology_is_not_named() -> None:
+    morphology = {
+        "url": "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "25370001"}]},
+    }
+    primary = _condition(SCT, "363349007", rid="primary", extension=[morphology])  # malignant tumour of liver
+    reading = read_resources([PATIENT, primary], as_of=AS_OF)
+    assert _condition_warnings(reading, "primary") == []
+    assert not any("no hepatocellular" in w.message for w in reading.warnings)
+    without = read_resources([PATIENT, HCC, _condition(SCT, "363349007", rid="primary")], as_of=AS_OF)
+    assert _condition_warnings(without, "primary") == [
+        "diagnosis SNOMED CT 363349007 is not in hccwatch's code tables: not read"
+    ]

@@ -26,7 +26,7 @@ from hccwatch.adapters.fhir import _decode as fhir
 from hccwatch.adapters.fhir.codes import CodeTables, code_tables
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.errors import InvalidRecordError, UnitError
-from hccwatch.record.model import PatientRecord, parse_record
+from hccwatch.record.model import Lab, PatientRecord, mapped_lab, parse_mapped_record, parse_record
 from hccwatch.record.units import BoundaryTables, boundary_tables
 
 __all__ = [
@@ -323,6 +323,25 @@ def _prefix_match(code: str, table: Mapping[str, str]) -> str | None:
     return None if best is None else table[best]
 
 
+# At most this many codes of one Condition are echoed in a warning.
+_MAX_CODES_SHOWN = 4
+
+
+def _shown_codes(codings: list[fhir.Coding]) -> str:
+    """The codes of ``codings`` as a warning names them (``SNOMED CT 38341003, ICD-10 I10``)."""
+    shown: list[str] = []
+    for coding in codings:
+        if not coding.code:
+            continue
+        family = diagnosis_code_family(coding.system)
+        label = {"snomed": "SNOMED CT", "icd10": "ICD-10", "icdo3": "ICD-O-3"}.get(family or "")
+        if label is None:
+            label = (coding.system or "no system")[:_MAX_ID]
+        shown.append(f"{label} {coding.code[:_MAX_ID]}")
+    more = len(shown) - _MAX_CODES_SHOWN
+    return ", ".join(shown[:_MAX_CODES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
 def _contained(contained: list[Any] | None, rid: str) -> Mapping[str, Any] | None:
     """A Medication contained in the resource (``#id`` references, as Epic writes them)."""
     for r in contained or []:
@@ -388,6 +407,8 @@ class _Reader:
         self.lists: dict[str, list[_Dated]] = {
             k: [] for k in ("labs", "treatments", "imaging", "symptoms", "metastatic_sites")
         }
+        # The record model's view of each entry of lists["labs"] (None: to be validated).
+        self.lab_models: list[Lab | None] = []
         self.ecog: list[tuple[dt.date, int, str]] = []
         self.tumour_sizes: list[tuple[dt.date, float, str, str | None]] = []
         self.tnm: list[tuple[dt.date, str, str, str]] = []
@@ -446,7 +467,8 @@ class _Reader:
         onset = _day(c.onsetDateTime) or _day(c.onsetPeriod.start if c.onsetPeriod else None)
         abated = _day(c.abatementDateTime)
         codings = _codings(c.code)
-        if not codings:
+        if not any(coding.code for coding in codings):
+            self.warn(origin, "Condition without a coded diagnosis: not read")
             return
         k = self.codes
         secondary_profile = c.meta is not None and any(
@@ -455,6 +477,7 @@ class _Reader:
         understood = False
         if self._hcc_morphology(c.extension):
             self.hcc_found = True
+            understood = True
         for coding in codings:
             code, system = coding.code, coding.system
             if code is None:
@@ -498,7 +521,10 @@ class _Reader:
             elif _is_icdo3(system) and code in k.hcc_icdo3:
                 self.hcc_found = True
                 understood = True
-        _ = understood  # conditions the record does not hold (hypertension...) are simply not read
+        if not understood:
+            # Named, never dropped in silence: hccwatch cannot tell a comorbidity it does not need
+            # (hypertension) from a relevant diagnosis coded in a way its tables do not know.
+            self.warn(origin, f"diagnosis {_shown_codes(codings)} is not in hccwatch's code tables: not read")
 
     def _hcc_morphology(self, extensions: list[Any] | None) -> bool:
         """mCODE's histology-morphology-behavior extension naming HCC (SNOMED or ICD-O-3)."""
@@ -613,19 +639,23 @@ class _Reader:
             self.warn(origin, f"{test} reported as a bound ({q.comparator}), not a value: not read")
             return
         unit = q.code if q.system == UCUM and q.code else (q.unit or q.code)
-        try:
-            canonical = self.tables.convert(test, q.value, unit)
-        except UnitError as exc:
-            self.warn(origin, f"{exc}: not read")
-            return
-        bounds = self.tables.range(test)
-        if not bounds.contains(canonical.value):
-            self.warn(origin, f"{test} value outside the plausible range ({bounds.describe()}): not read")
-            return
+        # A lab mapped_lab builds has converted to a plausible value: the checks below would pass.
+        lab = mapped_lab(test, q.value, unit, when, self.tables)
+        if lab is None:
+            try:
+                canonical = self.tables.convert(test, q.value, unit)
+            except UnitError as exc:
+                self.warn(origin, f"{exc}: not read")
+                return
+            bounds = self.tables.range(test)
+            if not bounds.contains(canonical.value):
+                self.warn(origin, f"{test} value outside the plausible range ({bounds.describe()}): not read")
+                return
         entry: dict[str, Any] = {"test": test, "value": q.value, "date": when.isoformat()}
         if unit is not None:
             entry["unit"] = unit
         self.lists["labs"].append(_Dated(origin, entry))
+        self.lab_models.append(lab)
 
     def _ecog(self, origin: str, o: fhir.Observation, when: dt.date | None) -> None:
         grade: int | None = o.valueInteger
@@ -1019,6 +1049,12 @@ def _validated(
 ) -> tuple[dict[str, Any], PatientRecord | None]:
     """The record with whatever the record model refuses removed, each removal warned about,
     and the record model's view of it (None when none was refused but the patient id)."""
+    labs = tuple(lab for lab in reader.lab_models if lab is not None)
+    if len(labs) == len(reader.lab_models) == len(record.get("labs", ())):
+        # Every lab is already the model's: only the rest is validated (see mapped_lab).
+        parsed = parse_mapped_record(record, labs, knowledge=knowledge)
+        if parsed is not None:
+            return record, parsed
     origins: dict[str, list[str]] = {name: [d.origin for d in reader.lists.get(name, [])] for name in _LISTS}
     patient = f"Patient/{reader.pid[:_MAX_ID]}"
     for _ in range(_MAX_PASSES):
