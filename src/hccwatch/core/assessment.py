@@ -98,14 +98,14 @@ class Assessment:
 
     def cited(self) -> tuple[str, ...]:
         """Every citation id the assessment relies on, in first-seen order."""
-        return tuple(dict.fromkeys(chain.from_iterable([p.citations for p in self._sourced()])))
+        return _merged(self._sourced(), "citations")
 
     def unverified(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(chain.from_iterable([p.unverified for p in self._sourced()])))
+        return _merged(self._sourced(), "unverified")
 
     def policy(self) -> tuple[str, ...]:
         """The project's own choices (knowledge entries with status "policy") the findings used."""
-        return tuple(dict.fromkeys(chain.from_iterable([p.policy for p in self._sourced()])))
+        return _merged(self._sourced(), "policy")
 
     def parts(self) -> dict[str, JsonValue]:
         """The JSON form of each finding, keyed as in the contract (no bibliography)."""
@@ -131,7 +131,7 @@ class Assessment:
         sourced = self._sourced()
         # The shared form copied, the knowledge base's named error only on a miss.
         bibliography: dict[str, JsonValue] = {}
-        for cid in dict.fromkeys(chain.from_iterable([p.citations for p in sourced])):
+        for cid in _merged(sourced, "citations"):
             found = shared.get(cid)
             bibliography[cid] = dict(found) if found is not None else knowledge.citation(cid).to_dict()
         return {
@@ -142,7 +142,12 @@ class Assessment:
             "as_of": self.as_of.isoformat(),
             "as_of_source": self.as_of_source,
             **self.parts(),
-            "unverified_knowledge": [*dict.fromkeys(chain.from_iterable([p.unverified for p in sourced]))],
-            "policy_knowledge": [*dict.fromkeys(chain.from_iterable([p.policy for p in sourced]))],
+            "unverified_knowledge": list(_merged(sourced, "unverified")),
+            "policy_knowledge": list(_merged(sourced, "policy")),
             "bibliography": bibliography,
         }
+
+
+def _merged(parts: list[Finding | Alert | WorkupItem | TreatmentOption], name: str) -> tuple[str, ...]:
+    """The ids the parts list under ``name`` (citations, unverified, policy), first seen first."""
+    return tuple(dict.fromkeys(chain.from_iterable([getattr(p, name) for p in parts])))
