@@ -30,10 +30,6 @@ WITHOUT_IDENTIFIER_YET = {
         "its abstract (a catalogue record) is the only source read for the 5-5-500 numbers; DOI cut off "
         "there, no PMID found, and no identified source states the numbers"
     ),
-    "WANG-2018": (
-        "abstract read on its publisher's page (Springer Medizin), which shows no DOI; no identified "
-        "source reports its disease-free-interval cut-off"
-    ),
 }
 
 
