@@ -26,10 +26,6 @@ WITHOUT_IDENTIFIER_YET = {
         "a secondary clinical model (its primary is KIM-2021) with no DOI, kept because the MELD 3.0 "
         "bounds are read only there: Kim 2021's full text is stored only in its opening"
     ),
-    "SHIMAMURA-2019": (
-        "its abstract (a catalogue record) is the only source read for the 5-5-500 numbers; DOI cut off "
-        "there, no PMID found, and no identified source states the numbers"
-    ),
 }
 
 

@@ -49,13 +49,10 @@ OFFICIAL_HOSTS = frozenset(
 # Software is identified by its repository.
 CODE_HOSTS = frozenset({"github.com"})
 
-NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never written from memory"
-
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
     "CKM-2023-MELD3": "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored",
-    "SHIMAMURA-2019": "its abstract is the only source read for the 5-5-500 numbers; " + NOT_FOUND,
 }
 
 
