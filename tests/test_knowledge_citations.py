@@ -18,21 +18,15 @@ from hccwatch.core.knowledge import Citation, KnowledgeError, default_knowledge,
 from test_knowledge_review import CODE_HOSTS, OFFICIAL_HOSTS
 
 # Citations not yet meeting the identifier rule, each with why. This list only shrinks.
-# Each was searched in six passes (the fifth: JATS/BibTeX/RIS reference lists in public
+# Each was searched in seven passes (the fifth: JATS/BibTeX/RIS reference lists in public
 # repositories, Crossref-style reference lines, DOI prefixes, issue threads; the sixth: publishers'
-# abstract pages found by their own wording, issuing-body pages); the notes say where.
+# abstract pages found by their own wording, issuing-body pages; the seventh: the primary's own
+# methods wording, the issuing body's policy text, identified reviews); the notes say where.
 WITHOUT_IDENTIFIER_YET = {
     "CKM-2023-MELD3": (
         "a secondary clinical model (its primary is KIM-2021) with no DOI, kept because the MELD 3.0 "
-        "bounds are read only there: Kim 2021's full text is stored only in its opening"
-    ),
-    "SHIMAMURA-2019": (
-        "its abstract (a catalogue record) is the only source read for the 5-5-500 numbers; DOI cut off "
-        "there, no PMID found, and no identified source states the numbers"
-    ),
-    "WANG-2018": (
-        "abstract read on its publisher's page (Springer Medizin), which shows no DOI; no identified "
-        "source reports its disease-free-interval cut-off"
+        "bounds are read only there: Kim 2021's full text is stored only in its opening; its host, an "
+        "app-challenge modelling platform, is not accepted as an issuing body's official address"
     ),
 }
 

@@ -19,7 +19,7 @@ KNOWLEDGE = Path(__file__).resolve().parents[1] / "src" / "hccwatch" / "knowledg
 LOCK = KNOWLEDGE / "values.lock.json"
 CHANGELOG = KNOWLEDGE / "CHANGELOG.md"
 
-# Hosts of issuing bodies: their own address identifies a guideline or policy they publish.
+# Hosts of issuing bodies and publishers: their own address identifies what they publish.
 OFFICIAL_HOSTS = frozenset(
     {
         "www.nice.org.uk",
@@ -42,19 +42,20 @@ OFFICIAL_HOSTS = frozenset(
         "bestpractice.bmj.com",  # BMJ Best Practice, published by BMJ
         "www.msdmanuals.com",  # the MSD Manuals, published by Merck & Co. (MSD)
         "www.ccjm.org",  # Cleveland Clinic Journal of Medicine, the journal's own site
+        # An article's publisher's own page stands as its address when its DOI could not be found.
+        "www.springermedizin.de",  # Springer Medizin (Springer Nature), World J Surg's publisher
     }
 )
 # Software is identified by its repository.
 CODE_HOSTS = frozenset({"github.com"})
 
-NOT_FOUND = "DOI or PMID not found in the stored sources (title searched); never written from memory"
-
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
 NO_PRIMARY_IDENTIFIER_YET = {
-    "CKM-2023-MELD3": "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored",
-    "SHIMAMURA-2019": "its abstract is the only source read for the 5-5-500 numbers; " + NOT_FOUND,
-    "WANG-2018": "read on its publisher's page (Springer Medizin), which shows none; " + NOT_FOUND,
+    "CKM-2023-MELD3": (
+        "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored, and an "
+        "app-challenge model's host is not an issuing body"
+    ),
 }
 
 
@@ -62,7 +63,7 @@ def _has_primary_identifier(c: Citation) -> bool:
     if c.doi or c.pmid:
         return True
     host = urlparse(c.url).hostname if c.url else None
-    if c.kind in ("guideline", "policy", "web", "dataset") and host in OFFICIAL_HOSTS:
+    if c.kind in ("guideline", "policy", "web", "dataset", "article") and host in OFFICIAL_HOSTS:
         return True
     return c.kind == "code" and host in CODE_HOSTS
 

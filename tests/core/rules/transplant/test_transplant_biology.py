@@ -145,9 +145,10 @@ def test_kyoto_prefers_a_dated_dcp_lab_to_the_record_field() -> None:
     assert finding["within"] is False and finding["dcp_mau_ml"] == 900
 
 
-# ------------------------------------------------------------------ 5-5-500 (SHIMAMURA-2019)
-# Vectors from the abstract of Shimamura et al., Transpl Int 2019: "nodule size <=5 cm in diameter,
-# nodule number <=5, and alfa-fetoprotein value <=500 ng/ml" (all bounds inclusive).
+# --------------------------------------------------------------- 5-5-500 (JHBPS-2020-5-5-500)
+# Vectors from the rule as read in JHBPS-2020-5-5-500's abstract: "tumor size ≤5 cm in diameter,
+# tumor number ≤5, and α-fetoprotein ≤500 ng/mL" (all bounds inclusive), the same as the
+# abstract of Shimamura et al., Transpl Int 2019, whose DOI/PMID was not found.
 
 
 @pytest.mark.parametrize(
@@ -157,14 +158,18 @@ def test_kyoto_prefers_a_dated_dcp_lab_to_the_record_field() -> None:
 def test_five_five_500(sizes: tuple[float, ...], afp: float, within: bool) -> None:
     finding = criteria(sizes, afp=afp)["five_five_500"]
     assert finding["within"] is within
-    assert finding.unverified == ()
+    assert finding.unverified == ("transplant.five_five_500.arms", "transplant.five_five_500.max_afp_ng_ml")
 
 
 def test_every_criterion_flags_unverified_entries_only_where_they_are() -> None:
     found = criteria((2.0,), afp=10, dcp_mau_ml=10)
-    # Milan is read in review tables only (secondary), 5-5-500 in its own abstract (knowledge CHANGELOG).
+    # Milan is read in review tables only (secondary), 5-5-500 in a later study's abstract (secondary,
+    # knowledge CHANGELOG 2026.5.1).
     assert found["milan"].unverified == ("transplant.milan.arms",)
-    assert found["five_five_500"].unverified == ()
+    assert found["five_five_500"].unverified == (
+        "transplant.five_five_500.arms",
+        "transplant.five_five_500.max_afp_ng_ml",
+    )
     k = default_knowledge()
     for name, finding in found.items():
         assert all(not k.entry(key).verified for key in finding.unverified), name

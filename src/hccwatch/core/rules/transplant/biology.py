@@ -14,7 +14,7 @@ converted).
 | Hangzhou             | total diameter ≤ 8 cm; or > 8 cm with grade I–II and           | PAVEL-2018      |
 |                      | AFP ≤ 400 ng/mL                                                |                 |
 | Kyoto                | ≤ 10 nodules each ≤ 5 cm and DCP ≤ 400 mAU/mL                  | PAVEL-2018      |
-| 5-5-500              | ≤ 5 nodules each ≤ 5 cm and AFP ≤ 500 ng/mL (unverified)        | SHIMAMURA-2019  |
+| 5-5-500              | ≤ 5 nodules each ≤ 5 cm and AFP ≤ 500 ng/mL (secondary)        | JHBPS-2020-5-5-500 |
 | (five_five_500)      |                                                                |                 |
 
 The Metroticket 2.0 source gives its bands as "< 200", "200–400", "400–1000": whether
