@@ -17,18 +17,10 @@ from hccwatch.app.knowledge_report import review_html, summary_json, summary_tex
 from hccwatch.core.knowledge import Citation, KnowledgeError, default_knowledge, load_knowledge
 from test_knowledge_review import CODE_HOSTS, OFFICIAL_HOSTS
 
-# Citations not yet meeting the identifier rule, each with why. This list only shrinks.
-# Each was searched in seven passes (the fifth: JATS/BibTeX/RIS reference lists in public
-# repositories, Crossref-style reference lines, DOI prefixes, issue threads; the sixth: publishers'
-# abstract pages found by their own wording, issuing-body pages; the seventh: the primary's own
-# methods wording, the issuing body's policy text, identified reviews); the notes say where.
-WITHOUT_IDENTIFIER_YET = {
-    "CKM-2023-MELD3": (
-        "a secondary clinical model (its primary is KIM-2021) with no DOI, kept because the MELD 3.0 "
-        "bounds are read only there: Kim 2021's full text is stored only in its opening; its host, an "
-        "app-challenge modelling platform, is not accepted as an issuing body's official address"
-    ),
-}
+# Citations not yet meeting the identifier rule, each with why. This list only shrinks, and it
+# is empty: the last one (an openEHR app-challenge model for the MELD 3.0 bounds) is no longer
+# cited; its entries are unverified and name it in their notes.
+WITHOUT_IDENTIFIER_YET: dict[str, str] = {}
 
 
 def _identified(c: Citation) -> bool:
@@ -79,13 +71,22 @@ def test_every_secondary_citation_names_a_primary_that_exists() -> None:
     [
         ("CCJM-CHILD-PUGH", "PUGH-1973"),
         ("MSD-2023-CTP", "PUGH-1973"),
-        ("CKM-2023-MELD3", "KIM-2021"),
         ("BMJBP-HCC", "AASLD-2023"),
         ("TRANSPLANTBENEFIT", "WHO-AFP-IS-72-225"),
     ],
 )
 def test_named_secondary_sources_are_flagged(cid: str, primary: str) -> None:
     assert default_knowledge().citations[cid].secondary_of == primary
+
+
+def test_the_app_challenge_model_the_issue_names_unsuitable_is_not_cited() -> None:
+    k = default_knowledge()
+    hosts = {urlparse(c.url).hostname for c in k.citations.values() if c.url}
+    assert "modelling.cds-platform.com" not in hosts
+    for key in ("meld_3.lab_floor", "meld_3.sodium_bounds_mmol_l", "meld_3.albumin_bounds_g_dl"):
+        entry = k.entry(key)
+        assert entry.status == "unverified", key
+        assert "named here, not cited" in (entry.note or ""), key
 
 
 def test_a_secondary_citation_naming_an_unknown_primary_fails_at_load(tmp_path: Path) -> None:
@@ -108,6 +109,6 @@ def test_the_knowledge_listing_shows_each_secondary_source_with_its_primary() ->
         for line in lines
     )
     listed = json.loads(summary_json(k))["citations"]
-    assert listed["CKM-2023-MELD3"]["secondary_of"] == "KIM-2021"
+    assert listed["CCJM-CHILD-PUGH"]["secondary_of"] == "PUGH-1973"
     assert listed["KIM-2021"]["secondary_of"] is None
     assert "[secondary; primary: AASLD-2023]" in review_html(k)

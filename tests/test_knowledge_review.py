@@ -51,12 +51,7 @@ CODE_HOSTS = frozenset({"github.com"})
 
 # Citations still without a primary identifier, each with why. This list only shrinks: a
 # citation that gains a DOI, PMID or official address must leave it (a test checks that too).
-NO_PRIMARY_IDENTIFIER_YET = {
-    "CKM-2023-MELD3": (
-        "the only source read for the MELD 3.0 bounds; Kim 2021's full text is not stored, and an "
-        "app-challenge model's host is not an issuing body"
-    ),
-}
+NO_PRIMARY_IDENTIFIER_YET: dict[str, str] = {}
 
 
 def _has_primary_identifier(c: Citation) -> bool:

@@ -337,7 +337,7 @@ LAB_SET = {"bilirubin": 2.5, "sodium": 135, "inr": 1.5, "creatinine": 1.2, "albu
 @pytest.mark.parametrize(
     ("sex", "age", "value", "missing"),
     [
-        # OPTN: candidates aged 12-17 get the 1.33 term whatever their sex (CKM MELD_3_0)
+        # Candidates aged 12-17 get the 1.33 term whatever their sex (meld_3.adolescent_age_years, unverified)
         pytest.param("male", 15, 19, (), id="male-15-gets-the-term"),
         pytest.param("male", 12, 19, (), id="male-12-edge"),
         pytest.param("male", 17, 19, (), id="male-17-edge"),

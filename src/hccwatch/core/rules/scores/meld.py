@@ -16,8 +16,8 @@ MELD 3.0. When bilirubin, sodium, INR, creatinine, albumin, dialysis and sex are
 + 11.14 ln(Cr) + 1.85 (3.5 - alb) - 1.83 (3.5 - alb) ln(Cr) + 6, with bilirubin, INR and
 creatinine at least 1.0, creatinine at most 3.0 (3.0 on dialysis), sodium 125-137 and albumin
 1.5-3.5 g/dL; rounded half up; capped at 40 (cap unverified for MELD 3.0). Candidates aged
-12-17 get the 1.33 term whatever their sex, so sex is then not needed. [KIM-2021,
-CKM-2023-MELD3]
+12-17 get the 1.33 term whatever their sex, so sex is then not needed (the bounds and the
+12-17 rule unverified). [KIM-2021, OPTN-MELD-CALC]
 
 | dialysis flags | creatinine            | result                                   |
 |----------------|-----------------------|------------------------------------------|
