@@ -181,7 +181,13 @@ def stages(source: Path, work: Path) -> None:
     from hccwatch.adapters.fhir import read_resources
     from hccwatch.api import assess
     from hccwatch.population import scan
-    from hccwatch.population.batch import PatientResult, _record_data, _worklist_row, json_line, write_outputs
+    from hccwatch.population.batch import (
+        PatientResult,
+        _record_data,
+        _worklist_row,
+        json_bytes,
+        write_outputs,
+    )
     from hccwatch.population.bulk import open_export
     from hccwatch.population.duckdb_engine import collect, groups, open_db
     from hccwatch.population.run import evaluation_date
@@ -236,7 +242,7 @@ def stages(source: Path, work: Path) -> None:
             t4 = clock()
             data = assessment.to_dict()
             t5 = clock()
-            line, record = json_line(data), json_line(_record_data(reading.record))
+            line, record = json_bytes(data), json_bytes(_record_data(reading.record))
             t6 = clock()
             row = _worklist_row(pid, data, reading)
             t7 = clock()
@@ -377,7 +383,7 @@ def run_breakdown(source: Path, out: Path, workers: int, report: Path) -> None:
     duckdb_engine.default_mapper = lambda: timed(_STAGE_NAMES[3], mapper)
     batch.assess = timed(_STAGE_NAMES[4], batch.assess)
     Assessment.to_dict = timed(_STAGE_NAMES[5], Assessment.to_dict)  # type: ignore[method-assign]
-    batch.json_line = timed(_STAGE_NAMES[6], batch.json_line)
+    batch.json_bytes = timed(_STAGE_NAMES[6], batch.json_bytes)
     batch._worklist_row = timed(_STAGE_NAMES[7], batch._worklist_row)
     duckdb_engine.collect = timed("parent: block scans received, merged into DuckDB", duckdb_engine.collect)
     duckdb_engine.groups = timed_iter("parent: DuckDB sort, runs grouped by patient", duckdb_engine.groups)

@@ -4,6 +4,10 @@ Whatever a block holds (random bytes, broken lines, blank and CRLF lines, odd wh
 in references and types, HCC and refuted Conditions, unknown types), ``scan_block`` must give the
 same problems, counts, HCC patients and patient of every line, and its runs must read back the
 very lines the reference kept for each patient, in order.
+
+The second property feeds the lines where JSON decoders part ways (duplicate keys, invalid
+UTF-8, lone surrogates, numbers beyond a double, NaN and Infinity, nesting around the depth
+limit, wrong-typed fields), so a faster decoder in the scan cannot judge any of them differently.
 """
 
 from __future__ import annotations
@@ -115,13 +119,82 @@ def _scan(data: bytes) -> tuple[BlockScan, Path]:
     return scan_block(Block(0, 0, "x.ndjson", path, 0, len(data))), path
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    lines=st.lists(_line(), max_size=25),
-    crlf=st.booleans(),
-    final=st.booleans(),
-)
-def test_scan_block_matches_classify_line_by_line(lines: list[bytes], crlf: bool, final: bool) -> None:
+# Values JSON decoders disagree on, or accept where orjson (classify's decoder) refuses.
+_ODD_VALUES = [
+    b"1e400",
+    b"-1e400",
+    b"1E+400",
+    b"1e0400",
+    b"1" + b"0" * 400,
+    b"1" + b"0" * 290 + b"e19",
+    b"1e-400",
+    b"18446744073709551616",
+    b"-9223372036854775809",
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b'"\\ud800"',
+    b'"\\udc00x"',
+    b'"\\ud83d\\ude00"',
+    b'"\xff"',
+    b'"\xed\xa0\x80"',
+    b'"\xc0\x80"',
+    b'"\xf4\x90\x80\x80"',
+    b'"\xe2\x82"',
+    b'"caf\xc3\xa9"',
+    b'"a\x00b"',
+    b'"a\tb"',
+    b"[1,]",
+    b"01",
+    b"tru",
+    b"null",
+    b"[]",
+    b"{}",
+    b"7",
+    b'{"reference":7}',
+    b'{"reference":["Patient/p1"]}',
+    b'{"reference":"Patient/p2","reference":"Patient/p1"}',
+    b'["Patient/p1"]',
+]
+_DEPTHS = [1, 100, 995, 996, 997, 998, 1021, 1022, 1023, 1024, 1025, 1100]
+
+
+@st.composite
+def _odd_value(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 4)) == 0:
+        depth = draw(st.sampled_from(_DEPTHS))
+        inner = draw(st.sampled_from([b"", b"1", b'"x"']))
+        if draw(st.booleans()):
+            return b"[" * depth + inner + b"]" * depth
+        return b'{"a":' * depth + (inner or b"1") + b"}" * depth
+    return draw(st.sampled_from(_ODD_VALUES))
+
+
+@st.composite
+def _odd_line(draw: st.DrawFn) -> bytes:
+    """A resource line with an odd value in an odd place: an extra field before or after the
+    others, a field the scan reads (resourceType, id, subject, patient) given twice or with an
+    odd value, or a raw byte sequence inside a string."""
+    text = json.dumps(draw(_resource()), separators=(",", ":")).encode()
+    value = draw(_odd_value())
+    key = draw(st.sampled_from([b"x", b"resourceType", b"id", b"subject", b"patient", b"\xff", b"\\u0069d"]))
+    field = b'"' + key + b'":' + value
+    where = draw(st.sampled_from(["first", "last", "inside"]))
+    if where == "first" and text != b"{}":
+        return b"{" + field + b"," + text[1:]
+    if where == "last" and text != b"{}":
+        return text[:-1] + b"," + field + b"}"
+    if where == "inside":
+        quotes = [i for i, c in enumerate(text) if c == ord('"')]
+        if quotes:
+            at = draw(st.sampled_from(quotes)) + 1
+            return (
+                text[:at] + draw(st.sampled_from([b"\xff", b"\xed\xa0\x80", b"\\ud800", b"\\"])) + text[at:]
+            )
+    return b"{" + field + b"}"
+
+
+def _check(lines: list[bytes], crlf: bool, final: bool) -> None:
     data = (b"\r\n" if crlf else b"\n").join(lines) + (b"\n" if final and lines else b"")
     physical = data.split(b"\n")
     if physical and not physical[-1]:
@@ -149,3 +222,40 @@ def test_scan_block_matches_classify_line_by_line(lines: list[bytes], crlf: bool
             assert reader.lines([(0, start, end)]) == expected, pid
     finally:
         reader.close()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(_line(), max_size=25),
+    crlf=st.booleans(),
+    final=st.booleans(),
+)
+def test_scan_block_matches_classify_line_by_line(lines: list[bytes], crlf: bool, final: bool) -> None:
+    _check(lines, crlf, final)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(st.one_of(_odd_line(), _line()), max_size=12),
+    crlf=st.booleans(),
+    final=st.booleans(),
+)
+def test_scan_block_judges_lines_decoders_disagree_on_as_classify(
+    lines: list[bytes], crlf: bool, final: bool
+) -> None:
+    _check(lines, crlf, final)
+
+
+def test_the_odd_values_are_judged_as_orjson_judges_them() -> None:
+    # Each odd value alone in an Observation of p1, and as its id or subject: a line orjson refuses
+    # is a bad line in the scan too, one it reads is placed.
+    lines = []
+    for value in _ODD_VALUES:
+        lines.append(
+            b'{"resourceType":"Observation","x":' + value + b',"subject":{"reference":"Patient/p1"}}'
+        )
+        lines.append(b'{"resourceType":"Patient","id":' + value + b"}")
+        lines.append(b'{"resourceType":"Observation","subject":' + value + b"}")
+    _check(lines, crlf=False, final=True)
+    scanned, _ = _scan(b"\n".join(lines) + b"\n")
+    assert scanned.problems_by_kind["bad_line"] >= 15  # the refused values really are refused

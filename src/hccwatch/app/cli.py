@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 
 import click
 
+# The package, not its renderers: they load Jinja2 on first use, which `hccwatch batch` never makes.
+from hccwatch import report
 from hccwatch.api import assess
 from hccwatch.app import knowledge_report
 from hccwatch.app.io import MAX_RECORD_BYTES, expand, is_directory, load
@@ -27,7 +29,6 @@ from hccwatch.errors import HccwatchError, KnowledgeError
 from hccwatch.population import cli as population_cli
 from hccwatch.record.model import PatientRecord, surveillance_profile_ids
 from hccwatch.record.units import boundary_tables
-from hccwatch.report import render_html_page, render_markdown, render_text
 from hccwatch.version import __version__
 
 __all__ = ["main"]
@@ -86,7 +87,7 @@ def _render(assessment: Assessment, fmt: str, *, compact: bool, separate: bool) 
     """One report as text (all formats but HTML, which is one page for every record)."""
     if fmt in ("json", "fhir"):
         return _json(assessment, compact=compact, fhir=fmt == "fhir")
-    render: Callable[[Assessment], str] = render_text if fmt == "text" else render_markdown
+    render: Callable[[Assessment], str] = report.render_text if fmt == "text" else report.render_markdown
     return ("\n" if separate else "") + render(assessment)
 
 
@@ -175,7 +176,7 @@ def assess_command(
             printed += 1
     if pages:
         try:
-            click.echo(render_html_page(pages), nl=False)
+            click.echo(report.render_html_page(pages), nl=False)
         except Exception as exc:
             _bug("the HTML page", exc)
             failed.add(EXIT_BUG)

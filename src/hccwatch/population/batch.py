@@ -98,8 +98,10 @@ NO_SIGNAL = "no patient-specific signal; ranked by population frequency"
 @dataclass(frozen=True)
 class PatientResult:
     row: dict[str, Any]
-    assessment: str | None  # one JSON line, or None when the patient could not be assessed
-    record: str | None = None  # the mapped record (one JSON line), or None when mapping failed
+    # UTF-8 bytes, as orjson writes them and as the files hold them: a result crosses a pipe from
+    # a worker process, and text would be decoded and encoded again on each side of it.
+    assessment: bytes | None  # one JSON line, or None when the patient could not be assessed
+    record: bytes | None = None  # the mapped record (one JSON line), or None when mapping failed
 
 
 def _join(items: Iterable[Any]) -> str:
@@ -195,13 +197,19 @@ def _surely_finite(value: Any) -> bool:
     return _NON_FINITE_FLOAT64.search(packed) is None
 
 
-def json_line(data: Any) -> str:
-    """One compact JSON line, keys sorted (orjson: about ten times faster than ``json.dumps``)."""
+def json_bytes(data: Any) -> bytes:
+    """One compact JSON line in UTF-8, keys sorted (orjson: about ten times faster than
+    ``json.dumps``)."""
     out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     # orjson writes NaN and infinity as null: a line without null cannot hold one (no check needed).
     if b"null" in out and not _surely_finite(data) and not _finite(data):
         raise ValueError("a number that is not finite (NaN or infinity) cannot be written as JSON")
-    return out.decode()
+    return out
+
+
+def json_line(data: Any) -> str:
+    """``json_bytes`` as text."""
+    return json_bytes(data).decode()
 
 
 def _record_data(record: Any) -> Any:
@@ -216,17 +224,17 @@ def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Map
     The mapped record is kept whenever mapping succeeded, so ``hccwatch registry import`` can
     load it (and name the same refusal)."""
     resources = [orjson.loads(r) for r in raws]
-    record: str | None = None
+    record: bytes | None = None
     try:
         # The evaluation date reaches the mapper too: it must not fall back on the clock.
         reading = mapper(resources, as_of=as_of)
-        record = json_line(_record_data(reading.record))
+        record = json_bytes(_record_data(reading.record))
         # The FHIR adapter's reading holds the record it validated (FhirReading.patient_record):
         # assessing that one skips a second validation. Another mapper's plain record is parsed.
         validated = getattr(reading, "patient_record", None)
         assessment = assess(validated if validated is not None else reading.record, as_of=as_of)
         data = assessment.to_dict()
-        line = json_line(data)
+        line = json_bytes(data)
     except HccwatchError as exc:
         return PatientResult(_row(pid, "cannot_assess", str(exc)), None, record)
     except Exception as exc:  # a bug in hccwatch: named in the worklist, the run goes on
@@ -280,8 +288,9 @@ class _Outputs:
         self.csv_fh = (self.tmp / "worklist.csv").open("w", encoding="utf-8", newline="")
         self.csv = csv.writer(self.csv_fh, lineterminator="\n")
         self.csv.writerow([name for name, _ in COLUMNS])
-        self.jsonl = (self.tmp / "assessments.jsonl").open("w", encoding="utf-8", newline="\n")
-        self.records = (self.tmp / "records.jsonl").open("w", encoding="utf-8", newline="\n")
+        # Binary: the results are already UTF-8 (PatientResult).
+        self.jsonl = (self.tmp / "assessments.jsonl").open("wb")
+        self.records = (self.tmp / "records.jsonl").open("wb")
         # Arrow is loaded here, in the writing process only (worker processes never need it).
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -295,9 +304,11 @@ class _Outputs:
         row = result.row
         self.csv.writerow(["" if row[n] is None else _csv_value(row[n]) for n, _ in COLUMNS])
         if result.assessment is not None:
-            self.jsonl.write(result.assessment + "\n")
+            self.jsonl.write(result.assessment)
+            self.jsonl.write(b"\n")
         if result.record is not None:
-            self.records.write(result.record + "\n")
+            self.records.write(result.record)
+            self.records.write(b"\n")
         self.buffer.append(row)
         if len(self.buffer) >= 10_000:
             self.flush()

@@ -127,6 +127,8 @@ def scan_block(block: Block) -> BlockScan:
     cur: str | None = None
     cur_patient = False
     first = start = end = count = 0
+    last_ref = ""
+    last_pid: str | None = None
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()  # the block ends with a line end
@@ -160,7 +162,12 @@ def scan_block(block: Block) -> BlockScan:
                     if type(ref) is dict:
                         value = ref.get("reference")
                         if type(value) is str and value.startswith("Patient/"):
-                            pid = value[8:].split("/_history/")[0] or None
+                            # A patient's lines are mostly consecutive: the same reference again
+                            # names the same patient, without cutting the string again.
+                            if value != last_ref:
+                                last_ref = value
+                                last_pid = value[8:].split("/_history/")[0] or None
+                            pid = last_pid
                             break
         else:
             rtype = None
