@@ -35,6 +35,7 @@ from hccwatch.population.batch import (
 )
 from hccwatch.population.bulk import BulkExport, Problem
 from hccwatch.population.scan import Block, BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.source import Store
 
 __all__ = ["collect", "groups", "open_db", "run_duckdb"]
 
@@ -50,9 +51,10 @@ _READER: RunReader | None = None
 _MAPPER: Mapper | None = None
 
 
-def _init_worker(files: tuple[Path, ...], young: int) -> None:
+def _init_worker(files: tuple[Path | str, ...], store: Store | None, young: int) -> None:
     global _READER
-    _READER = RunReader(files)
+    # An object store's file system is built here, in the worker, on its first read.
+    _READER = RunReader(files, store)
     # What run.batch_gc does in the parent (a spawned worker does not inherit it).
     gc.freeze()
     gc.set_threshold(young, *gc.get_threshold()[1:])
@@ -76,9 +78,9 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _serve(conn: Connection, files: tuple[Path, ...], young: int) -> None:
+def _serve(conn: Connection, files: tuple[Path | str, ...], store: Store | None, young: int) -> None:
     """A worker's loop: a list of items in, the list of their results (or the exception) out."""
-    _init_worker(files, young)
+    _init_worker(files, store, young)
     try:
         while (task := conn.recv()) is not None:
             func, items = task
@@ -112,14 +114,14 @@ class _Workers:
     waits for whichever worker answers, and yields in order.
     """
 
-    def __init__(self, n: int, files: tuple[Path, ...], young: int) -> None:
+    def __init__(self, n: int, files: tuple[Path | str, ...], young: int, store: Store | None = None) -> None:
         ctx = _context()
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
         try:
             for _ in range(n):
                 mine, theirs = ctx.Pipe()
-                proc = ctx.Process(target=_serve, args=(theirs, files, young), daemon=True)
+                proc = ctx.Process(target=_serve, args=(theirs, files, store, young), daemon=True)
                 proc.start()
                 theirs.close()
                 self.conns.append(mine)
@@ -336,11 +338,11 @@ def run_duckdb(
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
     patient-id order). ``workers`` > 1 scans and assesses in that many processes (the assessing
     ones only with the FHIR adapter, ``mapper`` None)."""
-    pool = _Workers(workers, export.files, gc.get_threshold()[0]) if workers > 1 else None
+    pool = _Workers(workers, export.files, gc.get_threshold()[0], export.store) if workers > 1 else None
     con: duckdb.DuckDBPyConnection | None = None
     try:
         con = open_db(work_dir, memory_limit)
-        parts = list(blocks(export.files, export.names))
+        parts = list(blocks(export.files, export.names, store=export.store, sizes=export.sizes))
         # In order, whatever the number of workers: the output must not depend on it.
         scanned = (
             pool.map(scan_block, parts, window=2 * workers, chunk=1)
@@ -363,7 +365,7 @@ def run_duckdb(
                 yield from pool.map(_assess_group, groups(db, as_of), window=_WINDOW, chunk=_CHUNK)
                 finished = True
             else:
-                reader = RunReader(export.files)
+                reader = RunReader(export.files, export.store)
                 try:
                     use = mapper or default_mapper()
                     for pid, runs, when in groups(db, as_of):

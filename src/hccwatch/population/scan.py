@@ -23,10 +23,17 @@ from pathlib import Path
 import orjson
 
 from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classify, judge
+from hccwatch.population.source import Store, changed
 
 __all__ = ["Block", "BlockScan", "RunReader", "Runs", "blocks", "scan_block"]
 
 BLOCK_BYTES = 8 * 2**20
+# Read past a block's nominal end to find its line end: one read (one request to an object store)
+# holds the rest of any line shorter than this.
+_LINE_END_PROBE = 65_536
+# Runs of a patient in an object store closer than this are fetched in one ranged read (the gap
+# is read and dropped): a request costs more than this many bytes of transfer.
+COALESCE_GAP = 256 * 2**10
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
 # Stands for a line that is not JSON (classify then says why).
@@ -38,9 +45,10 @@ class Block:
     index: int
     f: int  # the file's position in the export
     name: str  # the file's name, as reported
-    path: Path
+    path: Path | str  # of this machine, or of ``store``
     offset: int
     length: int
+    store: Store | None = None
 
 
 @dataclass
@@ -79,20 +87,31 @@ class BlockScan:
     runs: Runs = field(default_factory=Runs)
 
 
-def blocks(files: tuple[Path, ...], names: tuple[str, ...], size: int | None = None) -> Iterator[Block]:
-    """The blocks of every file, in file order; each ends just after a line end (or at the end)."""
+def blocks(
+    files: tuple[Path | str, ...],
+    names: tuple[str, ...],
+    size: int | None = None,
+    *,
+    store: Store | None = None,
+    sizes: tuple[int, ...] = (),
+) -> Iterator[Block]:
+    """The blocks of every file, in file order; each ends just after a line end (or at the end).
+    Files of an object store (``store``) have their ``sizes`` as listed."""
+    if store is not None:
+        yield from _store_blocks(files, names, size or BLOCK_BYTES, store, sizes)
+        return
     size = size or BLOCK_BYTES
     index = 0
     for f, (name, path) in enumerate(zip(names, files, strict=True)):
-        total = path.stat().st_size
-        with path.open("rb") as fh:
+        total = os.stat(path).st_size
+        with open(path, "rb") as fh:
             start = 0
             while start < total:
                 end = min(start + size, total)
                 if end < total:
                     fh.seek(end)
                     while True:
-                        piece = fh.read(65_536)
+                        piece = fh.read(_LINE_END_PROBE)
                         if not piece:
                             end = total
                             break
@@ -106,10 +125,40 @@ def blocks(files: tuple[Path, ...], names: tuple[str, ...], size: int | None = N
                 start = end
 
 
+def _store_blocks(
+    files: tuple[Path | str, ...], names: tuple[str, ...], size: int, store: Store, sizes: tuple[int, ...]
+) -> Iterator[Block]:
+    """``blocks`` for an object store: each line end found with one ranged read past the cut."""
+    index = 0
+    for f, (name, path, total) in enumerate(zip(names, files, sizes, strict=True)):
+        key = str(path)
+        start = 0
+        while start < total:
+            end = min(start + size, total)
+            while end < total:
+                piece = store.read(key, end, min(end + _LINE_END_PROBE, total))
+                if not piece:
+                    raise changed(name)
+                cut = piece.find(b"\n")
+                if cut >= 0:
+                    end += cut + 1
+                    break
+                end += len(piece)
+            yield Block(index, f, name, key, start, end - start, store)
+            index += 1
+            start = end
+
+
 def _read(block: Block) -> bytes:
-    with block.path.open("rb") as fh:
-        fh.seek(block.offset)
-        return fh.read(block.length)
+    if block.store is not None:
+        data = block.store.read(str(block.path), block.offset, block.offset + block.length)
+    else:
+        with open(block.path, "rb") as fh:
+            fh.seek(block.offset)
+            data = fh.read(block.length)
+    if len(data) != block.length:
+        raise changed(block.name)
+    return data
 
 
 def scan_block(block: Block) -> BlockScan:
@@ -196,14 +245,19 @@ def scan_block(block: Block) -> BlockScan:
 
 
 class RunReader:
-    """Reads a patient's lines back from the export's files by their byte ranges (the page cache
-    usually still holds them): the lines in the given order, each without its line end."""
+    """Reads a patient's lines back from the export's files by their byte ranges: the lines in the
+    given order, each without its line end. Local files with ``os.pread`` (the page cache usually
+    still holds them); an object store's (``store``) with one ranged read per group of nearby runs
+    of one file (``COALESCE_GAP``)."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
+    def __init__(self, files: Sequence[Path | str], store: Store | None = None) -> None:
         self.files = tuple(files)
+        self.store = store
         self.fds: dict[int, int] = {}
 
     def lines(self, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        if self.store is not None:
+            return self._from_store(self.store, runs)
         raws: list[bytes] = []
         for f, start, end in runs:
             fd = self.fds.get(f)
@@ -211,11 +265,34 @@ class RunReader:
                 fd = self.fds[f] = os.open(self.files[f], os.O_RDONLY)
             chunk = os.pread(fd, end - start, start)
             if len(chunk) != end - start:
-                raise OSError(f"{self.files[f].name} changed while the batch ran")
+                raise changed(os.path.basename(self.files[f]))
             if b"\r" in chunk:
                 raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
             else:
                 raws.extend(chunk.split(b"\n"))
+        return raws
+
+    def _from_store(self, store: Store, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        raws: list[bytes] = []
+        i, n = 0, len(runs)
+        while i < n:
+            f, first, stop = runs[i]
+            j = i + 1
+            # The following runs of the same file, in order and near: read with this one.
+            while j < n and runs[j][0] == f and 0 <= runs[j][1] - stop <= COALESCE_GAP:
+                stop = runs[j][2]
+                j += 1
+            path = str(self.files[f])
+            data = store.read(path, first, stop)
+            if len(data) != stop - first:
+                raise changed(path.rsplit("/", 1)[-1])
+            for _, start, end in runs[i:j]:
+                chunk = data[start - first : end - first]
+                if b"\r" in chunk:
+                    raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
+                else:
+                    raws.extend(chunk.split(b"\n"))
+            i = j
         return raws
 
     def close(self) -> None:
