@@ -248,7 +248,7 @@ class RunReader:
     """Reads a patient's lines back from the export's files by their byte ranges: the lines in the
     given order, each without its line end. Local files with ``os.pread`` (the page cache usually
     still holds them); an object store's (``store``) with one ranged read per group of nearby runs
-    of one file (``COALESCE_GAP``)."""
+    of one file (``COALESCE_GAP``), all of a patient's sent at once."""
 
     def __init__(self, files: Sequence[Path | str], store: Store | None = None) -> None:
         self.files = tuple(files)
@@ -273,26 +273,26 @@ class RunReader:
         return raws
 
     def _from_store(self, store: Store, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        # The runs in reads: the following runs of the same file, in order and near, join a read.
+        reads: list[tuple[int, int, int, int]] = []  # file, start, end, runs
+        for f, start, end in runs:
+            if reads and reads[-1][0] == f and 0 <= start - reads[-1][2] <= COALESCE_GAP:
+                reads[-1] = (f, reads[-1][1], end, reads[-1][3] + 1)
+            else:
+                reads.append((f, start, end, 1))
+        got = store.read_many([(str(self.files[f]), start, end) for f, start, end, _ in reads])
         raws: list[bytes] = []
-        i, n = 0, len(runs)
-        while i < n:
-            f, first, stop = runs[i]
-            j = i + 1
-            # The following runs of the same file, in order and near: read with this one.
-            while j < n and runs[j][0] == f and 0 <= runs[j][1] - stop <= COALESCE_GAP:
-                stop = runs[j][2]
-                j += 1
-            path = str(self.files[f])
-            data = store.read(path, first, stop)
+        i = 0
+        for (f, first, stop, n), data in zip(reads, got, strict=True):
             if len(data) != stop - first:
-                raise changed(path.rsplit("/", 1)[-1])
-            for _, start, end in runs[i:j]:
+                raise changed(str(self.files[f]).rsplit("/", 1)[-1])
+            for _, start, end in runs[i : i + n]:
                 chunk = data[start - first : end - first]
                 if b"\r" in chunk:
                     raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
                 else:
                     raws.extend(chunk.split(b"\n"))
-            i = j
+            i += n
         return raws
 
     def close(self) -> None:
