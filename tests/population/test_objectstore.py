@@ -129,6 +129,9 @@ def test_run_reader_coalesces_a_patients_runs_and_reads_the_local_bytes(s3: S3) 
     theirs = scan.RunReader(remote.files, remote.store)
     try:
         assert theirs.lines(runs) == mine.lines(runs)
+        # Several patients read together: each gets its own lines, in its own order.
+        groups = [runs[2:], runs[:2], [runs[3], runs[0]]]
+        assert theirs.many(groups) == [mine.lines(g) for g in groups] == mine.many(groups)
     finally:
         mine.close()
         theirs.close()

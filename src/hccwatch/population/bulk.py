@@ -206,24 +206,13 @@ def _remote_export(
     names: list[str] = []
     sizes: list[int] = []
     for i, (path, url) in enumerate(zip(paths, urls, strict=True)):
-        info = _file_info(store, path)
+        info = store.file_info(path)
         if info is None:
             raise ExportError(f"{label}: output[{i}] {url} is not a file")
         sizes.append(int(info["size"]))
         inside = base is not None and path.startswith(base.rstrip("/") + "/")
         names.append(path[len(base.rstrip("/")) + 1 :] if inside and base else path.rsplit("/", 1)[-1])
     return BulkExport(tuple(paths), tuple(names), when, store, tuple(sizes))
-
-
-def _file_info(store: Store, path: str) -> dict[str, Any] | None:
-    """A file's details; None when there is no such file (a folder, or nothing)."""
-    try:
-        info = store.info(path)
-    except ExportError as exc:
-        if "not found" in str(exc):
-            return None
-        raise
-    return info if info.get("type") == "file" else None
 
 
 def _from_remote_manifest(store: Store, path: str, url: str) -> BulkExport:
@@ -261,7 +250,7 @@ def _open_remote(url: str, options: tuple[tuple[str, str], ...]) -> BulkExport:
     info = store.info(path)
     if info.get("type") == "file":
         return _from_remote_manifest(store, path, url)
-    if _file_info(store, f"{path}/manifest.json") is not None:
+    if store.file_info(f"{path}/manifest.json") is not None:
         return _from_remote_manifest(store, f"{path}/manifest.json", f"{url.rstrip('/')}/manifest.json")
     found = sorted(
         str(e["name"]).rstrip("/")

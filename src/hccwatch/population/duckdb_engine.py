@@ -34,7 +34,7 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import Block, BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, blocks, scan_block
 from hccwatch.population.source import Store
 
 __all__ = ["collect", "groups", "open_db", "run_duckdb"]
@@ -68,6 +68,22 @@ def _assess_group(group: _Group) -> PatientResult:
     assert _READER is not None, "worker started without the export's files"
     pid, runs, as_of = group
     return process_patient(pid, _READER.lines(runs), as_of, _MAPPER)
+
+
+def _assess_groups(batch: list[_Group]) -> list[PatientResult]:
+    """``_assess_group`` of a few patients of an object store, their lines read together."""
+    global _MAPPER
+    if _MAPPER is None:
+        _MAPPER = default_mapper()
+    assert _READER is not None, "worker started without the export's files"
+    raws = _READER.many([runs for _, runs, _ in batch])
+    return [process_patient(pid, r, as_of, _MAPPER) for (pid, _, as_of), r in zip(batch, raws, strict=True)]
+
+
+def _batched(items: Iterable[_Group], n: int) -> Iterator[list[_Group]]:
+    source = iter(items)
+    while batch := list(itertools.islice(source, n)):
+        yield batch
 
 
 def _context() -> Any:
@@ -361,15 +377,26 @@ def run_duckdb(
     def results() -> Iterator[PatientResult]:
         finished = False
         try:
-            if pool is not None and mapper is None:
+            if pool is not None and mapper is None and export.store is None:
                 yield from pool.map(_assess_group, groups(db, as_of), window=_WINDOW, chunk=_CHUNK)
+                finished = True
+            elif pool is not None and mapper is None:
+                batches = _batched(groups(db, as_of), STORE_BATCH)
+                for done in pool.map(_assess_groups, batches, window=_WINDOW // STORE_BATCH, chunk=1):
+                    yield from done
                 finished = True
             else:
                 reader = RunReader(export.files, export.store)
                 try:
                     use = mapper or default_mapper()
-                    for pid, runs, when in groups(db, as_of):
-                        yield process_patient(pid, reader.lines(runs), when, use)
+                    if export.store is None:
+                        for pid, runs, when in groups(db, as_of):
+                            yield process_patient(pid, reader.lines(runs), when, use)
+                    else:
+                        for batch in _batched(groups(db, as_of), STORE_BATCH):
+                            raws = reader.many([runs for _, runs, _ in batch])
+                            for (pid, _, when), r in zip(batch, raws, strict=True):
+                                yield process_patient(pid, r, when, use)
                 finally:
                     reader.close()
         finally:

@@ -34,6 +34,9 @@ _LINE_END_PROBE = 65_536
 # Runs of a patient in an object store closer than this are fetched in one ranged read (the gap
 # is read and dropped): a request costs more than this many bytes of transfer.
 COALESCE_GAP = 256 * 2**10
+# Patients whose lines are read from an object store together (``RunReader.many``): one wait for
+# all their reads, and near runs of neighbouring patients joined.
+STORE_BATCH = 16
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
 # Stands for a line that is not JSON (classify then says why).
@@ -273,27 +276,41 @@ class RunReader:
         return raws
 
     def _from_store(self, store: Store, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
-        # The runs in reads: the following runs of the same file, in order and near, join a read.
-        reads: list[tuple[int, int, int, int]] = []  # file, start, end, runs
-        for f, start, end in runs:
+        return self.many([runs])[0]
+
+    def many(self, groups: Sequence[Sequence[tuple[int, int, int]]]) -> list[list[bytes]]:
+        """``lines`` of several patients. From an object store, their runs are read together:
+        sorted, near runs of one file joined into one ranged read (``COALESCE_GAP``), and all
+        the reads sent at once, so a few patients cost about one wait, not one per file each."""
+        store = self.store
+        if store is None:
+            return [self.lines(runs) for runs in groups]
+        reads: list[tuple[int, int, int]] = []  # file, start, end
+        home: dict[tuple[int, int, int], int] = {}  # run -> its read
+        for run in sorted({run for runs in groups for run in runs}):
+            f, start, end = run
             if reads and reads[-1][0] == f and 0 <= start - reads[-1][2] <= COALESCE_GAP:
-                reads[-1] = (f, reads[-1][1], end, reads[-1][3] + 1)
+                reads[-1] = (f, reads[-1][1], max(end, reads[-1][2]))
             else:
-                reads.append((f, start, end, 1))
-        got = store.read_many([(str(self.files[f]), start, end) for f, start, end, _ in reads])
-        raws: list[bytes] = []
-        i = 0
-        for (f, first, stop, n), data in zip(reads, got, strict=True):
+                reads.append(run)
+            home[run] = len(reads) - 1
+        got = store.read_many([(str(self.files[f]), start, end) for f, start, end in reads])
+        for (f, first, stop), data in zip(reads, got, strict=True):
             if len(data) != stop - first:
                 raise changed(str(self.files[f]).rsplit("/", 1)[-1])
-            for _, start, end in runs[i : i + n]:
-                chunk = data[start - first : end - first]
+        out: list[list[bytes]] = []
+        for runs in groups:
+            raws: list[bytes] = []
+            for run in runs:
+                at = home[run]
+                first, data = reads[at][1], got[at]
+                chunk = data[run[1] - first : run[2] - first]
                 if b"\r" in chunk:
                     raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
                 else:
                     raws.extend(chunk.split(b"\n"))
-            i += n
-        return raws
+            out.append(raws)
+        return out
 
     def close(self) -> None:
         for fd in self.fds.values():

@@ -180,11 +180,15 @@ class Store:
         except Exception as exc:
             raise self.failure(path, exc) from None
 
-    def exists(self, path: str) -> bool:
+    def file_info(self, path: str) -> dict[str, Any] | None:
+        """A file's details; None when there is no such file (nothing there, or a folder)."""
         try:
-            return bool(self.fs().isfile(path))
+            info = dict(self.fs().info(path))
+        except FileNotFoundError:
+            return None
         except Exception as exc:
             raise self.failure(path, exc) from None
+        return info if info.get("type") == "file" else None
 
     def listing(self, path: str) -> list[dict[str, Any]]:
         try:

@@ -48,7 +48,7 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import Block, BlockScan, RunReader, Runs, blocks, scan_block
+from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, Runs, blocks, scan_block
 from hccwatch.population.source import ExportError
 
 __all__ = ["spark_available", "spark_session", "run_spark"]
@@ -246,13 +246,21 @@ def run_spark(
         for pid, run in items:
             runs.setdefault(pid, []).append(run)  # type: ignore[arg-type]
         reader = RunReader(files, store)
+        # From an object store, a few patients' lines are read together (one wait for them all).
+        step = 1 if store is None else STORE_BATCH
         try:
-            for pid in sorted(runs):
-                raws = reader.lines(sorted(runs.pop(pid)))
-                if mapper is None:
-                    yield process_group((pid, raws, as_of))
+            pids = sorted(runs)
+            for at in range(0, len(pids), step):
+                batch = pids[at : at + step]
+                if store is None:
+                    read = [reader.lines(sorted(runs.pop(batch[0])))]
                 else:
-                    yield process_patient(pid, raws, as_of, mapper)
+                    read = reader.many([sorted(runs.pop(pid)) for pid in batch])
+                for pid, raws in zip(batch, read, strict=True):
+                    if mapper is None:
+                        yield process_group((pid, raws, as_of))
+                    else:
+                        yield process_patient(pid, raws, as_of, mapper)
         finally:
             reader.close()
 
