@@ -19,7 +19,7 @@ import orjson
 
 from hccwatch.adapters.fhir import diagnosis_code_family
 from hccwatch.adapters.fhir.codes import code_tables
-from hccwatch.errors import HccwatchError
+from hccwatch.population.source import ExportError, Store, is_url, join, store_for, url_name
 
 __all__ = [
     "BulkExport",
@@ -32,10 +32,6 @@ __all__ = [
     "iter_lines",
     "open_export",
 ]
-
-
-class ExportError(HccwatchError):
-    """The export itself cannot be read (no such folder, a manifest that is not one)."""
 
 
 # Every resource type of FHIR R4 (4.0.1); any other name is an unknown type.
@@ -96,9 +92,18 @@ class Line:
 
 @dataclass(frozen=True)
 class BulkExport:
-    files: tuple[Path, ...]
+    """The export's files: paths of this machine (``store`` None) or of an object store."""
+
+    files: tuple[Path | str, ...]
     names: tuple[str, ...]  # as reported: relative to the export folder
     transaction_time: str | None
+    store: Store | None = None
+    sizes: tuple[int, ...] = ()  # of an object store's files, as listed when the export was opened
+
+    def total_bytes(self) -> int:
+        if self.store is not None:
+            return sum(self.sizes)
+        return sum(Path(p).stat().st_size for p in self.files)
 
 
 def hcc_codes() -> dict[str, frozenset[str]]:
@@ -118,31 +123,143 @@ _NOT_HCC = _not_hcc()
 _VOID = frozenset({"entered-in-error", "refuted"})
 
 
-def _from_manifest(manifest: Path) -> BulkExport:
+def _manifest(text: str, label: str) -> tuple[list[str], str | None]:
+    """The output urls of a manifest and its transactionTime."""
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ExportError(f"{manifest.name}: not a readable Bulk Data manifest ({exc})") from None
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ExportError(f"{label}: not a readable Bulk Data manifest ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("output"), list):
-        raise ExportError(f"{manifest.name}: a Bulk Data manifest needs an 'output' list")
-    base = manifest.parent
-    files: list[Path] = []
+        raise ExportError(f"{label}: a Bulk Data manifest needs an 'output' list")
+    urls: list[str] = []
     for i, item in enumerate(data["output"]):
         url = item.get("url") if isinstance(item, dict) else None
         if not isinstance(url, str) or not url:
-            raise ExportError(f"{manifest.name}: output[{i}] has no url")
-        parsed = urlparse(url)
-        if parsed.scheme in ("http", "https"):
+            raise ExportError(f"{label}: output[{i}] has no url")
+        urls.append(url)
+    when = data.get("transactionTime")
+    return urls, when if isinstance(when, str) else None
+
+
+def _refuse_web(label: str, i: int, url: str) -> None:
+    if urlparse(url).scheme in ("http", "https"):
+        raise ExportError(
+            f"{label}: output[{i}] is remote ({url}); download the files first or copy them to an "
+            "object store (hccwatch batch reads a local copy of the export or an object-store URL)"
+        )
+
+
+def _from_manifest(manifest: Path, options: tuple[tuple[str, str], ...] = ()) -> BulkExport:
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(f"{manifest.name}: not a readable Bulk Data manifest ({exc})") from None
+    urls, when = _manifest(text, manifest.name)
+    base = manifest.parent
+    in_store = [_in_object_store(url) for url in urls]
+    if any(in_store):
+        # A local manifest of files in an object store: each url must name one.
+        if not all(in_store):
             raise ExportError(
-                f"{manifest.name}: output[{i}] is remote ({url}); download the files first "
-                "(hccwatch batch reads a local copy of the export)"
+                f"{manifest.name}: output[{in_store.index(False)}] is not in an object store and "
+                "others are; an export is read from one place"
             )
+        store = _one_store(urls, manifest.name, options)
+        paths = [store.path(url) for url in urls]
+        return _remote_export(store, paths, urls, None, manifest.name, when)
+    files: list[Path] = []
+    for i, url in enumerate(urls):
+        _refuse_web(manifest.name, i, url)
+        parsed = urlparse(url)
         path = Path(unquote(parsed.path)) if parsed.scheme == "file" else base / url
         if not path.is_file():
             raise ExportError(f"{manifest.name}: output[{i}] {url} is not a file")
         files.append(path)
-    when = data.get("transactionTime")
-    return _export(base, files, when if isinstance(when, str) else None)
+    return _export(base, files, when)
+
+
+def _in_object_store(url: str) -> bool:
+    return is_url(url) and urlparse(url).scheme.lower() not in ("http", "https", "file", "local")
+
+
+def _one_store(urls: list[str], label: str, options: tuple[tuple[str, str], ...]) -> Store:
+    protocols = sorted({url.partition("://")[0].lower() for url in urls})
+    if len(protocols) != 1:
+        raise ExportError(
+            f"{label}: its files are in several stores ({', '.join(protocols)}); "
+            "an export is read from one place"
+        )
+    store = store_for(urls[0], options)
+    assert store is not None
+    return store
+
+
+def _remote_export(
+    store: Store,
+    paths: list[str],
+    urls: list[str],
+    base: str | None,
+    label: str,
+    when: str | None,
+) -> BulkExport:
+    """An export of files in an object store; names relative to ``base`` (the export folder)."""
+    names: list[str] = []
+    sizes: list[int] = []
+    for i, (path, url) in enumerate(zip(paths, urls, strict=True)):
+        info = store.file_info(path)
+        if info is None:
+            raise ExportError(f"{label}: output[{i}] {url} is not a file")
+        sizes.append(int(info["size"]))
+        inside = base is not None and path.startswith(base.rstrip("/") + "/")
+        names.append(path[len(base.rstrip("/")) + 1 :] if inside and base else path.rsplit("/", 1)[-1])
+    return BulkExport(tuple(paths), tuple(names), when, store, tuple(sizes))
+
+
+def _from_remote_manifest(store: Store, path: str, url: str) -> BulkExport:
+    label = url_name(url)
+    urls, when = _manifest(store.text(path), label)
+    base = path.rsplit("/", 1)[0]
+    paths: list[str] = []
+    for i, entry in enumerate(urls):
+        _refuse_web(label, i, entry)
+        if is_url(entry):
+            if entry.partition("://")[0].lower() != store.protocol:
+                raise ExportError(
+                    f"{label}: output[{i}] {entry} is not in the manifest's store "
+                    f"({store.protocol}://); an export is read from one place"
+                )
+            paths.append(store.path(entry))
+        elif entry.startswith("/"):
+            raise ExportError(
+                f"{label}: output[{i}] {entry} is an absolute path; give a URL or a relative path"
+            )
+        else:
+            paths.append(join(base, unquote(entry)))
+    return _remote_export(store, paths, urls, base, label, when)
+
+
+def _open_remote(url: str, options: tuple[tuple[str, str], ...]) -> BulkExport:
+    store = store_for(url, options)
+    if store is None:  # file://: this machine's
+        return open_export(Path(unquote(urlparse(url).path)))
+    path = store.path(url).rstrip("/")
+    if not path:
+        raise ExportError(f"{url}: names no bucket or folder")
+    if path.endswith(".ndjson"):
+        return _remote_export(store, [path], [url], path.rsplit("/", 1)[0], url_name(url), None)
+    info = store.info(path)
+    if info.get("type") == "file":
+        return _from_remote_manifest(store, path, url)
+    if store.file_info(f"{path}/manifest.json") is not None:
+        return _from_remote_manifest(store, f"{path}/manifest.json", f"{url.rstrip('/')}/manifest.json")
+    found = sorted(
+        str(e["name"]).rstrip("/")
+        for e in store.listing(path)
+        if e.get("type") == "file" and str(e["name"]).endswith(".ndjson")
+    )
+    if not found:
+        raise ExportError(f"{url}: the folder holds no manifest.json and no *.ndjson file")
+    return _remote_export(store, found, [store.url(p) for p in found], path, url_name(url), None)
 
 
 def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
@@ -155,16 +272,22 @@ def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
     return BulkExport(tuple(files), tuple(names), when)
 
 
-def open_export(path: Path) -> BulkExport:
-    """A folder (its manifest.json if it has one, else every *.ndjson, by name) or a manifest file."""
+def open_export(path: Path | str, storage_options: tuple[tuple[str, str], ...] = ()) -> BulkExport:
+    """A folder (its manifest.json if it has one, else every *.ndjson, by name) or a manifest
+    file, of this machine or of an object store (``path`` a URL such as ``s3://bucket/prefix/``,
+    read with ``storage_options`` given to its fsspec backend)."""
+    if isinstance(path, str):
+        if is_url(path):
+            return _open_remote(path, storage_options)
+        path = Path(path)
     if path.is_file():
         if path.suffix == ".ndjson":
             return _export(path.parent, [path], None)
-        return _from_manifest(path)
+        return _from_manifest(path, storage_options)
     if not path.is_dir():
         raise ExportError(f"{path.name}: no such export folder or manifest")
     if (path / "manifest.json").is_file():
-        return _from_manifest(path / "manifest.json")
+        return _from_manifest(path / "manifest.json", storage_options)
     files = sorted(p for p in path.iterdir() if p.suffix == ".ndjson" and p.is_file())
     if not files:
         raise ExportError(f"{path.name}: the folder holds no manifest.json and no *.ndjson file")

@@ -69,7 +69,7 @@ class _Progress:
 
 
 @click.command("batch")
-@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="INPUT")
+@click.argument("source", metavar="INPUT")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Result folder.")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
 @click.option(
@@ -82,17 +82,45 @@ class _Progress:
     default=None,
     help="Processes assessing patients (default: CPUs).",
 )
+@click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Passed to the object store's fsspec backend (repeatable); credentials are best left "
+    "to the backend's own environment and configuration.",
+)
 def batch(
-    source: Path, out: Path, engine: str, as_of: str | None, spark_master: str | None, workers: int | None
+    source: str,
+    out: Path,
+    engine: str,
+    as_of: str | None,
+    spark_master: str | None,
+    workers: int | None,
+    storage_options: tuple[str, ...],
 ) -> None:
     """Find the HCC cohort in a FHIR Bulk export (folder or manifest) and write its worklist.
+
+    INPUT is a folder or manifest of this machine, or its URL in an object store
+    (s3://bucket/prefix/, gs://..., az://...; pip install 'hccwatch[objectstore]').
 
     Writes worklist.csv and worklist.parquet, assessments.jsonl, problems.csv (bad lines, unknown
     types and dangling references with file and line) and summary.json / summary.html.
     """
     from hccwatch.population.run import run_batch
+    from hccwatch.population.source import is_url, parse_storage_options
     from hccwatch.record.units import boundary_tables
 
+    where: Path | str = source
+    if not is_url(source):
+        # What click.Path(exists=True) said when INPUT could only be a path.
+        ctx = click.get_current_context()
+        param = next(p for p in ctx.command.params if p.name == "source")
+        where = click.Path(exists=True, path_type=Path).convert(source, param, ctx)
+    try:
+        options = parse_storage_options(storage_options)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--storage-option") from None
     when = None
     if as_of is not None:
         try:
@@ -112,13 +140,14 @@ def batch(
     progress = _Progress()
     try:
         summary = run_batch(
-            source,
+            where,
             out,
             engine=engine,
             as_of=when,
             workers=workers or os.cpu_count() or 1,
             spark_master=spark_master,
             progress=progress,
+            storage_options=options,
         )
     except (HccwatchError, FileExistsError) as exc:
         progress.end()

@@ -34,7 +34,8 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import Block, BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.source import Store
 
 __all__ = ["collect", "groups", "open_db", "run_duckdb"]
 
@@ -50,9 +51,10 @@ _READER: RunReader | None = None
 _MAPPER: Mapper | None = None
 
 
-def _init_worker(files: tuple[Path, ...], young: int) -> None:
+def _init_worker(files: tuple[Path | str, ...], store: Store | None, young: int) -> None:
     global _READER
-    _READER = RunReader(files)
+    # An object store's file system is built here, in the worker, on its first read.
+    _READER = RunReader(files, store)
     # What run.batch_gc does in the parent (a spawned worker does not inherit it).
     gc.freeze()
     gc.set_threshold(young, *gc.get_threshold()[1:])
@@ -68,6 +70,22 @@ def _assess_group(group: _Group) -> PatientResult:
     return process_patient(pid, _READER.lines(runs), as_of, _MAPPER)
 
 
+def _assess_groups(batch: list[_Group]) -> list[PatientResult]:
+    """``_assess_group`` of a few patients of an object store, their lines read together."""
+    global _MAPPER
+    if _MAPPER is None:
+        _MAPPER = default_mapper()
+    assert _READER is not None, "worker started without the export's files"
+    raws = _READER.many([runs for _, runs, _ in batch])
+    return [process_patient(pid, r, as_of, _MAPPER) for (pid, _, as_of), r in zip(batch, raws, strict=True)]
+
+
+def _batched(items: Iterable[_Group], n: int) -> Iterator[list[_Group]]:
+    source = iter(items)
+    while batch := list(itertools.islice(source, n)):
+        yield batch
+
+
 def _context() -> Any:
     # fork where the platform has it: a worker inherits the imported modules and the loaded
     # knowledge instead of importing them again (about half a second of processor time each).
@@ -76,9 +94,9 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _serve(conn: Connection, files: tuple[Path, ...], young: int) -> None:
+def _serve(conn: Connection, files: tuple[Path | str, ...], store: Store | None, young: int) -> None:
     """A worker's loop: a list of items in, the list of their results (or the exception) out."""
-    _init_worker(files, young)
+    _init_worker(files, store, young)
     try:
         while (task := conn.recv()) is not None:
             func, items = task
@@ -112,14 +130,14 @@ class _Workers:
     waits for whichever worker answers, and yields in order.
     """
 
-    def __init__(self, n: int, files: tuple[Path, ...], young: int) -> None:
+    def __init__(self, n: int, files: tuple[Path | str, ...], young: int, store: Store | None = None) -> None:
         ctx = _context()
         self.conns: list[Connection] = []
         self.procs: list[Any] = []
         try:
             for _ in range(n):
                 mine, theirs = ctx.Pipe()
-                proc = ctx.Process(target=_serve, args=(theirs, files, young), daemon=True)
+                proc = ctx.Process(target=_serve, args=(theirs, files, store, young), daemon=True)
                 proc.start()
                 theirs.close()
                 self.conns.append(mine)
@@ -336,11 +354,11 @@ def run_duckdb(
     """Scan the export; returns the scan statistics, the cohort size and the results (lazily, in
     patient-id order). ``workers`` > 1 scans and assesses in that many processes (the assessing
     ones only with the FHIR adapter, ``mapper`` None)."""
-    pool = _Workers(workers, export.files, gc.get_threshold()[0]) if workers > 1 else None
+    pool = _Workers(workers, export.files, gc.get_threshold()[0], export.store) if workers > 1 else None
     con: duckdb.DuckDBPyConnection | None = None
     try:
         con = open_db(work_dir, memory_limit)
-        parts = list(blocks(export.files, export.names))
+        parts = list(blocks(export.files, export.names, store=export.store, sizes=export.sizes))
         # In order, whatever the number of workers: the output must not depend on it.
         scanned = (
             pool.map(scan_block, parts, window=2 * workers, chunk=1)
@@ -359,15 +377,26 @@ def run_duckdb(
     def results() -> Iterator[PatientResult]:
         finished = False
         try:
-            if pool is not None and mapper is None:
+            if pool is not None and mapper is None and export.store is None:
                 yield from pool.map(_assess_group, groups(db, as_of), window=_WINDOW, chunk=_CHUNK)
                 finished = True
+            elif pool is not None and mapper is None:
+                batches = _batched(groups(db, as_of), STORE_BATCH)
+                for done in pool.map(_assess_groups, batches, window=_WINDOW // STORE_BATCH, chunk=1):
+                    yield from done
+                finished = True
             else:
-                reader = RunReader(export.files)
+                reader = RunReader(export.files, export.store)
                 try:
                     use = mapper or default_mapper()
-                    for pid, runs, when in groups(db, as_of):
-                        yield process_patient(pid, reader.lines(runs), when, use)
+                    if export.store is None:
+                        for pid, runs, when in groups(db, as_of):
+                            yield process_patient(pid, reader.lines(runs), when, use)
+                    else:
+                        for batch in _batched(groups(db, as_of), STORE_BATCH):
+                            raws = reader.many([runs for _, runs, _ in batch])
+                            for (pid, _, when), r in zip(batch, raws, strict=True):
+                                yield process_patient(pid, r, when, use)
                 finally:
                     reader.close()
         finally:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hccwatch.population.batch import Mapper, write_outputs
 from hccwatch.population.bulk import ExportError, open_export
+from hccwatch.population.source import is_url, url_name
 
 __all__ = ["ENGINES", "batch_gc", "run_batch"]
 
@@ -53,7 +54,7 @@ def evaluation_date(given: dt.date | None, transaction_time: str | None) -> dt.d
 
 
 def run_batch(
-    source: Path,
+    source: Path | str,
     out: Path,
     *,
     engine: str = "duckdb",
@@ -62,9 +63,13 @@ def run_batch(
     workers: int = 1,
     spark_master: str | None = None,
     progress: Callable[[str, int], None] | None = None,
+    storage_options: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    """Run a batch; returns the summary. Raises ExportError when the export cannot be read."""
-    export = open_export(source)
+    """Run a batch; returns the summary. ``source`` is a folder or manifest of this machine, or
+    the URL of one in an object store (read with ``storage_options``). Raises ExportError when
+    the export cannot be read."""
+    export = open_export(source, storage_options)
+    name = url_name(source) if isinstance(source, str) and is_url(source) else Path(source).name
     when = evaluation_date(as_of, export.transaction_time)
     out = out.absolute()
     if out.exists() and not (out / "summary.json").is_file():
@@ -104,7 +109,7 @@ def run_batch(
             if progress:
                 progress("cohort", cohort)
             summary = write_outputs(
-                out, results, stats, as_of=when, engine=engine, source=source.name, progress=done
+                out, results, stats, as_of=when, engine=engine, source=name, progress=done
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -23,10 +23,20 @@ from pathlib import Path
 import orjson
 
 from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classify, judge
+from hccwatch.population.source import Store, changed
 
 __all__ = ["Block", "BlockScan", "RunReader", "Runs", "blocks", "scan_block"]
 
 BLOCK_BYTES = 8 * 2**20
+# Read past a block's nominal end to find its line end: one read (one request to an object store)
+# holds the rest of any line shorter than this.
+_LINE_END_PROBE = 65_536
+# Runs of a patient in an object store closer than this are fetched in one ranged read (the gap
+# is read and dropped): a request costs more than this many bytes of transfer.
+COALESCE_GAP = 256 * 2**10
+# Patients whose lines are read from an object store together (``RunReader.many``): one wait for
+# all their reads, and near runs of neighbouring patients joined.
+STORE_BATCH = 16
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
 # Stands for a line that is not JSON (classify then says why).
@@ -38,9 +48,10 @@ class Block:
     index: int
     f: int  # the file's position in the export
     name: str  # the file's name, as reported
-    path: Path
+    path: Path | str  # of this machine, or of ``store``
     offset: int
     length: int
+    store: Store | None = None
 
 
 @dataclass
@@ -79,20 +90,31 @@ class BlockScan:
     runs: Runs = field(default_factory=Runs)
 
 
-def blocks(files: tuple[Path, ...], names: tuple[str, ...], size: int | None = None) -> Iterator[Block]:
-    """The blocks of every file, in file order; each ends just after a line end (or at the end)."""
+def blocks(
+    files: tuple[Path | str, ...],
+    names: tuple[str, ...],
+    size: int | None = None,
+    *,
+    store: Store | None = None,
+    sizes: tuple[int, ...] = (),
+) -> Iterator[Block]:
+    """The blocks of every file, in file order; each ends just after a line end (or at the end).
+    Files of an object store (``store``) have their ``sizes`` as listed."""
+    if store is not None:
+        yield from _store_blocks(files, names, size or BLOCK_BYTES, store, sizes)
+        return
     size = size or BLOCK_BYTES
     index = 0
     for f, (name, path) in enumerate(zip(names, files, strict=True)):
-        total = path.stat().st_size
-        with path.open("rb") as fh:
+        total = os.stat(path).st_size
+        with open(path, "rb") as fh:
             start = 0
             while start < total:
                 end = min(start + size, total)
                 if end < total:
                     fh.seek(end)
                     while True:
-                        piece = fh.read(65_536)
+                        piece = fh.read(_LINE_END_PROBE)
                         if not piece:
                             end = total
                             break
@@ -106,10 +128,40 @@ def blocks(files: tuple[Path, ...], names: tuple[str, ...], size: int | None = N
                 start = end
 
 
+def _store_blocks(
+    files: tuple[Path | str, ...], names: tuple[str, ...], size: int, store: Store, sizes: tuple[int, ...]
+) -> Iterator[Block]:
+    """``blocks`` for an object store: each line end found with one ranged read past the cut."""
+    index = 0
+    for f, (name, path, total) in enumerate(zip(names, files, sizes, strict=True)):
+        key = str(path)
+        start = 0
+        while start < total:
+            end = min(start + size, total)
+            while end < total:
+                piece = store.read(key, end, min(end + _LINE_END_PROBE, total))
+                if not piece:
+                    raise changed(name)
+                cut = piece.find(b"\n")
+                if cut >= 0:
+                    end += cut + 1
+                    break
+                end += len(piece)
+            yield Block(index, f, name, key, start, end - start, store)
+            index += 1
+            start = end
+
+
 def _read(block: Block) -> bytes:
-    with block.path.open("rb") as fh:
-        fh.seek(block.offset)
-        return fh.read(block.length)
+    if block.store is not None:
+        data = block.store.read(str(block.path), block.offset, block.offset + block.length)
+    else:
+        with open(block.path, "rb") as fh:
+            fh.seek(block.offset)
+            data = fh.read(block.length)
+    if len(data) != block.length:
+        raise changed(block.name)
+    return data
 
 
 def scan_block(block: Block) -> BlockScan:
@@ -203,14 +255,19 @@ def scan_block(block: Block) -> BlockScan:
 
 
 class RunReader:
-    """Reads a patient's lines back from the export's files by their byte ranges (the page cache
-    usually still holds them): the lines in the given order, each without its line end."""
+    """Reads a patient's lines back from the export's files by their byte ranges: the lines in the
+    given order, each without its line end. Local files with ``os.pread`` (the page cache usually
+    still holds them); an object store's (``store``) with one ranged read per group of nearby runs
+    of one file (``COALESCE_GAP``), all of a patient's sent at once."""
 
-    def __init__(self, files: Sequence[Path]) -> None:
+    def __init__(self, files: Sequence[Path | str], store: Store | None = None) -> None:
         self.files = tuple(files)
+        self.store = store
         self.fds: dict[int, int] = {}
 
     def lines(self, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        if self.store is not None:
+            return self._from_store(self.store, runs)
         raws: list[bytes] = []
         for f, start, end in runs:
             fd = self.fds.get(f)
@@ -218,12 +275,49 @@ class RunReader:
                 fd = self.fds[f] = os.open(self.files[f], os.O_RDONLY)
             chunk = os.pread(fd, end - start, start)
             if len(chunk) != end - start:
-                raise OSError(f"{self.files[f].name} changed while the batch ran")
+                raise changed(os.path.basename(self.files[f]))
             if b"\r" in chunk:
                 raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
             else:
                 raws.extend(chunk.split(b"\n"))
         return raws
+
+    def _from_store(self, store: Store, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
+        return self.many([runs])[0]
+
+    def many(self, groups: Sequence[Sequence[tuple[int, int, int]]]) -> list[list[bytes]]:
+        """``lines`` of several patients. From an object store, their runs are read together:
+        sorted, near runs of one file joined into one ranged read (``COALESCE_GAP``), and all
+        the reads sent at once, so a few patients cost about one wait, not one per file each."""
+        store = self.store
+        if store is None:
+            return [self.lines(runs) for runs in groups]
+        reads: list[tuple[int, int, int]] = []  # file, start, end
+        home: dict[tuple[int, int, int], int] = {}  # run -> its read
+        for run in sorted({run for runs in groups for run in runs}):
+            f, start, end = run
+            if reads and reads[-1][0] == f and 0 <= start - reads[-1][2] <= COALESCE_GAP:
+                reads[-1] = (f, reads[-1][1], max(end, reads[-1][2]))
+            else:
+                reads.append(run)
+            home[run] = len(reads) - 1
+        got = store.read_many([(str(self.files[f]), start, end) for f, start, end in reads])
+        for (f, first, stop), data in zip(reads, got, strict=True):
+            if len(data) != stop - first:
+                raise changed(str(self.files[f]).rsplit("/", 1)[-1])
+        out: list[list[bytes]] = []
+        for runs in groups:
+            raws: list[bytes] = []
+            for run in runs:
+                at = home[run]
+                first, data = reads[at][1], got[at]
+                chunk = data[run[1] - first : run[2] - first]
+                if b"\r" in chunk:
+                    raws.extend(line.rstrip(b"\r") for line in chunk.split(b"\n"))
+                else:
+                    raws.extend(chunk.split(b"\n"))
+            out.append(raws)
+        return out
 
     def close(self) -> None:
         for fd in self.fds.values():

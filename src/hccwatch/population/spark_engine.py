@@ -35,6 +35,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -47,7 +48,8 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import Block, BlockScan, RunReader, Runs, blocks, scan_block
+from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, Runs, blocks, scan_block
+from hccwatch.population.source import ExportError
 
 __all__ = ["spark_available", "spark_session", "run_spark"]
 
@@ -158,8 +160,24 @@ def _bounds(cohort: Iterable[str], parts: int) -> list[str]:
 
 
 def _patient_partitions(export: BulkExport, cores: int) -> int:
-    size = sum(p.stat().st_size for p in export.files)
+    size = export.total_bytes()
     return max(cores * PARTITIONS_PER_CORE, math.ceil(size / PARTITION_BYTES))
+
+
+@contextmanager
+def _export_errors() -> Iterator[None]:
+    """An export that cannot be read on an executor (an object store refusing, a file that
+    changed) fails the Spark job; its message, not the job's stack traces, is what is reported."""
+    try:
+        yield
+    except ExportError:
+        raise
+    except Exception as exc:
+        text = str(exc)
+        at = text.rfind("ExportError: ")
+        if at < 0:
+            raise
+        raise ExportError(text[at + len("ExportError: ") :].splitlines()[0].strip()) from None
 
 
 def run_spark(
@@ -179,14 +197,15 @@ def run_spark(
     cores = max(1, sc.defaultParallelism)
     took("session")
 
-    parts = list(blocks(export.files, export.names))
+    parts = list(blocks(export.files, export.names, store=export.store, sizes=export.sizes))
     stats = BatchStats(files=len(export.files))
     if not parts:
         return stats, 0, iter(())
     sc.setJobDescription("hccwatch: scan every line (counts, problems, Patient ids, HCC patients)")
     # One scan per block, the embedded engine's; kept on the executors, which place its runs next.
     scanned = sc.parallelize(parts, len(parts)).map(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
-    found = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
+    with _export_errors():
+        found = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
     firsts = _first_lines(parts, [block_scan.lines for _, block_scan in found])
     patients: set[str] = set()
     hcc: set[str] = set()
@@ -208,6 +227,7 @@ def run_spark(
     n_patient_parts = _patient_partitions(export, cores)
     bounds = _bounds(cohort, n_patient_parts)
     files = export.files
+    store = export.store  # each Python worker builds its own file system from it
 
     def place(item: tuple[int, BlockScan]) -> Iterator[tuple[str | None, Any]]:
         known, members = ids.value
@@ -225,14 +245,22 @@ def run_spark(
         runs: dict[str, list[tuple[int, int, int]]] = {}
         for pid, run in items:
             runs.setdefault(pid, []).append(run)  # type: ignore[arg-type]
-        reader = RunReader(files)
+        reader = RunReader(files, store)
+        # From an object store, a few patients' lines are read together (one wait for them all).
+        step = 1 if store is None else STORE_BATCH
         try:
-            for pid in sorted(runs):
-                raws = reader.lines(sorted(runs.pop(pid)))
-                if mapper is None:
-                    yield process_group((pid, raws, as_of))
+            pids = sorted(runs)
+            for at in range(0, len(pids), step):
+                batch = pids[at : at + step]
+                if store is None:
+                    read = [reader.lines(sorted(runs.pop(batch[0])))]
                 else:
-                    yield process_patient(pid, raws, as_of, mapper)
+                    read = reader.many([sorted(runs.pop(pid)) for pid in batch])
+                for pid, raws in zip(batch, read, strict=True):
+                    if mapper is None:
+                        yield process_group((pid, raws, as_of))
+                    else:
+                        yield process_patient(pid, raws, as_of, mapper)
         finally:
             reader.close()
 
@@ -245,28 +273,31 @@ def run_spark(
     # On disk, so every partition is assessed at once (both cores) and the driver then reads them
     # one at a time; counted on the JVM side, without a second pass through Python.
     results.persist(StorageLevel.DISK_ONLY)
-    results._jrdd.count()
+    with _export_errors():
+        results._jrdd.count()
     scanned.unpersist()
     took("assess")
 
     sc.setJobDescription("hccwatch: results to the driver")
     stream = results.toLocalIterator()
     first: PatientResult | None = None
-    for item in stream:
-        if isinstance(item, PatientResult):
-            first = item
-            break
-        dangling, listed = item
-        if dangling:
-            stats.problems_by_kind["dangling_reference"] += dangling
-        problems.extend(listed)
+    with _export_errors():
+        for item in stream:
+            if isinstance(item, PatientResult):
+                first = item
+                break
+            dangling, listed = item
+            if dangling:
+                stats.problems_by_kind["dangling_reference"] += dangling
+            problems.extend(listed)
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
 
     def iterate() -> Iterator[PatientResult]:
         try:
             if first is not None:
                 yield first
-                yield from stream
+                with _export_errors():
+                    yield from stream
         finally:
             results.unpersist()
             ids.unpersist()

@@ -1,0 +1,285 @@
+"""hccwatch batch reading a Bulk export straight from an object store.
+
+The store is moto's S3 server on loopback, started here on a free port: real HTTP, real ranged
+GETs through s3fs, the very code path a bucket in the cloud takes. Every run from ``s3://`` must
+give the bytes the same export gives from a local folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from stand_in_mapper import read
+
+from hccwatch.app.cli import main
+from hccwatch.population import scan
+from hccwatch.population.bulk import ExportError, open_export
+from hccwatch.population.run import run_batch
+from hccwatch.population.source import Store, parse_storage_options
+from hccwatch.population.spark_engine import spark_available
+
+pytest.importorskip("s3fs", reason="the object-store tests need s3fs (pip install -e '.[dev]')")
+moto_server = pytest.importorskip("moto.server", reason="the object-store tests need moto[s3]")
+
+BUCKET = "exports"
+AS_OF = dt.date(2026, 11, 24)
+# Lines the batch reports as problems, so problems.csv (file names, line numbers) is compared too.
+EXTRA = [
+    b"{broken",
+    json.dumps({"resourceType": "Nope"}).encode(),
+    json.dumps({"resourceType": "Observation", "subject": {"reference": "Patient/ghost"}}).encode(),
+]
+
+
+@dataclass(frozen=True)
+class S3:
+    endpoint: str
+    client: Any
+    local: Path  # the same export, in a folder of this machine
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        # Given explicitly as well as in the environment: Spark's Python workers get the
+        # environment of a JVM that an earlier test may have started.
+        return parse_storage_options([f"endpoint_url={self.endpoint}", "key=testing", "secret=testing"])
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=BUCKET, Key=key, Body=data)
+
+
+@pytest.fixture(scope="module")
+def s3(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server._server.server_port}"
+        home = tmp_path_factory.mktemp("aws")
+        with pytest.MonkeyPatch.context() as mp:
+            # This machine's own AWS configuration, if any, must not be read.
+            for key, value in {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_CONFIG_FILE": str(home / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            }.items():
+                mp.setenv(key, value)
+            for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+                mp.delenv(key, raising=False)
+            import boto3
+
+            client = boto3.client("s3", endpoint_url=endpoint)
+            client.create_bucket(Bucket=BUCKET)
+            local = tmp_path_factory.mktemp("objstore") / "cohort"
+            local.mkdir()
+            for p in sorted(export_dir.iterdir()):
+                (local / p.name).write_bytes(p.read_bytes())
+            manifest = json.loads((local / "manifest.json").read_text())
+            (local / "Extra.000.ndjson").write_bytes(b"\n".join(EXTRA) + b"\n")
+            manifest["output"].append({"type": "Observation", "url": "Extra.000.ndjson"})
+            (local / "manifest.json").write_text(json.dumps(manifest))
+            for p in sorted(local.iterdir()):
+                client.put_object(Bucket=BUCKET, Key=f"cohort/{p.name}", Body=p.read_bytes())
+            yield S3(endpoint, client, local)
+    finally:
+        server.stop()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_duckdb_from_s3_writes_the_bytes_of_the_local_run(
+    s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small blocks: many line ends found by ranged reads, many blocks scanned by the workers.
+    monkeypatch.setattr(scan, "BLOCK_BYTES", 256 * 2**10)
+    run_batch(s3.local, tmp_path / "local", workers=2)
+    run_batch(f"s3://{BUCKET}/cohort/", tmp_path / "s3", workers=2)  # the environment's endpoint
+    assert _files(tmp_path / "s3") == _files(tmp_path / "local")
+    assert b"Extra.000.ndjson" in (tmp_path / "s3" / "problems.csv").read_bytes()
+
+
+def test_the_blocks_of_an_object_store_are_the_local_blocks(s3: S3) -> None:
+    local = open_export(s3.local)
+    remote = open_export(f"s3://{BUCKET}/cohort/manifest.json")
+    assert remote.names == local.names and remote.transaction_time == local.transaction_time
+    assert remote.sizes == tuple(Path(p).stat().st_size for p in local.files)
+    mine = [(b.f, b.offset, b.length) for b in scan.blocks(local.files, local.names, 10_000)]
+    theirs = scan.blocks(remote.files, remote.names, 10_000, store=remote.store, sizes=remote.sizes)
+    assert [(b.f, b.offset, b.length) for b in theirs] == mine
+
+
+def test_run_reader_coalesces_a_patients_runs_and_reads_the_local_bytes(s3: S3) -> None:
+    local = open_export(s3.local)
+    remote = open_export(f"s3://{BUCKET}/cohort/")
+    f = local.names.index("Observation.000.ndjson")
+    size = remote.sizes[f]
+    # Runs near each other (one read), one far off (a second read), and one in another file.
+    runs = [(f, 0, 100), (f, 101, 300), (f, size - 200, size - 1), (0, 0, 50)]
+    mine = scan.RunReader(local.files)
+    theirs = scan.RunReader(remote.files, remote.store)
+    try:
+        assert theirs.lines(runs) == mine.lines(runs)
+        # Several patients read together: each gets its own lines, in its own order.
+        groups = [runs[2:], runs[:2], [runs[3], runs[0]]]
+        assert theirs.many(groups) == [mine.lines(g) for g in groups] == mine.many(groups)
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_cli_reads_a_manifest_url_with_storage_options(s3: S3, tmp_path: Path) -> None:
+    options = [x for k, v in s3.options for x in ("--storage-option", f"{k}={v}")]
+    done = CliRunner().invoke(
+        main,
+        ["batch", f"s3://{BUCKET}/cohort/manifest.json", "--out", str(tmp_path / "r"), "--workers", "1"]
+        + options,
+    )
+    assert done.exit_code == 0, done.output
+    assert "HCC patients of" in done.output
+    assert "testing" not in done.output  # no option value is echoed
+    run_batch(s3.local / "manifest.json", tmp_path / "local", workers=1)
+    assert _files(tmp_path / "r") == _files(tmp_path / "local")
+
+
+def test_manifests_with_relative_and_object_store_urls(s3: S3, tmp_path: Path) -> None:
+    manifest = json.loads((s3.local / "manifest.json").read_text())
+    # In another folder of the bucket, naming the files relative to itself ...
+    relative = dict(manifest, output=[dict(o, url=f"../cohort/{o['url']}") for o in manifest["output"]])
+    s3.put("manifests/relative.json", json.dumps(relative).encode())
+    # ... or by URL, and a manifest of this machine naming files in the bucket.
+    absolute = dict(
+        manifest, output=[dict(o, url=f"s3://{BUCKET}/cohort/{o['url']}") for o in manifest["output"]]
+    )
+    s3.put("manifests/absolute.json", json.dumps(absolute).encode())
+    (tmp_path / "manifest.json").write_text(json.dumps(absolute))
+    run_batch(s3.local, tmp_path / "local", mapper=read)
+    expected = _files(tmp_path / "local")
+    for name, source in [
+        ("relative", f"s3://{BUCKET}/manifests/relative.json"),
+        ("absolute", f"s3://{BUCKET}/manifests/absolute.json"),
+        ("local-manifest", tmp_path / "manifest.json"),
+    ]:
+        run_batch(source, tmp_path / name, mapper=read)
+        got = _files(tmp_path / name)
+        for file in ("worklist.csv", "assessments.jsonl", "records.jsonl"):
+            assert got[file] == expected[file], (name, file)
+    # The files' names as reported: relative to the export folder, else the bare name.
+    assert open_export(f"s3://{BUCKET}/manifests/relative.json").names[0] == "Patient.000.ndjson"
+
+
+def test_missing_bucket_key_or_file_is_a_clear_export_error(s3: S3, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"s3://no-such-bucket/cohort: not found"):
+        open_export("s3://no-such-bucket/cohort/")
+    with pytest.raises(ExportError, match=r"s3://exports/nothing: not found"):
+        open_export(f"s3://{BUCKET}/nothing/")
+    with pytest.raises(ExportError, match="names no bucket"):
+        open_export("s3://")
+    manifest = json.loads((s3.local / "manifest.json").read_text())
+    manifest["output"] = [dict(o, url=f"../cohort/{o['url']}") for o in manifest["output"]]
+    manifest["output"].append({"type": "Patient", "url": "Gone.000.ndjson"})
+    s3.put("broken/manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(ExportError, match=r"output\[\d+\] Gone.000.ndjson is not a file"):
+        open_export(f"s3://{BUCKET}/broken/")
+    s3.put("other/manifest.json", json.dumps(dict(manifest, output=[{"url": "gs://b/x.ndjson"}])).encode())
+    with pytest.raises(ExportError, match="not in the manifest's store"):
+        open_export(f"s3://{BUCKET}/other/manifest.json")
+
+
+def test_cli_error_is_one_line_exit_2_and_writes_nothing(s3: S3, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    done = CliRunner().invoke(main, ["batch", "s3://no-such-bucket/cohort/", "--out", str(out)])
+    assert done.exit_code == 2, done.output
+    assert "hccwatch batch: s3://no-such-bucket/cohort: not found" in done.output
+    assert "Traceback" not in done.output
+    assert not out.exists() and not list(tmp_path.iterdir())
+    done = CliRunner().invoke(
+        main, ["batch", f"s3://{BUCKET}/cohort/", "--out", str(out), "--storage-option", "novalue"]
+    )
+    assert done.exit_code == 2 and "KEY=VALUE" in done.output
+
+
+def test_a_backend_that_is_not_installed_names_the_extra() -> None:
+    import importlib.util
+
+    missing = [(p, pkg) for p, pkg in (("gs", "gcsfs"), ("az", "adlfs")) if not importlib.util.find_spec(pkg)]
+    if not missing:
+        pytest.skip("every object-store backend is installed here")
+    protocol, package = missing[0]
+    needs = rf"needs the {package} package: pip install 'hccwatch\[objectstore\]'"
+    with pytest.raises(ExportError, match=needs):
+        open_export(f"{protocol}://bucket/cohort/")
+    with pytest.raises(ExportError, match="not a storage protocol"):
+        open_export("nosuchprotocol://bucket/cohort/")
+
+
+def test_a_file_that_changes_size_while_the_batch_runs(s3: S3) -> None:
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    s3.put("changing/Patient.000.ndjson", data)
+    export = open_export(f"s3://{BUCKET}/changing/")
+    parts = list(scan.blocks(export.files, export.names, 4_096, store=export.store, sizes=export.sizes))
+    reader = scan.RunReader(export.files, export.store)
+    s3.put("changing/Patient.000.ndjson", data[: len(data) // 2])
+    with pytest.raises(ExportError, match="Patient.000.ndjson changed while the batch ran"):
+        scan.scan_block(parts[-1])
+    with pytest.raises(ExportError, match="Patient.000.ndjson changed while the batch ran"):
+        reader.lines([(0, len(data) - 100, len(data) - 1)])
+
+
+def test_a_store_never_shows_its_option_values() -> None:
+    store = Store("s3", parse_storage_options(["secret=hunter2", "key=AKIA"]))
+    assert "hunter2" not in repr(store) and "AKIA" not in repr(store)
+
+
+WHY_NOT = spark_available()
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_from_s3_writes_the_bytes_of_the_local_run(s3: S3, tmp_path: Path) -> None:
+    run_batch(s3.local, tmp_path / "local", mapper=read, engine="duckdb")
+    run_batch(
+        f"s3://{BUCKET}/cohort/",
+        tmp_path / "spark",
+        mapper=read,
+        engine="spark",
+        spark_master="local[2]",
+        storage_options=s3.options,
+    )
+    assert _files(tmp_path / "spark") == _files(tmp_path / "local")
+
+
+def _shrunk_export(s3: S3, folder: str) -> Any:
+    """An export opened (listed), whose Patient file then loses its second half."""
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    s3.put(f"{folder}/Patient.000.ndjson", data)
+    export = open_export(f"s3://{BUCKET}/{folder}/", s3.options)
+    s3.put(f"{folder}/Patient.000.ndjson", data[: len(data) // 2])
+    return export
+
+
+def test_duckdb_workers_report_a_file_that_changed(s3: S3, tmp_path: Path) -> None:
+    from hccwatch.population.duckdb_engine import run_duckdb
+
+    export = _shrunk_export(s3, "shrinks-duckdb")
+    with pytest.raises(ExportError, match="Patient.000.ndjson changed while the batch ran"):
+        run_duckdb(export, as_of=AS_OF, work_dir=tmp_path, workers=2)
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_executors_report_a_file_that_changed(s3: S3) -> None:
+    from hccwatch.population.spark_engine import run_spark
+
+    export = _shrunk_export(s3, "shrinks-spark")
+    with pytest.raises(ExportError, match="^Patient.000.ndjson changed while the batch ran"):
+        run_spark(export, as_of=AS_OF, master="local[2]")
