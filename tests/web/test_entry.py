@@ -340,7 +340,9 @@ def test_opening_a_form_is_a_logged_view(web: Web) -> None:
 
 _TEXT = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", "0", "-3", "1e999", "2026-01-01", "2026-13-40", "yes", "no", "ng/mL", "liver"]),
+    st.sampled_from(
+        ["", "0", "-3", "1e999", "2026-01-01", "2026-13-40", "yes", "no", "ng/mL", "liver", "¹", "٣"]
+    ),
 )
 
 

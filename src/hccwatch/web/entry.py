@@ -72,7 +72,8 @@ def _kind(key: str) -> EntryKind:
 
 def _version(form: Mapping[str, list[str]]) -> int | None:
     raw = (form.get("version") or [""])[-1]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    # str.isdigit() is also true of superscripts such as "¹", which int() refuses.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def _entry_name(k: EntryKind, record: Mapping[str, Any], index: int | None) -> str:
