@@ -192,12 +192,12 @@ def test_secondary_liver_malignancy_is_not_hcc() -> None:
     assert not judged.is_hcc  # type: ignore[union-attr]
 
 
-def test_json_line_refuses_a_number_that_is_not_finite_anywhere() -> None:
-    from hccwatch.population.batch import json_line
+def test_json_bytes_refuses_a_number_that_is_not_finite_anywhere() -> None:
+    from hccwatch.population.batch import json_bytes
 
-    assert json_line({"b": None, "a": [1.5, {"c": 2}]}) == '{"a":[1.5,{"c":2}],"b":null}'
+    assert json_bytes({"b": None, "a": [1.5, {"c": 2}]}) == b'{"a":[1.5,{"c":2}],"b":null}'
     for bad in (float("nan"), float("inf"), -float("inf")):
         with pytest.raises(ValueError, match="not finite"):
-            json_line({"a": [{"b": bad}], "c": None})
+            json_bytes({"a": [{"b": bad}], "c": None})
         with pytest.raises(ValueError, match="not finite"):
-            json_line([1, bad])
+            json_bytes([1, bad])

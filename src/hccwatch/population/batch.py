@@ -189,7 +189,7 @@ def _surely_finite(value: Any) -> bool:
     """True only when ``value`` certainly holds no NaN or infinity, as ``_finite`` judges it, at
     about half the walk's cost: MessagePack encodes in C, and a non-finite float is a short byte
     pattern there. Any match (also the bytes of some other value) or a value MessagePack cannot
-    encode answers False, and the walk decides (``tests/population/test_json_line.py``)."""
+    encode answers False, and the walk decides (``tests/population/test_json_bytes.py``)."""
     try:
         packed = _PACK.encode(value)
     except Exception:  # whatever MessagePack refuses (an int subclass, a huge int): the walk decides
@@ -205,11 +205,6 @@ def json_bytes(data: Any) -> bytes:
     if b"null" in out and not _surely_finite(data) and not _finite(data):
         raise ValueError("a number that is not finite (NaN or infinity) cannot be written as JSON")
     return out
-
-
-def json_line(data: Any) -> str:
-    """``json_bytes`` as text."""
-    return json_bytes(data).decode()
 
 
 def _record_data(record: Any) -> Any:

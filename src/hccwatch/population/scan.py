@@ -267,7 +267,7 @@ class RunReader:
 
     def lines(self, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
         if self.store is not None:
-            return self._from_store(self.store, runs)
+            return self.many([runs])[0]
         raws: list[bytes] = []
         for f, start, end in runs:
             fd = self.fds.get(f)
@@ -281,9 +281,6 @@ class RunReader:
             else:
                 raws.extend(chunk.split(b"\n"))
         return raws
-
-    def _from_store(self, store: Store, runs: Sequence[tuple[int, int, int]]) -> list[bytes]:
-        return self.many([runs])[0]
 
     def many(self, groups: Sequence[Sequence[tuple[int, int, int]]]) -> list[list[bytes]]:
         """``lines`` of several patients. From an object store, their runs are read together:

@@ -1,4 +1,4 @@
-"""``json_line``'s guarantee (no NaN or infinity written as null) with the MessagePack screen in
+"""``json_bytes``'s guarantee (no NaN or infinity written as null) with the MessagePack screen in
 front of the walk: the same lines and the same refusals as the walk alone, whatever the value."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hccwatch.population.batch import _finite, _surely_finite, json_line
+from hccwatch.population.batch import _finite, _surely_finite, json_bytes
 
 
 class _Count(int):
@@ -49,24 +49,24 @@ _VALUES = st.recursive(
 )
 
 
-def _reference(data: Any) -> str | None:
+def _reference(data: Any) -> bytes | None:
     """The guarantee as the walk alone gave it: the line, or None when it is refused."""
     out = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     if b"null" in out and not _finite(data):
         return None
-    return out.decode()
+    return out
 
 
-def _line(data: Any) -> str | None:
+def _line(data: Any) -> bytes | None:
     try:
-        return json_line(data)
+        return json_bytes(data)
     except ValueError:
         return None
 
 
 @settings(max_examples=2000, deadline=None)
 @given(_VALUES)
-def test_json_line_writes_and_refuses_exactly_as_the_walk_alone(data: Any) -> None:
+def test_json_bytes_writes_and_refuses_exactly_as_the_walk_alone(data: Any) -> None:
     assert _line(data) == _reference(data)
     if _surely_finite(data):  # the screen never clears a value the walk would refuse
         assert _finite(data)
@@ -84,15 +84,15 @@ def test_messagepack_writes_every_float_as_a_float64(value: float) -> None:
 def test_a_non_finite_float_is_refused(value: Any) -> None:
     assert not _surely_finite(value)
     with pytest.raises(ValueError, match="not finite"):
-        json_line(value)
+        json_bytes(value)
 
 
 def test_look_alike_bytes_fall_back_to_the_walk_and_are_written() -> None:
     data = {"a": [203, 127, -1], "b": None}  # MessagePack: ... cc cb 7f ff ...
     assert not _surely_finite(data)
-    assert json_line(data) == '{"a":[203,127,-1],"b":null}'
+    assert json_bytes(data) == b'{"a":[203,127,-1],"b":null}'
 
 
 def test_what_messagepack_cannot_encode_falls_back_to_the_walk() -> None:
     assert not _surely_finite({"x": _Count(3)})
-    assert json_line({"x": _Count(3), "y": None}) == '{"x":3,"y":null}'
+    assert json_bytes({"x": _Count(3), "y": None}) == b'{"x":3,"y":null}'
