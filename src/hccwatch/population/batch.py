@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import msgspec
 import orjson
@@ -34,6 +34,7 @@ from hccwatch.population.bulk import Problem
 __all__ = [
     "COLUMNS",
     "BatchStats",
+    "LineMapper",
     "Mapper",
     "PatientResult",
     "default_mapper",
@@ -55,16 +56,41 @@ class Reading(Protocol):
 
 
 class Mapper(Protocol):
-    """``hccwatch.adapters.fhir.read_resources``: one patient's resources -> a reading."""
+    """``hccwatch.adapters.fhir.read_resources``: one patient's resources -> a reading.
+
+    A mapper that also has ``read_lines`` (:class:`LineMapper`) is given the patient's raw lines
+    instead, and decodes them itself."""
 
     def __call__(self, resources: list[dict[str, Any]], *, as_of: dt.date) -> Reading: ...
 
 
-def default_mapper() -> Mapper:
-    """The project's FHIR adapter (``hccwatch.adapters.fhir.read_resources``)."""
+class LineMapper(Mapper, Protocol):
+    """A mapper that reads a patient's NDJSON lines itself (``hccwatch.adapters.fhir.read_lines``:
+    each line decoded once, straight into the views it maps, not into dicts first)."""
+
+    def read_lines(self, raws: Sequence[bytes], *, as_of: dt.date) -> Reading: ...
+
+
+@dataclass(frozen=True)
+class _FhirMapper:
+    """The FHIR adapter as a :class:`LineMapper` (module-level functions: it pickles by name)."""
+
+    resources: Callable[..., Reading]
+    lines: Callable[..., Reading]
+
+    def __call__(self, resources: list[dict[str, Any]], *, as_of: dt.date) -> Reading:
+        return self.resources(resources, as_of=as_of)
+
+    def read_lines(self, raws: Sequence[bytes], *, as_of: dt.date) -> Reading:
+        return self.lines(raws, as_of=as_of)
+
+
+def default_mapper() -> LineMapper:
+    """The project's FHIR adapter (``hccwatch.adapters.fhir``: ``read_resources``, and
+    ``read_lines`` for raw lines)."""
     # Imported by name when a batch runs: the adapter is a sibling package of this one.
     module = importlib.import_module("hccwatch.adapters.fhir")
-    return cast(Mapper, module.read_resources)
+    return _FhirMapper(module.read_resources, module.read_lines)
 
 
 # The worklist columns, in order, with their Arrow types.
@@ -218,11 +244,13 @@ def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Map
     """Map and assess one patient; a patient that cannot be read or assessed is a row saying why.
     The mapped record is kept whenever mapping succeeded, so ``hccwatch registry import`` can
     load it (and name the same refusal)."""
-    resources = [orjson.loads(r) for r in raws]
+    # The FHIR adapter decodes the lines itself, once each (LineMapper); another mapper gets dicts.
+    read_lines: Callable[..., Reading] | None = getattr(mapper, "read_lines", None)
+    resources = [orjson.loads(r) for r in raws] if read_lines is None else []
     record: bytes | None = None
     try:
         # The evaluation date reaches the mapper too: it must not fall back on the clock.
-        reading = mapper(resources, as_of=as_of)
+        reading = mapper(resources, as_of=as_of) if read_lines is None else read_lines(raws, as_of=as_of)
         record = json_bytes(_record_data(reading.record))
         # The FHIR adapter's reading holds the record it validated (FhirReading.patient_record):
         # assessing that one skips a second validation. Another mapper's plain record is parsed.

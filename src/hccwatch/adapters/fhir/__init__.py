@@ -12,6 +12,7 @@ from hccwatch.adapters.fhir.read import (
     diagnosis_code_family,
     read_fhir,
     read_fhir_by_patient,
+    read_lines,
     read_resources,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "diagnosis_code_family",
     "read_fhir",
     "read_fhir_by_patient",
+    "read_lines",
     "read_resources",
     "workup_service_request",
 ]

@@ -13,6 +13,11 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "ELSEWHERE",
+    "INTEGER_FIELDS",
+    "LINE_DECODERS",
+    "LINE_VIEWS",
+    "Elsewhere",
     "CodeableConcept",
     "Coding",
     "Component",
@@ -183,3 +188,53 @@ class MedicationUse(_S):
 def convert(resource: Any, kind: type[msgspec.Struct]) -> Any:
     """``resource`` (a decoded JSON object) as ``kind``; raises msgspec.ValidationError."""
     return msgspec.convert(resource, kind, strict=True)
+
+
+# --- one NDJSON line straight into its typed view ---------------------------------------------
+
+
+class Elsewhere(_S):
+    """What the reader needs of a resource type it does not map: its type and the patient it
+    names (for grouping); each kept as the JSON has it."""
+
+    resourceType: Any = None
+    subject: Any = None
+    patient: Any = None
+
+
+def _line_struct(kind: str, view: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """``view`` with the tag ``resourceType == kind`` checked, and the elements the grouping
+    reads (``subject``, ``patient``) typed as references."""
+    extra: list[tuple[str, Any, Any]] = [("patient", Reference | None, None)]
+    if "subject" not in view.__struct_fields__:
+        extra.append(("subject", Reference | None, None))
+    return msgspec.defstruct(
+        f"{kind}Line", extra, bases=(view,), tag_field="resourceType", tag=kind, forbid_unknown_fields=False
+    )
+
+
+# The resource types decoded straight from a line. Medication and ImagingStudy are left out on
+# purpose: other resources refer to them, and the reader reads them as JSON objects then.
+LINE_VIEWS: dict[str, type[msgspec.Struct]] = {
+    "Patient": Patient,
+    "Condition": Condition,
+    "Observation": Observation,
+    "DiagnosticReport": DiagnosticReport,
+    "Procedure": Procedure,
+    "MedicationRequest": MedicationUse,
+    "MedicationAdministration": MedicationUse,
+    "MedicationStatement": MedicationUse,
+}
+# The elements of each view that may hold an integer (an int, or raw JSON): orjson reads one
+# beyond 64 bits as a float, msgspec as an integer, and read_lines checks them.
+INTEGER_FIELDS: dict[type[msgspec.Struct], tuple[str, ...]] = {
+    Observation: ("valueInteger",),
+    Condition: ("extension",),
+    MedicationUse: ("contained",),
+}
+# resourceType (as the line writes it) -> the decoder, the type, and its INTEGER_FIELDS.
+LINE_DECODERS: dict[bytes, tuple[msgspec.json.Decoder[Any], str, tuple[str, ...]]] = {
+    kind.encode(): (msgspec.json.Decoder(_line_struct(kind, view)), kind, INTEGER_FIELDS.get(view, ()))
+    for kind, view in LINE_VIEWS.items()
+}
+ELSEWHERE = msgspec.json.Decoder(Elsewhere)
