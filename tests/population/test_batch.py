@@ -201,3 +201,37 @@ def test_json_bytes_refuses_a_number_that_is_not_finite_anywhere() -> None:
             json_bytes({"a": [{"b": bad}], "c": None})
         with pytest.raises(ValueError, match="not finite"):
             json_bytes([1, bad])
+
+
+def _patients_lines(export_dir: Path) -> dict[str, list[bytes]]:
+    """Each patient's lines, in file order (as a worker is given them)."""
+    out: dict[str, list[bytes]] = {}
+    for path in sorted(export_dir.glob("*.ndjson")):
+        for number, raw in enumerate(path.read_bytes().splitlines()):
+            line = classify(raw, path.name, number)
+            pid = getattr(line, "pid", None)
+            if pid is not None:
+                out.setdefault(pid, []).append(raw)
+    return out
+
+
+def test_the_fhir_adapter_reads_a_patients_lines_itself_with_the_same_result(export_dir: Path) -> None:
+    from hccwatch.adapters.fhir import read_resources
+    from hccwatch.population.batch import default_mapper, process_patient
+
+    mapper = default_mapper()
+    assert callable(getattr(mapper, "read_lines", None))
+    patients = _patients_lines(export_dir)
+    assert len(patients) > 100
+    for pid, raws in sorted(patients.items())[:120]:
+        # A mapper without read_lines is given dicts (orjson), as before.
+        assert process_patient(pid, raws, AS_OF, mapper) == process_patient(pid, raws, AS_OF, read_resources)
+
+
+def test_the_default_mapper_pickles_by_name_for_worker_processes() -> None:
+    import pickle
+
+    from hccwatch.population.batch import default_mapper
+
+    mapper = default_mapper()
+    assert pickle.loads(pickle.dumps(mapper)) == mapper

@@ -8,15 +8,15 @@ named warning; elements are all optional, because real exports omit anything.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 __all__ = [
     "ELSEWHERE",
-    "INTEGER_FIELDS",
     "LINE_DECODERS",
     "LINE_VIEWS",
+    "RAW_JSON_FIELD",
     "Elsewhere",
     "CodeableConcept",
     "Coding",
@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 
-class _S(msgspec.Struct, forbid_unknown_fields=False):
-    pass
+class _S(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    """Not tracked by the garbage collector: a view decoded from JSON holds no cycle, and a
+    patient's hundred views would otherwise trigger collections for nothing."""
 
 
 class Coding(_S):
@@ -202,14 +203,29 @@ class Elsewhere(_S):
     patient: Any = None
 
 
+# An int element of a line view: orjson reads an integer beyond 64 bits as a float (which
+# fhir.convert then refuses), msgspec as an integer; refused here too, the line is read as
+# orjson reads it. (msgspec's bounds stop at int64: the rare larger uint64 is refused as well.)
+_LINE_INT = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None
+
+
 def _line_struct(kind: str, view: type[msgspec.Struct]) -> type[msgspec.Struct]:
-    """``view`` with the tag ``resourceType == kind`` checked, and the elements the grouping
-    reads (``subject``, ``patient``) typed as references."""
+    """``view`` with the tag ``resourceType == kind`` checked, the elements the grouping reads
+    (``subject``, ``patient``) typed as references, and its int elements bounded (``_LINE_INT``)."""
     extra: list[tuple[str, Any, Any]] = [("patient", Reference | None, None)]
     if "subject" not in view.__struct_fields__:
         extra.append(("subject", Reference | None, None))
+    for f in msgspec.structs.fields(view):
+        if f.type == (int | None):
+            extra.append((f.name, _LINE_INT, None))
     return msgspec.defstruct(
-        f"{kind}Line", extra, bases=(view,), tag_field="resourceType", tag=kind, forbid_unknown_fields=False
+        f"{kind}Line",
+        extra,
+        bases=(view,),
+        tag_field="resourceType",
+        tag=kind,
+        forbid_unknown_fields=False,
+        gc=False,
     )
 
 
@@ -225,16 +241,11 @@ LINE_VIEWS: dict[str, type[msgspec.Struct]] = {
     "MedicationAdministration": MedicationUse,
     "MedicationStatement": MedicationUse,
 }
-# The elements of each view that may hold an integer (an int, or raw JSON): orjson reads one
-# beyond 64 bits as a float, msgspec as an integer, and read_lines checks them.
-INTEGER_FIELDS: dict[type[msgspec.Struct], tuple[str, ...]] = {
-    Observation: ("valueInteger",),
-    Condition: ("extension",),
-    MedicationUse: ("contained",),
-}
-# resourceType (as the line writes it) -> the decoder, the type, and its INTEGER_FIELDS.
-LINE_DECODERS: dict[bytes, tuple[msgspec.json.Decoder[Any], str, tuple[str, ...]]] = {
-    kind.encode(): (msgspec.json.Decoder(_line_struct(kind, view)), kind, INTEGER_FIELDS.get(view, ()))
+# The element of a view that keeps raw JSON (list[Any]), if any: its integers are checked.
+RAW_JSON_FIELD: dict[type[msgspec.Struct], str] = {Condition: "extension", MedicationUse: "contained"}
+# resourceType (as the line writes it) -> the decoder, the type, and its RAW_JSON_FIELD.
+LINE_DECODERS: dict[bytes, tuple[msgspec.json.Decoder[Any], str, str | None]] = {
+    kind.encode(): (msgspec.json.Decoder(_line_struct(kind, view)), kind, RAW_JSON_FIELD.get(view))
     for kind, view in LINE_VIEWS.items()
 }
 ELSEWHERE = msgspec.json.Decoder(Elsewhere)

@@ -1196,32 +1196,33 @@ def _each_item(resources: Iterable[Mapping[str, Any]]) -> Iterator[_Item]:
 
 
 class _Typed(dict[str, Any]):
-    """A resource decoded from its NDJSON line straight into its typed view (``view``); as a
-    mapping it holds only what the grouping reads (type, id, subject, patient), as the line has
-    them, so ``_pool`` and ``_Reader.read`` treat it as they treat the whole JSON object."""
+    """A resource decoded from its NDJSON line straight into its typed view (``view``). As a
+    mapping it holds only what the grouping reads: its type, its id, and as ``subject`` the
+    patient reference ``_subject`` would find in the line (subject's, else patient's), so
+    ``_pool`` and ``_Reader.read`` treat it as they treat the whole JSON object."""
 
     __slots__ = ("view",)
 
     def __init__(self, kind: str, view: Any) -> None:
-        subject, patient = view.subject, view.patient
-        super().__init__(
-            resourceType=kind,
-            id=view.id,
-            subject=None if subject is None else {"reference": subject.reference},
-            patient=None if patient is None else {"reference": patient.reference},
-        )
+        ref = view.subject
+        ref = None if ref is None else ref.reference
+        if not ref:
+            ref = view.patient
+            ref = None if ref is None else ref.reference
+        super().__init__(resourceType=kind, id=view.id, subject={"reference": ref} if ref else None)
         self.view = view
 
 
 _LINE_HEAD = b'{"resourceType":"'
+_KIND_AT = len(_LINE_HEAD)
 # The integers orjson reads as integers; beyond them it reads a float, msgspec an exact integer.
 _ORJSON_INTEGERS = range(-(2**63), 2**64)
 
 
-def _as_orjson_reads(view: Any, fields: tuple[str, ...]) -> bool:
-    """False when an element of ``view`` that may hold an integer holds one orjson would have
-    read as a float: the view is then not the one ``fhir.convert`` makes of orjson's object."""
-    stack = [getattr(view, name) for name in fields]
+def _as_orjson_reads(value: Any) -> bool:
+    """False when ``value`` (raw JSON kept by a view) holds an integer orjson would have read as
+    a float: the view is then not the one ``fhir.convert`` makes of orjson's object."""
+    stack = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
@@ -1235,51 +1236,49 @@ def _as_orjson_reads(view: Any, fields: tuple[str, ...]) -> bool:
     return True
 
 
-def _line_resource(raw: bytes) -> Mapping[str, Any] | None:
-    """One NDJSON line decoded once, as the reader needs it, or None: read it as a JSON object.
+def _line_items(raws: Iterable[bytes]) -> Iterator[_Item]:
+    """Each NDJSON line decoded once, as the reader needs it.
 
-    A line of a type the reader maps becomes its typed view; of a type it does not map, the
-    little the grouping reads. None (orjson then, and ``fhir.convert``, exactly as
-    :func:`read_resources` reads it) whenever this could differ from that path at all: the line
-    does not start with its resourceType; any element has the wrong form (so every warning,
-    msgspec's path text included, is the one ``fhir.convert`` writes); a Bundle (its entries are
-    resources); a Medication or ImagingStudy (read through references, as objects); an integer
-    beyond 64 bits where the view keeps one (orjson reads it as a float).
+    A line of a type the reader maps becomes its typed view (``_Typed``); of a type it does not
+    map, the little the grouping reads. A line is read as :func:`read_resources` reads it
+    (orjson, then ``fhir.convert``) whenever the two could differ at all: it does not start with
+    its resourceType; an element has the wrong form (so every warning, msgspec's path text
+    included, is the one ``fhir.convert`` writes); it is a Bundle (its entries are resources), a
+    Medication or an ImagingStudy (read through references, as objects); or an element that
+    keeps raw JSON holds an integer beyond 64 bits (orjson reads it as a float; the typed views
+    refuse one in an int element, see ``fhir.LINE_VIEWS``).
 
     msgspec's decoder is more lenient than orjson on a few inputs (invalid UTF-8 in an element it
-    skips, 1e400, nesting deeper than orjson's limit), and otherwise reads the same values: every
-    line given here was decoded by orjson first (the batch scan keeps only those), so none of
-    them reaches this function, and a line orjson refuses still raises in the fallback.
+    skips, 1e400, nesting deeper than orjson's limit) and otherwise reads the same values. Every
+    line the batch gives here was decoded by orjson first (its scan keeps only those), so none of
+    those inputs gets here from the batch; elsewhere, a line orjson refuses still raises below
+    unless msgspec reads it into the same view orjson's object would have given.
     """
-    if raw.startswith(_LINE_HEAD):
-        end = raw.find(b'"', len(_LINE_HEAD))
-        line = fhir.LINE_DECODERS.get(raw[len(_LINE_HEAD) : end])
-        try:
-            if line is not None:
-                decoder, kind, fields = line
-                # The tag is checked wherever it appears (a second resourceType of another type
-                # fails), and it is present: the line starts with it.
-                view = decoder.decode(raw)
-                if fields and not _as_orjson_reads(view, fields):
-                    return None
-                return _Typed(kind, view)
-            head = fhir.ELSEWHERE.decode(raw)
-        except msgspec.DecodeError:  # ValidationError included
-            return None
-        kind = head.resourceType
-        # subject and patient are kept as decoded: only a text "reference" in them is read, which
-        # msgspec and orjson read alike (a number there is not read by either).
-        if type(kind) is str and kind not in _TYPES and kind != "Bundle":
-            return {"resourceType": kind, "subject": head.subject, "patient": head.patient}
-    return None
-
-
-def _line_items(raws: Iterable[bytes]) -> Iterator[_Item]:
+    decoders = fhir.LINE_DECODERS
+    elsewhere = fhir.ELSEWHERE.decode
     for raw in raws:
-        resource = _line_resource(raw)
-        if resource is not None:
-            yield _Item(resource, None)
-            continue
+        if raw.startswith(_LINE_HEAD):
+            line = decoders.get(raw[_KIND_AT : raw.find(b'"', _KIND_AT)])
+            try:
+                if line is not None:
+                    decoder, kind, raw_json = line
+                    # The tag is checked wherever it appears (a second resourceType of another
+                    # type fails), and it is present: the line starts with it.
+                    view = decoder.decode(raw)
+                    if raw_json is None or _as_orjson_reads(getattr(view, raw_json)):
+                        yield _Item(_Typed(kind, view), None)
+                        continue
+                else:
+                    head = elsewhere(raw)
+                    kind = head.resourceType
+                    # subject and patient as decoded: only a text "reference" in them is read,
+                    # which msgspec and orjson read alike.
+                    if type(kind) is str and kind not in _TYPES and kind != "Bundle":
+                        resource = {"resourceType": kind, "subject": head.subject, "patient": head.patient}
+                        yield _Item(resource, None)
+                        continue
+            except msgspec.DecodeError:  # ValidationError included: read as read_resources does
+                pass
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
