@@ -22,7 +22,8 @@ included, as they are in every engine's time.
 ``--stages`` times each stage of the DuckDB engine in one process, with the engine's own
 functions and its collector settings, in processor time per HCC patient and against the floor
 measured in the same run: the scan, DuckDB (runs in, cohort, dangling references; the sort by
-patient), reading a patient's lines back, decoding them, the FHIR mapping (``read_resources``),
+patient), reading a patient's lines back, the FHIR mapping with the lines' decoding (the worker's
+``read_lines``: each line decoded once, straight into the adapter's typed views),
 ``assess``, ``to_dict``, the JSON lines, the worklist row and the output files; then the batch
 layer's share (all but the mapping and ``assess``), the most HCC patients per second two cores
 could reach, and a projection with the mapping and ``assess`` at 1 ms each.
@@ -31,7 +32,8 @@ could reach, and a projection with the mapping and ``assess`` at 1 ms each.
 processor time and wall time through the command itself, the interpreter's start and the imports
 apart; then one run with the engine's functions wrapped in processor-time counters: the parent
 (block scans merged into DuckDB, the sort, results received, results written, the rest) and each
-worker (scan, read back, decode, mapping, ``assess``, ``to_dict``, JSON lines, worklist row, and
+worker (scan, read back, mapping with the lines' decoding, ``assess``, ``to_dict``, JSON lines,
+worklist row, and
 its overhead: tasks in, results out, start), and how many cores the process tree kept busy in
 each phase; then ``--stages`` in the same conditions, so the two can be compared (processor time
 per unit of work depends on what else the machine runs: compare only figures taken together).
@@ -178,7 +180,7 @@ def stages(source: Path, work: Path) -> None:
     engine's own functions."""
     import shutil
 
-    from hccwatch.adapters.fhir import read_resources
+    from hccwatch.adapters.fhir import read_lines
     from hccwatch.api import assess
     from hccwatch.population import scan
     from hccwatch.population.batch import (
@@ -217,8 +219,7 @@ def stages(source: Path, work: Path) -> None:
     per = dict.fromkeys(
         (
             "read a patient's lines back (pread)",
-            "decode lines (orjson)",
-            "FHIR mapping",
+            "FHIR mapping, lines decoded (read_lines)",
             "assess",
             "to_dict",
             "JSON lines",
@@ -234,19 +235,17 @@ def stages(source: Path, work: Path) -> None:
             t0 = clock()
             raws = reader.lines(runs)
             t1 = clock()
-            resources = [orjson.loads(r) for r in raws]
+            reading = read_lines(raws, as_of=when)
             t2 = clock()
-            reading = read_resources(resources, as_of=when)
-            t3 = clock()
             assessment = assess(reading.record, as_of=when)
-            t4 = clock()
+            t3 = clock()
             data = assessment.to_dict()
-            t5 = clock()
+            t4 = clock()
             line, record = json_bytes(data), json_bytes(_record_data(reading.record))
-            t6 = clock()
+            t5 = clock()
             row = _worklist_row(pid, data, reading)
-            t7 = clock()
-            pairs = zip(per, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7), strict=True)
+            t6 = clock()
+            pairs = zip(per, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6), strict=True)
             for name, a, b in pairs:
                 per[name] += b - a
             yield PatientResult(row, line, record)
@@ -272,7 +271,7 @@ def stages(source: Path, work: Path) -> None:
     print(
         f"  {'total':<48} {total:7.2f} s {1000 * total / n:7.2f} ms/HCC patient {total / floor:11.2f}x floor"
     )
-    core = per["FHIR mapping"] + per["assess"]
+    core = per["FHIR mapping, lines decoded (read_lines)"] + per["assess"]
     layer = total - core
     cores = os.cpu_count() or 1
     print(
@@ -297,8 +296,8 @@ def stages(source: Path, work: Path) -> None:
 _STAGE_NAMES = (
     "scan (a block)",
     "read back (pread)",
-    "decode (orjson), record data, result",
-    "FHIR mapping",
+    "record data, result (the lines: decoded in the mapping)",
+    "FHIR mapping, lines decoded (read_lines)",
     "assess",
     "to_dict",
     "JSON lines",
@@ -379,8 +378,11 @@ def run_breakdown(source: Path, out: Path, workers: int, report: Path) -> None:
     scan.scan_block = duckdb_engine.scan_block = timed(_STAGE_NAMES[0], scan.scan_block)  # type: ignore[assignment]
     scan.RunReader.lines = timed(_STAGE_NAMES[1], scan.RunReader.lines)  # type: ignore[method-assign]
     duckdb_engine.process_patient = timed("process_patient", batch.process_patient)
-    mapper = batch.default_mapper()
-    duckdb_engine.default_mapper = lambda: timed(_STAGE_NAMES[3], mapper)
+    from hccwatch.adapters.fhir import read_lines, read_resources
+
+    # The adapter as default_mapper gives it, both of its ways timed (workers are given lines).
+    mapper = batch._FhirMapper(timed(_STAGE_NAMES[3], read_resources), timed(_STAGE_NAMES[3], read_lines))
+    duckdb_engine.default_mapper = lambda: mapper
     batch.assess = timed(_STAGE_NAMES[4], batch.assess)
     Assessment.to_dict = timed(_STAGE_NAMES[5], Assessment.to_dict)  # type: ignore[method-assign]
     batch.json_bytes = timed(_STAGE_NAMES[6], batch.json_bytes)
