@@ -1248,11 +1248,13 @@ def _line_items(raws: Iterable[bytes]) -> Iterator[_Item]:
     keeps raw JSON holds an integer beyond 64 bits (orjson reads it as a float; the typed views
     refuse one in an int element, see ``fhir.LINE_VIEWS``).
 
-    msgspec's decoder is more lenient than orjson on a few inputs (invalid UTF-8 in an element it
-    skips, 1e400, nesting deeper than orjson's limit) and otherwise reads the same values. Every
-    line the batch gives here was decoded by orjson first (its scan keeps only those), so none of
-    those inputs gets here from the batch; elsewhere, a line orjson refuses still raises below
-    unless msgspec reads it into the same view orjson's object would have given.
+    msgspec's decoder is more lenient than orjson on a few inputs (invalid UTF-8 or a number
+    beyond a double's range in an element it skips, nesting deeper than orjson's limit) and
+    otherwise reads the same values; the same number in an element a view reads fails msgspec
+    too, and the line is then refused below. Every line the batch gives here was decoded by
+    orjson first (its scan keeps only those), so those inputs never reach this from the batch;
+    from another caller, such a line is read (the elements it reads are sound) where
+    read_resources of orjson's decode would have refused it as not JSON.
     """
     decoders = fhir.LINE_DECODERS
     elsewhere = fhir.ELSEWHERE.decode
