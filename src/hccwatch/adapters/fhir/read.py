@@ -1199,18 +1199,11 @@ class _Typed(dict[str, Any]):
     """A resource decoded from its NDJSON line straight into its typed view (``view``). As a
     mapping it holds only what the grouping reads: its type, its id, and as ``subject`` the
     patient reference ``_subject`` would find in the line (subject's, else patient's), so
-    ``_pool`` and ``_Reader.read`` treat it as they treat the whole JSON object."""
+    ``_pool`` and ``_Reader.read`` treat it as they treat the whole JSON object. Built by
+    ``_line_items`` (dict's own constructor, then ``view`` set: one per line, kept cheap)."""
 
     __slots__ = ("view",)
-
-    def __init__(self, kind: str, view: Any) -> None:
-        ref = view.subject
-        ref = None if ref is None else ref.reference
-        if not ref:
-            ref = view.patient
-            ref = None if ref is None else ref.reference
-        super().__init__(resourceType=kind, id=view.id, subject={"reference": ref} if ref else None)
-        self.view = view
+    view: Any
 
 
 _LINE_HEAD = b'{"resourceType":"'
@@ -1268,7 +1261,15 @@ def _line_items(raws: Iterable[bytes]) -> Iterator[_Item]:
                     # type fails), and it is present: the line starts with it.
                     view = decoder.decode(raw)
                     if raw_json is None or _as_orjson_reads(getattr(view, raw_json)):
-                        yield _Item(_Typed(kind, view), None)
+                        ref = view.subject
+                        ref = None if ref is None else ref.reference
+                        if not ref:
+                            ref = view.patient
+                            ref = None if ref is None else ref.reference
+                        subject = {"reference": ref} if ref else None
+                        typed = _Typed(resourceType=kind, id=view.id, subject=subject)
+                        typed.view = view
+                        yield _Item(typed, None)
                         continue
                 else:
                     head = elsewhere(raw)
