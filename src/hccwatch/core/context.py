@@ -28,6 +28,8 @@ def _same(lab: Lab) -> float:
 
 
 _date = attrgetter("date")
+_test = attrgetter("test")
+_test_date = attrgetter("test", "date")
 _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
 # latest_lab's answer: the lab or None, the gap it records or None, and the input it records.
 _Shown = tuple[str, float, str | None, date | None]
@@ -104,24 +106,23 @@ class Context:
         Built once per context: rules look labs up about thirty times per assessment. The order
         (date, then value) does not depend on the order of the record's list.
         """
-        by_test: dict[str, list[Lab]] = {}
+        # One sort by (test, date) and one grouping, both in C: a loop over the labs in Python
+        # cost more than the rest of the index (some eighty labs per record). The sort is stable,
+        # so same-day results keep the record's order until the full order below settles them.
         as_of = self.as_of
-        for lab in self.record.labs:
-            if lab.date <= as_of:
-                # Not ``setdefault``: it would build a list per lab (some eighty per record).
-                found = by_test.get(lab.test)
-                if found is None:
-                    by_test[lab.test] = [lab]
-                else:
-                    found.append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
-        for test, found in by_test.items():
-            # By date first (cheap); only a date shared by two results needs the full order.
-            found.sort(key=_date)
-            dates = [lab.date for lab in found]
+        for test, group in groupby(sorted(self.record.labs, key=_test_date), key=_test):
+            found = list(group)
+            dates = list(map(_date, found))
+            kept = bisect_right(dates, as_of)
+            if kept == 0:
+                continue  # every result of the test is dated after ``as_of``
+            if kept < len(found):
+                del found[kept:], dates[kept:]
+            # Only a date shared by two results needs the full order.
             if len(set(dates)) != len(dates):
                 found.sort(key=_lab_order)
-                dates = [lab.date for lab in found]
+                dates = list(map(_date, found))
             out[test] = (found, dates)
         return out
 
