@@ -205,9 +205,11 @@ def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
 def _deciding(missing: tuple[str, ...], decisive: tuple[str, ...], keys: tuple[str, ...]) -> str:
     # Pure in its arguments, which recur across a population: memoised.
     owner: dict[str, list[str]] = defaultdict(list)
+    # Each key's prefixes worded once, not once per gap.
+    prefixed = [(k, (f"{k} ", f"{k}.")) for k in keys]
     for gap in missing:
         bare = _INDEX.sub("", gap)
-        matches = [k for k in keys if bare == k or bare.startswith((f"{k} ", f"{k}."))]
+        matches = [k for k, prefixes in prefixed if bare == k or bare.startswith(prefixes)]
         if matches:
             owner[max(matches, key=len)].append(gap)
     names = [gap for key in decisive for gap in owner.get(key, [])]
