@@ -57,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
@@ -76,6 +77,7 @@ ITEM_LABELS = {
     "dcp": "DCP (PIVKA-II)",
 }
 _LAB_ITEMS = ("afp", "dcp")
+_DATE = attrgetter("date")
 _PHASE_TEXT = {
     "at_risk": "no HCC treatment on record",
     "post_curative": "after curative treatment",
@@ -316,7 +318,7 @@ def _performed(ctx: Context, t: Trace) -> dict[str, list[date]]:
         for item in targets if isinstance(targets, list) else []:
             found.setdefault(str(item), []).append(study.date)
     for test in _LAB_ITEMS:
-        found.setdefault(test, []).extend(lab.date for lab in ctx.labs(test))
+        found.setdefault(test, []).extend(map(_DATE, ctx.labs(test)))
     return {item: sorted(dates) for item, dates in found.items()}
 
 
