@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from hccwatch.core.finding import AssumedInput, Trace
+from hccwatch.core.finding import AssumedInput, InputUsed, Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.core.memo import once
 from hccwatch.record.model import Imaging, ImagingLesion, Lab, PatientRecord, Symptom, Treatment
@@ -31,10 +31,8 @@ _date = attrgetter("date")
 _test = attrgetter("test")
 _test_date = attrgetter("test", "date")
 _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
-# latest_lab's answer: the lab or None, the gap it records or None, and the input it records.
-_Shown = tuple[str, float, str | None, date | None]
-_Latest = tuple[Lab | None, str | None, _Shown]
-_NOT_SHOWN: _Shown = ("", 0.0, None, None)
+# latest_lab's answer: the lab and the input it records, or None and the gap it records.
+_Latest = tuple[Lab | None, InputUsed | str]
 # The knowledge entry of each lab's window, by test name (the rules' own few names).
 _WINDOW_KEYS: dict[str, str] = {}
 
@@ -198,11 +196,11 @@ class Context:
         seen = self._latest.get(key)
         if seen is None:
             seen = self._latest[key] = self._find_latest(test, ref, window_days)
-        latest, gap, shown = seen
-        if gap is not None:
-            trace.need(gap)
+        latest, recorded = seen
+        if isinstance(recorded, InputUsed):
+            trace.use(recorded)
         else:
-            trace.used(*shown)
+            trace.need(recorded)
         return latest
 
     @once
@@ -214,21 +212,18 @@ class Context:
         found, dates = self._labs_by_test.get(test, _NO_LABS)
         at = bisect_right(dates, ref)
         if at == 0:
-            return None, f"labs.{test}", _NOT_SHOWN
+            return None, f"labs.{test}"
         latest = found[at - 1]
         # Whole days between dates: the same test as against ``timedelta(days=window_days)``.
         if (ref - latest.date).days > window_days:
             window = timedelta(days=window_days)
-            return (
-                None,
-                f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)",
-                _NOT_SHOWN,
-            )
+            return None, f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)"
         conflict = self._conflicts.get((test, latest.date)) if self._conflicts else None
         if conflict is not None:
-            return None, conflict, _NOT_SHOWN
+            return None, conflict
         c = latest.canonical
-        return latest, None, (f"labs.{test}", round(c.value, 6), c.unit, latest.date)
+        # One input, shared by every trace that asks (an InputUsed is immutable).
+        return latest, InputUsed(f"labs.{test}", round(c.value, 6), c.unit, latest.date)
 
     def treatments(self, *types: str) -> list[Treatment]:
         """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""

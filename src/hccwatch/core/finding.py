@@ -367,6 +367,10 @@ class Trace:
         fact.__dict__.update(name=name, value=value, unit=unit, date=when)
         self._inputs[name] = fact
 
+    def use(self, fact: InputUsed) -> None:
+        """Record an input built once and shared (a context's latest lab, asked by many rules)."""
+        self._inputs[fact.name] = fact
+
     def extend(self, other: Trace) -> None:
         """Record everything ``other`` recorded (inputs, gaps, sources, notes), in its order.
 
