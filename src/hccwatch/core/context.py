@@ -29,7 +29,6 @@ def _same(lab: Lab) -> float:
 
 _date = attrgetter("date")
 _test = attrgetter("test")
-_test_date = attrgetter("test", "date")
 _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
 # latest_lab's answer: the lab and the input it records, or None and the gap it records.
 _Latest = tuple[Lab | None, InputUsed | str]
@@ -104,13 +103,13 @@ class Context:
         Built once per context: rules look labs up about thirty times per assessment. The order
         (date, then value) does not depend on the order of the record's list.
         """
-        # One sort by (test, date) and one grouping, both in C: a loop over the labs in Python
-        # cost more than the rest of the index (some eighty labs per record). The sort is stable,
-        # so same-day results keep the record's order until the full order below settles them.
+        # One sort by test name and one grouping, both in C: a loop over the labs in Python cost
+        # more than the rest of the index (some eighty labs per record). The sorts are stable, so
+        # same-day results keep the record's order until the full order below settles them.
         as_of = self.as_of
         out: dict[str, tuple[list[Lab], list[date]]] = {}
-        for test, group in groupby(sorted(self.record.labs, key=_test_date), key=_test):
-            found = list(group)
+        for test, group in groupby(sorted(self.record.labs, key=_test), key=_test):
+            found = sorted(group, key=_date)
             dates = list(map(_date, found))
             kept = bisect_right(dates, as_of)
             if kept == 0:
