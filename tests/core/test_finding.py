@@ -125,6 +125,17 @@ def test_extend_copies_what_another_trace_recorded_in_its_order() -> None:
     assert shared.missing == ("afp",)  # the source is not changed by later records
 
 
+def test_a_shared_input_is_recorded_as_used_records_it() -> None:
+    k = default_knowledge()
+    assumed = {"labs.afp": AssumedInput("labs.afp", 5.0, "carried over")}
+    fact = InputUsed("labs.afp", 5.0, "ng/mL", date(2026, 1, 2))
+    shared, direct = Trace("r", k, assumed), Trace("r", k, assumed)
+    shared.use(fact)
+    direct.used("labs.afp", 5.0, "ng/mL", date(2026, 1, 2))
+    assert shared.finish({}, "x") == direct.finish({}, "x")  # the assumption is shown for both
+    assert shared.finish({}, "x").to_dict() == direct.finish({}, "x").to_dict()
+
+
 def test_a_fork_is_a_new_trace_extended_with_its_source() -> None:
     k = default_knowledge()
     assumed = {"liver.ascites": AssumedInput("liver.ascites", "none", "not charted")}

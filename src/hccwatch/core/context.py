@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from hccwatch.core.finding import AssumedInput, Trace
+from hccwatch.core.finding import AssumedInput, InputUsed, Trace
 from hccwatch.core.knowledge import Knowledge
 from hccwatch.core.memo import once
 from hccwatch.record.model import Imaging, ImagingLesion, Lab, PatientRecord, Symptom, Treatment
@@ -28,11 +28,10 @@ def _same(lab: Lab) -> float:
 
 
 _date = attrgetter("date")
+_test = attrgetter("test")
 _NO_LABS: tuple[list[Lab], list[date]] = ([], [])
-# latest_lab's answer: the lab or None, the gap it records or None, and the input it records.
-_Shown = tuple[str, float, str | None, date | None]
-_Latest = tuple[Lab | None, str | None, _Shown]
-_NOT_SHOWN: _Shown = ("", 0.0, None, None)
+# latest_lab's answer: the lab and the input it records, or None and the gap it records.
+_Latest = tuple[Lab | None, InputUsed | str]
 # The knowledge entry of each lab's window, by test name (the rules' own few names).
 _WINDOW_KEYS: dict[str, str] = {}
 
@@ -104,24 +103,23 @@ class Context:
         Built once per context: rules look labs up about thirty times per assessment. The order
         (date, then value) does not depend on the order of the record's list.
         """
-        by_test: dict[str, list[Lab]] = {}
+        # One sort by test name and one grouping, both in C: a loop over the labs in Python cost
+        # more than the rest of the index (some eighty labs per record). The sorts are stable, so
+        # same-day results keep the record's order until the full order below settles them.
         as_of = self.as_of
-        for lab in self.record.labs:
-            if lab.date <= as_of:
-                # Not ``setdefault``: it would build a list per lab (some eighty per record).
-                found = by_test.get(lab.test)
-                if found is None:
-                    by_test[lab.test] = [lab]
-                else:
-                    found.append(lab)
         out: dict[str, tuple[list[Lab], list[date]]] = {}
-        for test, found in by_test.items():
-            # By date first (cheap); only a date shared by two results needs the full order.
-            found.sort(key=_date)
-            dates = [lab.date for lab in found]
+        for test, group in groupby(sorted(self.record.labs, key=_test), key=_test):
+            found = sorted(group, key=_date)
+            dates = list(map(_date, found))
+            kept = bisect_right(dates, as_of)
+            if kept == 0:
+                continue  # every result of the test is dated after ``as_of``
+            if kept < len(found):
+                del found[kept:], dates[kept:]
+            # Only a date shared by two results needs the full order.
             if len(set(dates)) != len(dates):
                 found.sort(key=_lab_order)
-                dates = [lab.date for lab in found]
+                dates = list(map(_date, found))
             out[test] = (found, dates)
         return out
 
@@ -197,11 +195,11 @@ class Context:
         seen = self._latest.get(key)
         if seen is None:
             seen = self._latest[key] = self._find_latest(test, ref, window_days)
-        latest, gap, shown = seen
-        if gap is not None:
-            trace.need(gap)
+        latest, recorded = seen
+        if isinstance(recorded, InputUsed):
+            trace.use(recorded)
         else:
-            trace.used(*shown)
+            trace.need(recorded)
         return latest
 
     @once
@@ -213,21 +211,18 @@ class Context:
         found, dates = self._labs_by_test.get(test, _NO_LABS)
         at = bisect_right(dates, ref)
         if at == 0:
-            return None, f"labs.{test}", _NOT_SHOWN
+            return None, f"labs.{test}"
         latest = found[at - 1]
         # Whole days between dates: the same test as against ``timedelta(days=window_days)``.
         if (ref - latest.date).days > window_days:
             window = timedelta(days=window_days)
-            return (
-                None,
-                f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)",
-                _NOT_SHOWN,
-            )
+            return None, f"labs.{test} (latest, {latest.date.isoformat()}, is older than {window.days} days)"
         conflict = self._conflicts.get((test, latest.date)) if self._conflicts else None
         if conflict is not None:
-            return None, conflict, _NOT_SHOWN
+            return None, conflict
         c = latest.canonical
-        return latest, None, (f"labs.{test}", round(c.value, 6), c.unit, latest.date)
+        # One input, shared by every trace that asks (an InputUsed is immutable).
+        return latest, InputUsed(f"labs.{test}", round(c.value, 6), c.unit, latest.date)
 
     def treatments(self, *types: str) -> list[Treatment]:
         """Treatments on or before ``as_of`` (of the given types, if any), oldest first (total order)."""

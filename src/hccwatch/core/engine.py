@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from operator import attrgetter
 
 from hccwatch.core.assessment import Assessment, PatientSummary
 from hccwatch.core.context import Context
@@ -112,6 +113,8 @@ STAGING_FIELDS = (
     "metastatic_sites",
 )
 _STAGING: Memo[tuple[Knowledge, dict[str, Finding]]] = Memo(MAX_FINDINGS)
+# The fields as one tuple, read in C (a tuple whatever their number: there are more than one).
+_staging_fields = attrgetter(*STAGING_FIELDS)
 
 
 def _staging(ctx: Context, cp: Finding) -> dict[str, Finding]:
@@ -120,7 +123,7 @@ def _staging(ctx: Context, cp: Finding) -> dict[str, Finding]:
 
     # Child-Pugh as the staging rules read it: class, points (their type too: True == 1) and gaps.
     grade = (cp.get("class"), cp.get("points"), type(cp.get("points")), cp.missing)
-    fields = tuple(getattr(ctx.record, name) for name in STAGING_FIELDS)
+    fields = _staging_fields(ctx.record)
     # The knowledge base is told apart by identity, checked on a hit (an id can be reused).
     # The record's stated assumptions join the key: a finding shows the assumptions it used.
     key = (id(ctx.knowledge), ctx.as_of, grade, fields, ctx.record.assumptions)

@@ -146,9 +146,9 @@ class Finding:
                     # A list or table input is copied: findings share recorded inputs (the staging
                     # rules one tumour reading, the transplant criteria one set of facts), and each
                     # caller's dict must be its own to change.
-                    "value": _own(i.value) if type(i.value) is list or type(i.value) is dict else i.value,
+                    "value": _own(v) if type(v := i.value) in _CONTAINERS else v,
                     "unit": i.unit,
-                    "date": None if i.date is None else i.date.isoformat(),
+                    "date": None if (d := i.date) is None else d.isoformat(),
                 }
                 for i in inputs
             ]
@@ -248,10 +248,14 @@ class TreatmentOption:
 def _own(value: JsonValue) -> JsonValue:
     """A JSON value whose lists and tables are new ones (the scalars in it are immutable)."""
     if type(value) is list:
-        return [_own(v) if type(v) is list or type(v) is dict else v for v in value]
+        return [_own(v) if type(v) in _CONTAINERS else v for v in value]
     if type(value) is dict:
-        return {k: _own(v) if type(v) is list or type(v) is dict else v for k, v in value.items()}
+        return {k: _own(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     return value
+
+
+# The types ``_own`` copies: exactly these (one membership test instead of two identity tests).
+_CONTAINERS: frozenset[type] = frozenset({list, dict})
 
 
 def _shown(value: JsonValue) -> str:
@@ -366,6 +370,10 @@ class Trace:
         fact = _new(InputUsed)
         fact.__dict__.update(name=name, value=value, unit=unit, date=when)
         self._inputs[name] = fact
+
+    def use(self, fact: InputUsed) -> None:
+        """Record an input built once and shared (a context's latest lab, asked by many rules)."""
+        self._inputs[fact.name] = fact
 
     def extend(self, other: Trace) -> None:
         """Record everything ``other`` recorded (inputs, gaps, sources, notes), in its order.

@@ -57,6 +57,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace
@@ -76,6 +77,7 @@ ITEM_LABELS = {
     "dcp": "DCP (PIVKA-II)",
 }
 _LAB_ITEMS = ("afp", "dcp")
+_DATE = attrgetter("date")
 _PHASE_TEXT = {
     "at_risk": "no HCC treatment on record",
     "post_curative": "after curative treatment",
@@ -216,15 +218,6 @@ def _union(bands: Sequence[DayBand]) -> list[tuple[int, int | None]]:
     return spans
 
 
-def _band_days(spans: Sequence[tuple[int, int | None]], lo: int, hi: int) -> int:
-    """How many days of ``lo..hi`` (inclusive) the disjoint ``spans`` cover."""
-    total = 0
-    for first, end in spans:
-        last = hi if end is None else min(end - 1, hi)
-        total += max(0, last - max(first, lo) + 1)
-    return total
-
-
 def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, grace: int) -> tuple[int, int]:
     """(days counted, days covered) for one item; see the module docstring for the definition.
 
@@ -247,10 +240,23 @@ def covered_days(bands: Sequence[DayBand], studies: Sequence[int], today: int, g
             changes.append((day, due))
     spans = _union(bands)
     counted = covered = 0
-    for k, (first, due) in enumerate(changes):
-        last = changes[k + 1][0] - 1 if k + 1 < len(changes) else today
-        counted += _band_days(spans, first, last)
-        covered += _band_days(spans, first, last if due is None else min(last, due + grace))
+    # Each stretch runs to the day before the next change (the last one to today).
+    lasts = [first - 1 for first, _ in changes[1:]]
+    lasts.append(today)
+    for (first, due), last in zip(changes, lasts, strict=True):
+        cap = last if due is None else min(last, due + grace)
+        # The days of ``first..last`` (counted) and of ``first..cap`` (covered) that the disjoint
+        # spans hold, in one pass over the spans (some fifteen stretches per assessment).
+        for begin, end in spans:
+            low = first if first > begin else begin
+            if end is None:
+                high, high_covered = last, cap
+            else:
+                high, high_covered = min(end - 1, last), min(end - 1, cap)
+            if high >= low:
+                counted += high - low + 1
+            if high_covered >= low:
+                covered += high_covered - low + 1
     return counted, covered
 
 
@@ -312,7 +318,7 @@ def _performed(ctx: Context, t: Trace) -> dict[str, list[date]]:
         for item in targets if isinstance(targets, list) else []:
             found.setdefault(str(item), []).append(study.date)
     for test in _LAB_ITEMS:
-        found.setdefault(test, []).extend(lab.date for lab in ctx.labs(test))
+        found.setdefault(test, []).extend(map(_DATE, ctx.labs(test)))
     return {item: sorted(dates) for item, dates in found.items()}
 
 

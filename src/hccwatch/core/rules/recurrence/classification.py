@@ -56,7 +56,7 @@ from hccwatch.core.knowledge import JsonValue
 from hccwatch.core.rules.recurrence.lesions import (
     LiverFinding,
     NewLesion,
-    first_new_liver_lesion,
+    first_confirmed,
     liver_findings,
 )
 from hccwatch.record.model import Treatment, Tumor
@@ -491,8 +491,8 @@ def recurrence(ctx: Context) -> Finding:
         )
     treatment = treatments[-1]
     t.used("curative_treatment", treatment.type, None, treatment.date)
-    lesion = first_new_liver_lesion(ctx, t, after=treatment.date)
     findings = liver_findings(ctx, t, after=treatment.date)
+    lesion = first_confirmed(findings)
     unconfirmed = [
         f for f in findings if f.kind != "confirmed" and (lesion is None or f.study.date < lesion.study.date)
     ]

@@ -13,7 +13,7 @@ same-day studies use what they report, not which came first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -26,7 +26,7 @@ from hccwatch.record.model import Imaging, ImagingLesion
 __all__ = [
     "LiverFinding",
     "NewLesion",
-    "first_new_liver_lesion",
+    "first_confirmed",
     "liver_findings",
     "sorted_imaging",
     "study_key",
@@ -143,13 +143,14 @@ def liver_findings(ctx: Context, t: Trace, *, after: date) -> list[LiverFinding]
     return [f for f in found if f is not None]
 
 
-def first_new_liver_lesion(ctx: Context, t: Trace, *, after: date) -> NewLesion | None:
-    """The first confirmed new intrahepatic lesion dated after ``after`` (and up to ``as_of``).
+def first_confirmed(findings: Sequence[LiverFinding]) -> NewLesion | None:
+    """The first confirmed new intrahepatic lesion among :func:`liver_findings` (those dated
+    after a date and up to ``as_of``); the rules that need both read the studies once.
 
     Same-day studies showing it are not added up (they may show the same nodules): the one
     reporting most lesions, then most measured, stands for the day.
     """
-    confirmed = [f for f in liver_findings(ctx, t, after=after) if f.kind == "confirmed"]
+    confirmed = [f for f in findings if f.kind == "confirmed"]
     if not confirmed:
         return None
     day = confirmed[0].study.date

@@ -59,7 +59,7 @@ from hccwatch.core.context import Context
 from hccwatch.core.finding import Finding, Trace, TreatmentOption
 from hccwatch.core.knowledge import JsonValue
 from hccwatch.core.rules.recurrence.classification import add_months, curative_treatments, months_between
-from hccwatch.core.rules.recurrence.lesions import first_new_liver_lesion, liver_findings, sorted_imaging
+from hccwatch.core.rules.recurrence.lesions import first_confirmed, liver_findings, sorted_imaging
 from hccwatch.errors import KnowledgeError
 from hccwatch.record.model import Imaging, MetastaticSite
 
@@ -276,7 +276,8 @@ def _liver_control(checks: _Checks, ctx: Context) -> None:
         )
         return
     last = treatments[-1]
-    lesion = first_new_liver_lesion(ctx, t, after=last.date)
+    findings = liver_findings(ctx, t, after=last.date)
+    lesion = first_confirmed(findings)
     if lesion is not None:
         checks.add(
             None,
@@ -287,7 +288,7 @@ def _liver_control(checks: _Checks, ctx: Context) -> None:
     regions = t.items("recurrence.new_lesion_regions")
     scans = [s for s in sorted_imaging(ctx) if s.date > last.date and s.region in regions]
     day = [s for s in scans if s.date == scans[-1].date] if scans else []
-    pending = [f for f in liver_findings(ctx, t, after=last.date) if day and f.study.date == day[0].date]
+    pending = [f for f in findings if day and f.study.date == day[0].date]
     clear = [s for s in day if _liver_clear(s, regions)]
     if pending or not clear:
         what = (

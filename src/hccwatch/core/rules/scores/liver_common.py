@@ -6,10 +6,12 @@ rounding) and lab look-ups that strip unit-conversion noise before a value meets
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from hccwatch.core.context import Context
 from hccwatch.core.finding import Trace
+from hccwatch.core.knowledge import JsonValue
 from hccwatch.core.memo import Memo
 from hccwatch.errors import KnowledgeError
 
@@ -34,10 +36,16 @@ def _half_up(value: float | int | Decimal, places: int) -> Decimal:
 _ROUNDED: Memo[Decimal] = Memo()
 
 
-def number_table(t: Trace, key: str) -> dict[str, float]:
+def number_table(t: Trace, key: str) -> Mapping[str, float]:
     """A knowledge table whose every value is a number (coefficients, points by category)."""
+    raw = t.table(key)
+    held, numbers = _TABLES.get((key, id(raw)), lambda: (raw, _number_table(raw, key)))
+    return numbers if held is raw else _number_table(raw, key)
+
+
+def _number_table(raw: Mapping[str, JsonValue], key: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    for name, value in t.table(key).items():
+    for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise KnowledgeError(f"knowledge entry {key!r}: {name} is not a number")
         out[name] = float(value)
@@ -46,12 +54,25 @@ def number_table(t: Trace, key: str) -> dict[str, float]:
 
 def number_pair(t: Trace, key: str) -> tuple[float, float]:
     """A knowledge ``[low, high]`` pair (bounds, a middle band, grade cut-offs)."""
-    match t.items(key):
+    raw = t.items(key)
+    held, pair = _PAIRS.get((key, id(raw)), lambda: (raw, _number_pair(raw, key)))
+    return pair if held is raw else _number_pair(raw, key)
+
+
+def _number_pair(raw: list[JsonValue], key: str) -> tuple[float, float]:
+    match raw:
         case [int() | float() as low, int() | float() as high] if (
             not isinstance(low, bool) and not isinstance(high, bool) and low <= high
         ):
             return float(low), float(high)
     raise KnowledgeError(f"knowledge entry {key!r} must be [low, high] numbers, low first")
+
+
+# Read and checked once per knowledge base (the scores read some ten per assessment): told apart by
+# the identity of the knowledge value (immutable by convention), checked on a hit. The tables are
+# handed out shared, hence read-only (``Mapping``).
+_TABLES: Memo[tuple[object, Mapping[str, float]]] = Memo()
+_PAIRS: Memo[tuple[object, tuple[float, float]]] = Memo()
 
 
 def clamp(value: float, bounds: tuple[float, float]) -> float:

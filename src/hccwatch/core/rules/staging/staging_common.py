@@ -121,11 +121,11 @@ def _resolve_each(
 
 
 class _Unassigned(Exception):
-    """``decide`` read a fact that is unknown on this branch: branch on its values."""
+    """``decide`` read a fact that is unknown on this branch: branch on its values.
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+    The fact's name is its only argument, ``args[0]`` (no ``__init__`` of its own: branching
+    raises some ten per assessment).
+    """
 
 
 class _Facts(dict[str, Any]):
@@ -160,7 +160,8 @@ def _resolve_one(
         try:
             outcome = decide(_Facts(facts))
         except _Unassigned as unknown:
-            name, values = unknown.name, domains[unknown.name]
+            name: str = unknown.args[0]
+            values = domains[name]
             pending.extend(
                 ({**assigned, name: i}, {**facts, name: values[i]}) for i in reversed(range(len(values)))
             )
@@ -205,9 +206,11 @@ def deciding(t: Trace, result: Resolution[Any], keys: Sequence[str]) -> str:
 def _deciding(missing: tuple[str, ...], decisive: tuple[str, ...], keys: tuple[str, ...]) -> str:
     # Pure in its arguments, which recur across a population: memoised.
     owner: dict[str, list[str]] = defaultdict(list)
+    # Each key's prefixes worded once, not once per gap.
+    prefixed = [(k, (f"{k} ", f"{k}.")) for k in keys]
     for gap in missing:
         bare = _INDEX.sub("", gap)
-        matches = [k for k in keys if bare == k or bare.startswith((f"{k} ", f"{k}."))]
+        matches = [k for k, prefixes in prefixed if bare == k or bare.startswith(prefixes)]
         if matches:
             owner[max(matches, key=len)].append(gap)
     names = [gap for key in decisive for gap in owner.get(key, [])]

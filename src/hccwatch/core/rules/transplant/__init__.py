@@ -47,9 +47,12 @@ def transplant_criteria(ctx: Context) -> dict[str, Finding]:
 
 
 def _all(ctx: Context, facts: Facts, *, copy: bool) -> dict[str, Finding]:
-    size = _memoised(_SIZE_ONLY, ctx, repr(facts), lambda: _size_only(ctx, facts))
     if copy:
-        size = {key: f.detached() for key, f in size.items()}
+        # Computed, not memoised: this record's treatments date its tumour notes and inputs, so
+        # its facts seldom recur, and a memo would only add their key and a copy of each finding.
+        size = _size_only(ctx, facts)
+    else:
+        size = _memoised(_SIZE_ONLY, ctx, repr(facts), lambda: _size_only(ctx, facts))
     return {
         "milan": size["milan"],
         "ucsf": size["ucsf"],
