@@ -240,6 +240,61 @@ def test_a_store_never_shows_its_option_values() -> None:
     assert "hunter2" not in repr(store) and "AKIA" not in repr(store)
 
 
+def _other_bytes(data: bytes) -> bytes:
+    """The same size, other bytes: the lines in reverse order."""
+    other = b"".join(reversed(data.splitlines(keepends=True)))
+    assert len(other) == len(data) and other != data
+    return other
+
+
+def _copy_export(s3: S3, folder: str, *, manifest: bool = True) -> None:
+    for p in sorted(s3.local.iterdir()):
+        if manifest or p.suffix == ".ndjson":
+            s3.put(f"{folder}/{p.name}", p.read_bytes())
+
+
+def _on(stage: str, action: Any) -> Any:
+    """A progress hook doing ``action`` the first time the run reports ``stage`` ("cohort": after
+    the scan, before any patient's lines are read back)."""
+    done = [False]
+
+    def progress(reported: str, n: int) -> None:
+        if reported == stage and not done[0]:
+            done[0] = True
+            action()
+
+    return progress
+
+
+def test_an_objects_identity_is_its_size_and_etag(s3: S3) -> None:
+    export = open_export(f"s3://{BUCKET}/cohort/", s3.options)
+    for identity, size in zip(export.identities, export.sizes, strict=True):
+        details = dict(identity)
+        assert details["size"] == str(size) and details["etag"].strip('"')
+    export.check_unchanged()
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "listed-folder"])
+def test_an_object_overwritten_at_the_same_size_fails_the_run_and_keeps_the_previous_result(
+    s3: S3, tmp_path: Path, manifest: bool
+) -> None:
+    folder = f"overwritten-{manifest}"
+    _copy_export(s3, folder, manifest=manifest)
+    url = f"s3://{BUCKET}/{folder}/"
+    out = tmp_path / "r"
+    run_batch(url, out, as_of=AS_OF, workers=2)
+    previous = _files(out)
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    overwrite = _on("cohort", lambda: s3.put(f"{folder}/Patient.000.ndjson", _other_bytes(data)))
+    # Without a manifest the export was listed, and the file system keeps that listing: the
+    # check must ask the store again.
+    changed = rf"^{url}Patient.000.ndjson changed while the batch ran \(its ETag .*run it again$"
+    with pytest.raises(ExportError, match=changed):
+        run_batch(url, out, as_of=AS_OF, workers=2, progress=overwrite)
+    assert _files(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
 WHY_NOT = spark_available()
 
 
