@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,101 @@ def s3(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             yield S3(endpoint, client, local)
     finally:
         server.stop()
+
+
+class Guard:
+    """A real HTTP endpoint on loopback in front of the moto server that answers what a bucket
+    policy refusing access answers (403, an AccessDenied error document) to the requests
+    ``deny`` picks, and passes every other request on (moto enforces no access rules itself)."""
+
+    DENIED = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message><RequestId>guard</RequestId><HostId>guard</HostId></Error>"
+    )
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.deny: Any = lambda method, path: False
+        self.denied: list[str] = []
+        up = urlsplit(upstream)
+        guard = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if guard.deny(self.command, self.path):
+                    guard.denied.append(f"{self.command} {self.path}")
+                    payload = b"" if self.command == "HEAD" else guard.DENIED
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(guard.DENIED)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+                try:
+                    conn.request(self.command, self.path, body or None, dict(self.headers.items()))
+                    reply = conn.getresponse()
+                    data = reply.read()
+                finally:
+                    conn.close()
+                self.send_response(reply.status)
+                for key, value in reply.getheaders():
+                    if key.lower() not in (
+                        "transfer-encoding",
+                        "connection",
+                        "content-length",
+                        "date",
+                        "server",
+                    ):
+                        self.send_header(key, value)
+                length = reply.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A worker process ended by the failing run drops its connections; anything
+                # else is reported as the standard library would.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        return parse_storage_options([f"endpoint_url={self.endpoint}", "key=testing", "secret=testing"])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def guard(s3: S3) -> Iterator[Guard]:
+    found = Guard(s3.endpoint)
+    try:
+        yield found
+    finally:
+        found.close()
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -295,6 +392,60 @@ def test_an_object_overwritten_at_the_same_size_fails_the_run_and_keeps_the_prev
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
+def _ndjson_gets(method: str, path: str) -> bool:
+    return method == "GET" and path.split("?")[0].endswith(".ndjson")
+
+
+def test_access_denied_to_the_export_folder_is_one_line_exit_2(s3: S3, guard: Guard, tmp_path: Path) -> None:
+    guard.deny = lambda method, path: True
+    out = tmp_path / "r"
+    options = [x for k, v in guard.options for x in ("--storage-option", f"{k}={v}")]
+    done = CliRunner().invoke(main, ["batch", f"s3://{BUCKET}/cohort/", "--out", str(out)] + options)
+    assert done.exit_code == 2, done.output
+    assert done.output.strip().splitlines() == [
+        f"hccwatch batch: s3://{BUCKET}/cohort: access denied (check the s3 credentials of this machine)"
+    ]
+    assert guard.denied and not list(tmp_path.iterdir())
+
+
+def test_access_denied_to_the_objects_in_the_scan_is_one_line_exit_2(
+    s3: S3, guard: Guard, tmp_path: Path
+) -> None:
+    # Listing and details allowed, the files' bytes refused: the worker processes' ranged reads fail.
+    guard.deny = _ndjson_gets
+    out = tmp_path / "r"
+    options = [x for k, v in guard.options for x in ("--storage-option", f"{k}={v}")]
+    args = ["batch", f"s3://{BUCKET}/cohort/", "--out", str(out), "--workers", "2"]
+    done = CliRunner().invoke(main, args + options)
+    assert done.exit_code == 2, done.output
+    lines = done.output.strip().splitlines()
+    assert len(lines) == 1, done.output
+    assert re.fullmatch(
+        rf"hccwatch batch: s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied \(check the s3 credentials "
+        r"of this machine\)",
+        lines[0],
+    )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_access_denied_while_patients_are_read_keeps_the_previous_result(
+    s3: S3, guard: Guard, tmp_path: Path, workers: int
+) -> None:
+    out = tmp_path / "r"
+    url = f"s3://{BUCKET}/cohort/"
+    run_batch(url, out, workers=workers, storage_options=guard.options)
+    previous = _files(out)
+    # Refused from the end of the scan on: each patient's lines are read back in the assessing
+    # processes (workers 2) or in this one (workers 1).
+    refuse = _on("cohort", lambda: setattr(guard, "deny", _ndjson_gets))
+    with pytest.raises(ExportError, match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied"):
+        run_batch(url, out, workers=workers, storage_options=guard.options, progress=refuse)
+    assert guard.denied
+    assert _files(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
 WHY_NOT = spark_available()
 
 
@@ -338,3 +489,42 @@ def test_spark_executors_report_a_file_that_changed(s3: S3) -> None:
     export = _shrunk_export(s3, "shrinks-spark")
     with pytest.raises(ExportError, match="^Patient.000.ndjson changed while the batch ran"):
         run_spark(export, as_of=AS_OF, master="local[2]")
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_access_denied_to_the_objects_names_the_object(s3: S3, guard: Guard, tmp_path: Path) -> None:
+    guard.deny = _ndjson_gets
+    with pytest.raises(ExportError, match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied"):
+        run_batch(
+            f"s3://{BUCKET}/cohort/",
+            tmp_path / "r",
+            mapper=read,
+            engine="spark",
+            spark_master="local[2]",
+            storage_options=guard.options,
+        )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_run_fails_when_an_object_is_overwritten_at_the_same_size(s3: S3, tmp_path: Path) -> None:
+    _copy_export(s3, "overwritten-spark")
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    # Reported once the executors have assessed every patient, before the result is written.
+    overwrite = _on("cohort", lambda: s3.put("overwritten-spark/Patient.000.ndjson", _other_bytes(data)))
+    url = f"s3://{BUCKET}/overwritten-spark/"
+    with pytest.raises(
+        ExportError, match=rf"^{url}Patient.000.ndjson changed while the batch ran \(its ETag"
+    ):
+        run_batch(
+            url,
+            tmp_path / "r",
+            mapper=read,
+            engine="spark",
+            spark_master="local[2]",
+            storage_options=s3.options,
+            progress=overwrite,
+        )
+    assert not list(tmp_path.iterdir())
