@@ -234,6 +234,47 @@ def test_run_reader_coalesces_a_patients_runs_and_reads_the_local_bytes(s3: S3) 
         theirs.close()
 
 
+@pytest.mark.parametrize("read_ahead", [0, 1])
+def test_run_reader_reading_ahead_gives_each_item_its_own_lines_in_order(s3: S3, read_ahead: int) -> None:
+    local = open_export(s3.local)
+    remote = open_export(f"s3://{BUCKET}/cohort/")
+    sizes = remote.sizes
+    # Items of a few groups each (a range of every file), then an item with no runs at all.
+    items: list[tuple[str, list[list[tuple[int, int, int]]]]] = [
+        (f"item{i}", [[(f, i * size // 8, min(size, i * size // 8 + 200))] for f, size in enumerate(sizes)])
+        for i in range(5)
+    ]
+    items.append(("empty", []))
+    mine = scan.RunReader(local.files)
+    theirs = scan.RunReader(remote.files, remote.store)
+    try:
+        got = list(theirs.ahead(items, read_ahead))
+        assert [item for item, _ in got] == [item for item, _ in items]
+        assert [lines for _, lines in got] == [mine.many(groups) for _, groups in items]
+        # Stopped early (the caller failed): the thread's pending read is waited for, not leaked.
+        stream = theirs.ahead(items, read_ahead)
+        assert next(stream)[0] == "item0"
+        stream.close()
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_read_ahead_that_fails_is_raised_for_its_own_item(s3: S3, guard: Guard) -> None:
+    remote = open_export(f"s3://{BUCKET}/cohort/", guard.options)
+    second = remote.names.index("Condition.000.ndjson")
+    guard.deny = lambda method, path: method == "GET" and path.startswith(f"/{BUCKET}/cohort/Condition.")
+    reader = scan.RunReader(remote.files, remote.store)
+    try:
+        # The second item's reads are sent (and refused) while the caller has the first.
+        stream = reader.ahead([("first", [[(0, 0, 100)]]), ("second", [[(second, 0, 100)]])], 1)
+        assert next(stream)[0] == "first"
+        with pytest.raises(ExportError, match=r"^s3://exports/cohort/Condition\.000\.ndjson: access denied"):
+            next(stream)
+    finally:
+        reader.close()
+
+
 def test_cli_reads_a_manifest_url_with_storage_options(s3: S3, tmp_path: Path) -> None:
     options = [x for k, v in s3.options for x in ("--storage-option", f"{k}={v}")]
     done = CliRunner().invoke(

@@ -216,6 +216,8 @@ class Store:
         """``read`` of each (path, start, end); an asynchronous backend (s3fs, gcsfs, adlfs) sends
         the requests at once, so a patient whose lines lie in several files waits for about one
         request, not one per file."""
+        if not ranges:
+            return []
         if len(ranges) == 1:
             return [self.read(*ranges[0])]
         try:
