@@ -113,6 +113,7 @@ class Guard:
 
         self.deny: Any = lambda method, path: False
         self.denied: list[str] = []
+        self.requests: list[str] = []  # every request, as "METHOD path"
         up = urlsplit(upstream)
         guard = self
 
@@ -121,6 +122,7 @@ class Guard:
 
             def _any(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                guard.requests.append(f"{self.command} {self.path}")
                 if guard.deny(self.command, self.path):
                     guard.denied.append(f"{self.command} {self.path}")
                     payload = b"" if self.command == "HEAD" else guard.DENIED
@@ -258,6 +260,30 @@ def test_run_reader_reading_ahead_gives_each_item_its_own_lines_in_order(s3: S3,
     finally:
         mine.close()
         theirs.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_reading_ahead_sends_each_read_once_and_writes_the_same_bytes(
+    s3: S3, guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    from hccwatch.population import duckdb_engine
+
+    # Groups of 2 patients: many groups for each worker, so most are read ahead.
+    monkeypatch.setattr(duckdb_engine, "STORE_BATCH", 2)
+    got: dict[int, tuple[dict[str, bytes], list[str]]] = {}
+    for ahead in (0, 1):
+        monkeypatch.setattr(scan, "STORE_READ_AHEAD", ahead)
+        guard.requests.clear()
+        run_batch(
+            f"s3://{BUCKET}/cohort/", tmp_path / f"r{ahead}", workers=workers, storage_options=guard.options
+        )
+        got[ahead] = (
+            _files(tmp_path / f"r{ahead}"),
+            sorted(r for r in guard.requests if r.startswith("GET")),
+        )
+    assert got[1][0] == got[0][0]
+    # The same ranged reads (the same number of requests), only sent earlier.
+    assert len(got[1][1]) == len(got[0][1])
 
 
 def test_a_read_ahead_that_fails_is_raised_for_its_own_item(s3: S3, guard: Guard) -> None:

@@ -82,27 +82,28 @@ def _assess_group(group: _Group) -> PatientResult:
 def _assess_groups(batch: list[_Group]) -> list[PatientResult]:
     """``_assess_group`` of a few patients of an object store, their lines read together (or
     already on their way: ``_read_ahead``)."""
-    global _MAPPER, _AHEAD
+    global _MAPPER
     if _MAPPER is None:
         _MAPPER = default_mapper()
     assert _READER is not None, "worker started without the export's files"
-    if _AHEAD is not None and _AHEAD[0] is batch:
-        raws = _AHEAD[1].result()
-        _AHEAD = None
+    ahead = _AHEAD.pop(id(batch), None)
+    if ahead is not None and ahead[0] is batch:
+        raws = ahead[1].result()
     else:
         raws = _READER.many([runs for _, runs, _ in batch])
     return [process_patient(pid, r, as_of, _MAPPER) for (pid, _, as_of), r in zip(batch, raws, strict=True)]
 
 
-# In a worker: the batch whose lines are being read ahead, and its reads (at most one).
-_AHEAD: tuple[list[_Group], Future[list[list[bytes]]]] | None = None
+# In a worker: batches whose lines were sent for ahead, by id, and their reads: the batch being
+# assessed (its reads sent while the one before it was) and the next one, at most.
+_AHEAD: dict[int, tuple[list[_Group], Future[list[list[bytes]]]]] = {}
 _AHEAD_THREAD: ThreadPoolExecutor | None = None
 
 
 def _read_ahead(task: tuple[Callable[[Any], Any], list[Any]]) -> None:
     """In a worker, before assessing a batch of an object store's patients: send the reads of the
     next task's (already in the pipe) from a thread, so they travel while this one is assessed."""
-    global _AHEAD, _AHEAD_THREAD
+    global _AHEAD_THREAD
     func, items = task
     if func is not _assess_groups or not items or not _scan.STORE_READ_AHEAD:
         return
@@ -110,7 +111,7 @@ def _read_ahead(task: tuple[Callable[[Any], Any], list[Any]]) -> None:
     if _AHEAD_THREAD is None:
         _AHEAD_THREAD = ThreadPoolExecutor(1, thread_name_prefix="hccwatch-read-ahead")
     batch = items[0]
-    _AHEAD = (batch, _AHEAD_THREAD.submit(_READER.many, [runs for _, runs, _ in batch]))
+    _AHEAD[id(batch)] = (batch, _AHEAD_THREAD.submit(_READER.many, [runs for _, runs, _ in batch]))
 
 
 def _batched(items: Iterable[_Group], n: int) -> Iterator[list[_Group]]:
