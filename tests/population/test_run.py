@@ -5,6 +5,7 @@ stage boundaries (its progress hook, the engine's patient groups), never after a
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -112,6 +113,7 @@ def test_a_file_replaced_during_the_scan_fails_before_any_patient_is_assessed(
         run_batch(export, tmp_path / "r", workers=workers, progress=progress)
     assert not assessed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bulk"]
+    assert not multiprocessing.active_children()  # the engine's workers were ended, not left idle
 
 
 def test_a_removed_file_is_named(export: Path, tmp_path: Path) -> None:

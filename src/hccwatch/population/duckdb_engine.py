@@ -18,11 +18,10 @@ import multiprocessing
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
@@ -45,6 +44,9 @@ from hccwatch.population.scan import (
     scan_block,
 )
 from hccwatch.population.source import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["collect", "groups", "open_db", "run_duckdb"]
 
@@ -109,6 +111,9 @@ def _read_ahead(task: tuple[Callable[[Any], Any], list[Any]]) -> None:
         return
     assert _READER is not None, "worker started without the export's files"
     if _AHEAD_THREAD is None:
+        # Imported here: a run of local files never loads it.
+        from concurrent.futures import ThreadPoolExecutor
+
         _AHEAD_THREAD = ThreadPoolExecutor(1, thread_name_prefix="hccwatch-read-ahead")
     batch = items[0]
     _AHEAD[id(batch)] = (batch, _AHEAD_THREAD.submit(_READER.many, [runs for _, runs, _ in batch]))
@@ -406,6 +411,8 @@ def run_duckdb(
             else map(scan_block, parts)
         )
         stats = collect(con, export, zip(parts, scanned, strict=True), tick)
+        # Here, not in the caller: the workers and the database are let go below if it fails.
+        export.check_unchanged()
     except BaseException:
         if con is not None:
             con.close()

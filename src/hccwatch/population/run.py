@@ -110,8 +110,6 @@ def run_batch(
             except Exception:
                 export.check_unchanged()  # a file changed under the scan: that is the error to report
                 raise
-            # The scan's figures are only worth assessing if the files are still those listed.
-            export.check_unchanged()
             if progress:
                 progress("cohort", cohort)
             summary = write_outputs(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -340,6 +339,9 @@ class RunReader:
             for item, groups in source:
                 yield item, self.many(groups)
             return
+        # Imported here: a run of local files never loads it.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(1, thread_name_prefix="hccwatch-read-ahead") as pool:
             following = next(source, None)
             pending = pool.submit(self.many, following[1]) if following is not None else None

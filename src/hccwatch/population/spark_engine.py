@@ -222,6 +222,12 @@ def run_spark(
     stats.patients = len(patients)
     stats.cohort = len(cohort)
     took("scan")
+    try:
+        # Before the cohort is assessed: a file changed since it was listed makes the scan void.
+        export.check_unchanged()
+    except ExportError:
+        scanned.unpersist()
+        raise
 
     ids = sc.broadcast((frozenset(patients), cohort))
     del patients, hcc, found
