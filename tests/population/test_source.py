@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,103 @@ def s3(export_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         server.stop()
 
 
+class Guard:
+    """A real HTTP endpoint on loopback in front of the moto server that answers what a bucket
+    policy refusing access answers (403, an AccessDenied error document) to the requests
+    ``deny`` picks, and passes every other request on (moto enforces no access rules itself)."""
+
+    DENIED = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message><RequestId>guard</RequestId><HostId>guard</HostId></Error>"
+    )
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.deny: Any = lambda method, path: False
+        self.denied: list[str] = []
+        self.requests: list[str] = []  # every request, as "METHOD path"
+        up = urlsplit(upstream)
+        guard = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                guard.requests.append(f"{self.command} {self.path}")
+                if guard.deny(self.command, self.path):
+                    guard.denied.append(f"{self.command} {self.path}")
+                    payload = b"" if self.command == "HEAD" else guard.DENIED
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(guard.DENIED)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+                try:
+                    conn.request(self.command, self.path, body or None, dict(self.headers.items()))
+                    reply = conn.getresponse()
+                    data = reply.read()
+                finally:
+                    conn.close()
+                self.send_response(reply.status)
+                for key, value in reply.getheaders():
+                    if key.lower() not in (
+                        "transfer-encoding",
+                        "connection",
+                        "content-length",
+                        "date",
+                        "server",
+                    ):
+                        self.send_header(key, value)
+                length = reply.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A worker process ended by the failing run drops its connections; anything
+                # else is reported as the standard library would.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def options(self) -> tuple[tuple[str, str], ...]:
+        return parse_storage_options([f"endpoint_url={self.endpoint}", "key=testing", "secret=testing"])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def guard(s3: S3) -> Iterator[Guard]:
+    found = Guard(s3.endpoint)
+    try:
+        yield found
+    finally:
+        found.close()
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -135,6 +234,71 @@ def test_run_reader_coalesces_a_patients_runs_and_reads_the_local_bytes(s3: S3) 
     finally:
         mine.close()
         theirs.close()
+
+
+@pytest.mark.parametrize("read_ahead", [0, 1])
+def test_run_reader_reading_ahead_gives_each_item_its_own_lines_in_order(s3: S3, read_ahead: int) -> None:
+    local = open_export(s3.local)
+    remote = open_export(f"s3://{BUCKET}/cohort/")
+    sizes = remote.sizes
+    # Items of a few groups each (a range of every file), then an item with no runs at all.
+    items: list[tuple[str, list[list[tuple[int, int, int]]]]] = [
+        (f"item{i}", [[(f, i * size // 8, min(size, i * size // 8 + 200))] for f, size in enumerate(sizes)])
+        for i in range(5)
+    ]
+    items.append(("empty", []))
+    mine = scan.RunReader(local.files)
+    theirs = scan.RunReader(remote.files, remote.store)
+    try:
+        got = list(theirs.ahead(items, read_ahead))
+        assert [item for item, _ in got] == [item for item, _ in items]
+        assert [lines for _, lines in got] == [mine.many(groups) for _, groups in items]
+        # Stopped early (the caller failed): the thread's pending read is waited for, not leaked.
+        stream = theirs.ahead(items, read_ahead)
+        assert next(stream)[0] == "item0"
+        stream.close()
+    finally:
+        mine.close()
+        theirs.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_reading_ahead_sends_each_read_once_and_writes_the_same_bytes(
+    s3: S3, guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    from hccwatch.population import duckdb_engine
+
+    # Groups of 2 patients: many groups for each worker, so most are read ahead.
+    monkeypatch.setattr(duckdb_engine, "STORE_BATCH", 2)
+    got: dict[int, tuple[dict[str, bytes], list[str]]] = {}
+    for ahead in (0, 1):
+        monkeypatch.setattr(scan, "STORE_READ_AHEAD", ahead)
+        guard.requests.clear()
+        run_batch(
+            f"s3://{BUCKET}/cohort/", tmp_path / f"r{ahead}", workers=workers, storage_options=guard.options
+        )
+        got[ahead] = (
+            _files(tmp_path / f"r{ahead}"),
+            sorted(r for r in guard.requests if r.startswith("GET")),
+        )
+    assert got[1][0] == got[0][0]
+    # The same ranged reads (the same number of requests), only sent earlier.
+    assert len(got[1][1]) == len(got[0][1])
+
+
+def test_a_read_ahead_that_fails_is_raised_for_its_own_item(s3: S3, guard: Guard) -> None:
+    remote = open_export(f"s3://{BUCKET}/cohort/", guard.options)
+    second = remote.names.index("Condition.000.ndjson")
+    guard.deny = lambda method, path: method == "GET" and path.startswith(f"/{BUCKET}/cohort/Condition.")
+    reader = scan.RunReader(remote.files, remote.store)
+    try:
+        # The second item's reads are sent (and refused) while the caller has the first.
+        stream = reader.ahead([("first", [[(0, 0, 100)]]), ("second", [[(second, 0, 100)]])], 1)
+        assert next(stream)[0] == "first"
+        with pytest.raises(ExportError, match=r"^s3://exports/cohort/Condition\.000\.ndjson: access denied"):
+            next(stream)
+    finally:
+        reader.close()
 
 
 def test_cli_reads_a_manifest_url_with_storage_options(s3: S3, tmp_path: Path) -> None:
@@ -240,6 +404,115 @@ def test_a_store_never_shows_its_option_values() -> None:
     assert "hunter2" not in repr(store) and "AKIA" not in repr(store)
 
 
+def _other_bytes(data: bytes) -> bytes:
+    """The same size, other bytes: the lines in reverse order."""
+    other = b"".join(reversed(data.splitlines(keepends=True)))
+    assert len(other) == len(data) and other != data
+    return other
+
+
+def _copy_export(s3: S3, folder: str, *, manifest: bool = True) -> None:
+    for p in sorted(s3.local.iterdir()):
+        if manifest or p.suffix == ".ndjson":
+            s3.put(f"{folder}/{p.name}", p.read_bytes())
+
+
+def _on(stage: str, action: Any) -> Any:
+    """A progress hook doing ``action`` the first time the run reports ``stage`` ("cohort": after
+    the scan, before any patient's lines are read back)."""
+    done = [False]
+
+    def progress(reported: str, n: int) -> None:
+        if reported == stage and not done[0]:
+            done[0] = True
+            action()
+
+    return progress
+
+
+def test_an_objects_identity_is_its_size_and_etag(s3: S3) -> None:
+    export = open_export(f"s3://{BUCKET}/cohort/", s3.options)
+    for identity, size in zip(export.identities, export.sizes, strict=True):
+        details = dict(identity)
+        assert details["size"] == str(size) and details["etag"].strip('"')
+    export.check_unchanged()
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "listed-folder"])
+def test_an_object_overwritten_at_the_same_size_fails_the_run_and_keeps_the_previous_result(
+    s3: S3, tmp_path: Path, manifest: bool
+) -> None:
+    folder = f"overwritten-{manifest}"
+    _copy_export(s3, folder, manifest=manifest)
+    url = f"s3://{BUCKET}/{folder}/"
+    out = tmp_path / "r"
+    run_batch(url, out, as_of=AS_OF, workers=2)
+    previous = _files(out)
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    overwrite = _on("cohort", lambda: s3.put(f"{folder}/Patient.000.ndjson", _other_bytes(data)))
+    # Without a manifest the export was listed, and the file system keeps that listing: the
+    # check must ask the store again.
+    changed = rf"^{url}Patient.000.ndjson changed while the batch ran \(its ETag .*run it again$"
+    with pytest.raises(ExportError, match=changed):
+        run_batch(url, out, as_of=AS_OF, workers=2, progress=overwrite)
+    assert _files(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def _ndjson_gets(method: str, path: str) -> bool:
+    return method == "GET" and path.split("?")[0].endswith(".ndjson")
+
+
+def test_access_denied_to_the_export_folder_is_one_line_exit_2(s3: S3, guard: Guard, tmp_path: Path) -> None:
+    guard.deny = lambda method, path: True
+    out = tmp_path / "r"
+    options = [x for k, v in guard.options for x in ("--storage-option", f"{k}={v}")]
+    done = CliRunner().invoke(main, ["batch", f"s3://{BUCKET}/cohort/", "--out", str(out)] + options)
+    assert done.exit_code == 2, done.output
+    assert done.output.strip().splitlines() == [
+        f"hccwatch batch: s3://{BUCKET}/cohort: access denied (check the s3 credentials of this machine)"
+    ]
+    assert guard.denied and not list(tmp_path.iterdir())
+
+
+def test_access_denied_to_the_objects_in_the_scan_is_one_line_exit_2(
+    s3: S3, guard: Guard, tmp_path: Path
+) -> None:
+    # Listing and details allowed, the files' bytes refused: the worker processes' ranged reads fail.
+    guard.deny = _ndjson_gets
+    out = tmp_path / "r"
+    options = [x for k, v in guard.options for x in ("--storage-option", f"{k}={v}")]
+    args = ["batch", f"s3://{BUCKET}/cohort/", "--out", str(out), "--workers", "2"]
+    done = CliRunner().invoke(main, args + options)
+    assert done.exit_code == 2, done.output
+    lines = done.output.strip().splitlines()
+    assert len(lines) == 1, done.output
+    assert re.fullmatch(
+        rf"hccwatch batch: s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied \(check the s3 credentials "
+        r"of this machine\)",
+        lines[0],
+    )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_access_denied_while_patients_are_read_keeps_the_previous_result(
+    s3: S3, guard: Guard, tmp_path: Path, workers: int
+) -> None:
+    out = tmp_path / "r"
+    url = f"s3://{BUCKET}/cohort/"
+    run_batch(url, out, workers=workers, storage_options=guard.options)
+    previous = _files(out)
+    # Refused from the end of the scan on: each patient's lines are read back in the assessing
+    # processes (workers 2) or in this one (workers 1).
+    refuse = _on("cohort", lambda: setattr(guard, "deny", _ndjson_gets))
+    with pytest.raises(ExportError, match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied"):
+        run_batch(url, out, workers=workers, storage_options=guard.options, progress=refuse)
+    assert guard.denied
+    assert _files(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
 WHY_NOT = spark_available()
 
 
@@ -283,3 +556,42 @@ def test_spark_executors_report_a_file_that_changed(s3: S3) -> None:
     export = _shrunk_export(s3, "shrinks-spark")
     with pytest.raises(ExportError, match="^Patient.000.ndjson changed while the batch ran"):
         run_spark(export, as_of=AS_OF, master="local[2]")
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_access_denied_to_the_objects_names_the_object(s3: S3, guard: Guard, tmp_path: Path) -> None:
+    guard.deny = _ndjson_gets
+    with pytest.raises(ExportError, match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied"):
+        run_batch(
+            f"s3://{BUCKET}/cohort/",
+            tmp_path / "r",
+            mapper=read,
+            engine="spark",
+            spark_master="local[2]",
+            storage_options=guard.options,
+        )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_run_fails_when_an_object_is_overwritten_at_the_same_size(s3: S3, tmp_path: Path) -> None:
+    _copy_export(s3, "overwritten-spark")
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    # Reported once the executors have assessed every patient, before the result is written.
+    overwrite = _on("cohort", lambda: s3.put("overwritten-spark/Patient.000.ndjson", _other_bytes(data)))
+    url = f"s3://{BUCKET}/overwritten-spark/"
+    with pytest.raises(
+        ExportError, match=rf"^{url}Patient.000.ndjson changed while the batch ran \(its ETag"
+    ):
+        run_batch(
+            url,
+            tmp_path / "r",
+            mapper=read,
+            engine="spark",
+            spark_master="local[2]",
+            storage_options=s3.options,
+            progress=overwrite,
+        )
+    assert not list(tmp_path.iterdir())

@@ -19,7 +19,18 @@ import orjson
 
 from hccwatch.adapters.fhir import diagnosis_code_family
 from hccwatch.adapters.fhir.codes import code_tables
-from hccwatch.population.source import ExportError, Store, is_url, join, store_for, url_name
+from hccwatch.population.source import (
+    ExportError,
+    Identity,
+    Store,
+    check_unchanged,
+    is_url,
+    join,
+    local_identity,
+    store_for,
+    store_identity,
+    url_name,
+)
 
 __all__ = [
     "BulkExport",
@@ -99,11 +110,19 @@ class BulkExport:
     transaction_time: str | None
     store: Store | None = None
     sizes: tuple[int, ...] = ()  # of an object store's files, as listed when the export was opened
+    # Of each file when the export was opened (source.Identity); () checks nothing.
+    identities: tuple[Identity, ...] = ()
 
     def total_bytes(self) -> int:
         if self.store is not None:
             return sum(self.sizes)
         return sum(Path(p).stat().st_size for p in self.files)
+
+    def check_unchanged(self) -> None:
+        """Raises ExportError naming a file rewritten, replaced or removed since the export was
+        opened (``source.check_unchanged``)."""
+        if self.identities:
+            check_unchanged(self.files, self.names, self.identities, self.store)
 
 
 def hcc_codes() -> dict[str, frozenset[str]]:
@@ -205,14 +224,16 @@ def _remote_export(
     """An export of files in an object store; names relative to ``base`` (the export folder)."""
     names: list[str] = []
     sizes: list[int] = []
+    identities: list[Identity] = []
     for i, (path, url) in enumerate(zip(paths, urls, strict=True)):
         info = store.file_info(path)
         if info is None:
             raise ExportError(f"{label}: output[{i}] {url} is not a file")
         sizes.append(int(info["size"]))
+        identities.append(store_identity(info))
         inside = base is not None and path.startswith(base.rstrip("/") + "/")
         names.append(path[len(base.rstrip("/")) + 1 :] if inside and base else path.rsplit("/", 1)[-1])
-    return BulkExport(tuple(paths), tuple(names), when, store, tuple(sizes))
+    return BulkExport(tuple(paths), tuple(names), when, store, tuple(sizes), tuple(identities))
 
 
 def _from_remote_manifest(store: Store, path: str, url: str) -> BulkExport:
@@ -269,7 +290,11 @@ def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
             names.append(str(f.resolve().relative_to(base.resolve())))
         except ValueError:
             names.append(f.name)
-    return BulkExport(tuple(files), tuple(names), when)
+    try:
+        identities = tuple(local_identity(f) for f in files)
+    except OSError as exc:
+        raise ExportError(f"{Path(str(exc.filename)).name}: cannot be read ({exc.strerror})") from None
+    return BulkExport(tuple(files), tuple(names), when, identities=identities)
 
 
 def open_export(path: Path | str, storage_options: tuple[tuple[str, str], ...] = ()) -> BulkExport:

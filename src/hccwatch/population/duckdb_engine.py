@@ -21,10 +21,11 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
+from hccwatch.population import scan as _scan
 from hccwatch.population.batch import (
     MAX_LISTED_PROBLEMS,
     BatchStats,
@@ -34,8 +35,18 @@ from hccwatch.population.batch import (
     process_patient,
 )
 from hccwatch.population.bulk import BulkExport, Problem
-from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, blocks, scan_block
+from hccwatch.population.scan import (
+    STORE_BATCH,
+    Block,
+    BlockScan,
+    RunReader,
+    blocks,
+    scan_block,
+)
 from hccwatch.population.source import Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["collect", "groups", "open_db", "run_duckdb"]
 
@@ -71,13 +82,41 @@ def _assess_group(group: _Group) -> PatientResult:
 
 
 def _assess_groups(batch: list[_Group]) -> list[PatientResult]:
-    """``_assess_group`` of a few patients of an object store, their lines read together."""
+    """``_assess_group`` of a few patients of an object store, their lines read together (or
+    already on their way: ``_read_ahead``)."""
     global _MAPPER
     if _MAPPER is None:
         _MAPPER = default_mapper()
     assert _READER is not None, "worker started without the export's files"
-    raws = _READER.many([runs for _, runs, _ in batch])
+    ahead = _AHEAD.pop(id(batch), None)
+    if ahead is not None and ahead[0] is batch:
+        raws = ahead[1].result()
+    else:
+        raws = _READER.many([runs for _, runs, _ in batch])
     return [process_patient(pid, r, as_of, _MAPPER) for (pid, _, as_of), r in zip(batch, raws, strict=True)]
+
+
+# In a worker: batches whose lines were sent for ahead, by id, and their reads: the batch being
+# assessed (its reads sent while the one before it was) and the next one, at most.
+_AHEAD: dict[int, tuple[list[_Group], Future[list[list[bytes]]]]] = {}
+_AHEAD_THREAD: ThreadPoolExecutor | None = None
+
+
+def _read_ahead(task: tuple[Callable[[Any], Any], list[Any]]) -> None:
+    """In a worker, before assessing a batch of an object store's patients: send the reads of the
+    next task's (already in the pipe) from a thread, so they travel while this one is assessed."""
+    global _AHEAD_THREAD
+    func, items = task
+    if func is not _assess_groups or not items or not _scan.STORE_READ_AHEAD:
+        return
+    assert _READER is not None, "worker started without the export's files"
+    if _AHEAD_THREAD is None:
+        # Imported here: a run of local files never loads it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        _AHEAD_THREAD = ThreadPoolExecutor(1, thread_name_prefix="hccwatch-read-ahead")
+    batch = items[0]
+    _AHEAD[id(batch)] = (batch, _AHEAD_THREAD.submit(_READER.many, [runs for _, runs, _ in batch]))
 
 
 def _batched(items: Iterable[_Group], n: int) -> Iterator[list[_Group]]:
@@ -97,9 +136,15 @@ def _context() -> Any:
 def _serve(conn: Connection, files: tuple[Path | str, ...], store: Store | None, young: int) -> None:
     """A worker's loop: a list of items in, the list of their results (or the exception) out."""
     _init_worker(files, store, young)
+    following: Any = None  # the next task, taken from the pipe early to read its lines ahead
     try:
-        while (task := conn.recv()) is not None:
+        while (task := following if following is not None else conn.recv()) is not None:
+            following = None
             func, items = task
+            if func is _assess_groups and conn.poll():
+                following = conn.recv()
+                if following is not None:
+                    _read_ahead(following)
             try:
                 reply: tuple[bool, Any] = (True, [func(item) for item in items])
             except Exception as exc:  # raised again in the parent, with where it happened
@@ -147,11 +192,11 @@ class _Workers:
             raise
 
     def map(
-        self, func: Callable[[Any], Any], items: Iterable[Any], *, window: int, chunk: int
+        self, func: Callable[[Any], Any], items: Iterable[Any], *, window: int, chunk: int, depth: int = 2
     ) -> Iterator[Any]:
         """``func`` of each item, in the items' order; at most ``window`` items read ahead of the
-        results yielded, handed out ``chunk`` at a time to whichever worker is free (each keeps a
-        second chunk queued, so it never waits for the parent)."""
+        results yielded, handed out ``chunk`` at a time to whichever worker is free (each keeps up
+        to ``depth`` chunks, the one it works on included, so it never waits for the parent)."""
         source = iter(items)
         sent = 0  # items handed out
         yielded = 0
@@ -161,7 +206,7 @@ class _Workers:
 
         def feed(conn: Connection) -> None:
             nonlocal sent, exhausted
-            while not exhausted and len(queued[conn]) < 2 and sent - yielded < window:
+            while not exhausted and len(queued[conn]) < depth and sent - yielded < window:
                 batch = list(itertools.islice(source, min(chunk, window - (sent - yielded))))
                 if not batch:
                     exhausted = True
@@ -366,6 +411,8 @@ def run_duckdb(
             else map(scan_block, parts)
         )
         stats = collect(con, export, zip(parts, scanned, strict=True), tick)
+        # Here, not in the caller: the workers and the database are let go below if it fails.
+        export.check_unchanged()
     except BaseException:
         if con is not None:
             con.close()
@@ -382,7 +429,11 @@ def run_duckdb(
                 finished = True
             elif pool is not None and mapper is None:
                 batches = _batched(groups(db, as_of), STORE_BATCH)
-                for done in pool.map(_assess_groups, batches, window=_WINDOW // STORE_BATCH, chunk=1):
+                # One more batch per worker: the one whose lines it reads ahead (_serve).
+                depth = 2 + _scan.STORE_READ_AHEAD
+                for done in pool.map(
+                    _assess_groups, batches, window=_WINDOW // STORE_BATCH, chunk=1, depth=depth
+                ):
                     yield from done
                 finished = True
             else:
@@ -393,8 +444,8 @@ def run_duckdb(
                         for pid, runs, when in groups(db, as_of):
                             yield process_patient(pid, reader.lines(runs), when, use)
                     else:
-                        for batch in _batched(groups(db, as_of), STORE_BATCH):
-                            raws = reader.many([runs for _, runs, _ in batch])
+                        pending = _batched(groups(db, as_of), STORE_BATCH)
+                        for batch, raws in reader.ahead((b, [runs for _, runs, _ in b]) for b in pending):
                             for (pid, _, when), r in zip(batch, raws, strict=True):
                                 yield process_patient(pid, r, when, use)
                 finally:

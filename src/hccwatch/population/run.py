@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hccwatch.population.batch import Mapper, write_outputs
-from hccwatch.population.bulk import ExportError, open_export
+from hccwatch.population.batch import Mapper, PatientResult, write_outputs
+from hccwatch.population.bulk import BulkExport, ExportError, open_export
 from hccwatch.population.source import is_url, url_name
 
 __all__ = ["ENGINES", "batch_gc", "run_batch"]
@@ -99,18 +99,40 @@ def run_batch(
         else:
             raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
         with batch_gc():
-            if engine == "duckdb":
-                stats, cohort, results = run_duckdb(
-                    export, as_of=when, work_dir=work, mapper=mapper, workers=workers, tick=tick
-                )
-            else:
-                master = spark_master or f"local[{max(1, workers)}]"
-                stats, cohort, results = run_spark(export, as_of=when, mapper=mapper, master=master)
+            try:
+                if engine == "duckdb":
+                    stats, cohort, results = run_duckdb(
+                        export, as_of=when, work_dir=work, mapper=mapper, workers=workers, tick=tick
+                    )
+                else:
+                    master = spark_master or f"local[{max(1, workers)}]"
+                    stats, cohort, results = run_spark(export, as_of=when, mapper=mapper, master=master)
+            except Exception:
+                export.check_unchanged()  # a file changed under the scan: that is the error to report
+                raise
             if progress:
                 progress("cohort", cohort)
             summary = write_outputs(
-                out, results, stats, as_of=when, engine=engine, source=name, progress=done
+                out, _checked(results, export), stats, as_of=when, engine=engine, source=name, progress=done
             )
+    except BaseException:
+        # What write_outputs left half-written; a result already in place stays as it was.
+        shutil.rmtree(out.parent / f".{out.name}.partial", ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return summary
+
+
+def _checked(results: Iterator[PatientResult], export: BulkExport) -> Iterator[PatientResult]:
+    """The results, then a last check that no file of the export was rewritten or replaced while
+    they were read: write_outputs puts the result in place only after the last one, so a change
+    (ExportError) leaves the previous result as it was."""
+    try:
+        yield from results
+    except Exception:
+        # Lines read back from a file rewritten since the scan are whatever its bytes now are
+        # (half a line, not JSON): the change, not what it broke, is the error to report.
+        export.check_unchanged()
+        raise
+    export.check_unchanged()

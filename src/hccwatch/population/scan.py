@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
@@ -26,6 +27,9 @@ from hccwatch.population.bulk import _PATIENT_FIELDS, R4_TYPES, Problem, classif
 from hccwatch.population.source import Store, changed
 
 __all__ = ["Block", "BlockScan", "RunReader", "Runs", "blocks", "scan_block"]
+
+T = TypeVar("T")
+Run = tuple[int, int, int]  # file, start, end
 
 BLOCK_BYTES = 8 * 2**20
 # Read past a block's nominal end to find its line end: one read (one request to an object store)
@@ -37,6 +41,11 @@ COALESCE_GAP = 256 * 2**10
 # Patients whose lines are read from an object store together (``RunReader.many``): one wait for
 # all their reads, and near runs of neighbouring patients joined.
 STORE_BATCH = 16
+# Groups of STORE_BATCH patients whose reads are sent ahead, while the group before them is
+# assessed (``RunReader.ahead``; the DuckDB engine's workers, the Spark executors): 0 or 1.
+# One is enough to hide a round trip behind the assessing, and bounds the extra memory to one
+# group's lines.
+STORE_READ_AHEAD = 1
 # Problems kept per block: enough for the report's first MAX_LISTED_PROBLEMS whatever the blocks.
 _MAX_LISTED = 10_000
 # Stands for a line that is not JSON (classify then says why).
@@ -315,6 +324,32 @@ class RunReader:
                     raws.extend(chunk.split(b"\n"))
             out.append(raws)
         return out
+
+    def ahead(
+        self, items: Iterable[tuple[T, Sequence[Sequence[Run]]]], read_ahead: int | None = None
+    ) -> Iterator[tuple[T, list[list[bytes]]]]:
+        """``many`` of each item's groups, in order, each with its item. From an object store, the
+        next item's reads are sent (from a thread) before the current item is handed to the
+        caller, so its round trip overlaps the caller's work: one item ahead at most, so at most
+        one more item's lines are held. ``read_ahead`` 0 turns it off (None: STORE_READ_AHEAD)."""
+        source = iter(items)
+        if read_ahead is None:
+            read_ahead = STORE_READ_AHEAD
+        if self.store is None or not read_ahead:
+            for item, groups in source:
+                yield item, self.many(groups)
+            return
+        # Imported here: a run of local files never loads it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="hccwatch-read-ahead") as pool:
+            following = next(source, None)
+            pending = pool.submit(self.many, following[1]) if following is not None else None
+            while following is not None and pending is not None:
+                current, reads = following[0], pending.result()
+                following = next(source, None)
+                pending = pool.submit(self.many, following[1]) if following is not None else None
+                yield current, reads
 
     def close(self) -> None:
         for fd in self.fds.values():

@@ -17,6 +17,7 @@ import os
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hccwatch.errors import HccwatchError
@@ -24,9 +25,13 @@ from hccwatch.errors import HccwatchError
 __all__ = [
     "EXTRA",
     "ExportError",
+    "Identity",
     "Store",
+    "check_unchanged",
     "is_url",
+    "local_identity",
     "parse_storage_options",
+    "store_identity",
     "url_name",
 ]
 
@@ -211,6 +216,8 @@ class Store:
         """``read`` of each (path, start, end); an asynchronous backend (s3fs, gcsfs, adlfs) sends
         the requests at once, so a patient whose lines lie in several files waits for about one
         request, not one per file."""
+        if not ranges:
+            return []
         if len(ranges) == 1:
             return [self.read(*ranges[0])]
         try:
@@ -265,5 +272,90 @@ def join(base: str, relative: str) -> str:
     return joined
 
 
-def changed(name: str) -> ExportError:
-    return ExportError(f"{name} changed while the batch ran (its size is not what it was); run it again")
+def changed(name: str, what: str = "its size") -> ExportError:
+    return ExportError(
+        f"{name} changed while the batch ran ({what} is not what it was when the export was listed); "
+        "run it again"
+    )
+
+
+# What a file was when the export was listed, as (what, value) pairs: enough to tell that it was
+# rewritten or replaced since, even at the same size (a file's content is never read twice for it).
+Identity = tuple[tuple[str, str], ...]
+
+# An object's identity in each fsspec backend's details: S3 ETag and VersionId (versioned
+# buckets), Google Cloud Storage etag and generation, Azure Blob etag and version_id. A listing
+# may give fewer of them than a request for one object; only those both give are compared.
+_STORE_KEYS = frozenset({"etag", "versionid", "version_id", "generation"})
+# What each part of an identity is called in the message when it differs, in the order checked.
+_WHAT = {
+    "size": "its size",
+    "device": "its file system",
+    "inode": "its inode (the file was replaced)",
+    "mtime_ns": "its modification time",
+    "etag": "its ETag",
+    "versionid": "its version",
+    "version_id": "its version",
+    "generation": "its generation",
+}
+
+
+def local_identity(path: Path | str) -> Identity:
+    """A file of this machine: size, modification time (ns), inode and device (``os.stat``)."""
+    st = os.stat(path)
+    return (
+        ("size", str(st.st_size)),
+        ("device", str(st.st_dev)),
+        ("inode", str(st.st_ino)),
+        ("mtime_ns", str(st.st_mtime_ns)),
+    )
+
+
+def store_identity(info: dict[str, Any]) -> Identity:
+    """An object, from its fsspec details (``Store.file_info`` or a listing's entry)."""
+    pairs = [("size", str(int(info["size"])))]
+    for key, value in info.items():
+        lowered = key.lower()
+        if lowered in _STORE_KEYS and value is not None and str(value) != "":
+            pairs.append((lowered, str(value)))
+    return tuple(sorted(pairs, key=lambda p: list(_WHAT).index(p[0])))
+
+
+def difference(before: Identity, now: Identity) -> str | None:
+    """What differs between two identities of one file, in words; None when nothing both hold does."""
+    current = dict(now)
+    for key, value in before:
+        if key in current and current[key] != value:
+            return _WHAT.get(key, key)
+    return None
+
+
+def check_unchanged(
+    files: Sequence[Path | str],
+    names: Sequence[str],
+    identities: Sequence[Identity],
+    store: Store | None = None,
+) -> None:
+    """Raises ExportError naming the first file that is not what it was when the export was
+    listed (``identities``): rewritten, replaced or removed. One ``stat`` (this machine) or one
+    request for the object's details (an object store) per file."""
+    for path, name, before in zip(files, names, identities, strict=True):
+        if store is None:
+            try:
+                now = local_identity(path)
+            except FileNotFoundError:
+                raise ExportError(f"{name} was removed while the batch ran; run it again") from None
+            except OSError as exc:
+                raise ExportError(f"{name}: cannot be read ({exc.strerror})") from None
+        else:
+            key = str(path)
+            name = store.url(key)
+            # Asked again, not answered from the listing the file system keeps.
+            store.fs().invalidate_cache(key)
+            info = store.file_info(key)
+            if info is None:
+                raise ExportError(f"{name} was removed while the batch ran; run it again")
+            now = store_identity(info)
+        what = difference(before, now)
+        if what is not None:
+            raise changed(name, what)

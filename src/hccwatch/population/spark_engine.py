@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from hccwatch.population import scan as _scan
 from hccwatch.population.batch import (
     MAX_LISTED_PROBLEMS,
     BatchStats,
@@ -221,6 +222,12 @@ def run_spark(
     stats.patients = len(patients)
     stats.cohort = len(cohort)
     took("scan")
+    try:
+        # Before the cohort is assessed: a file changed since it was listed makes the scan void.
+        export.check_unchanged()
+    except ExportError:
+        scanned.unpersist()
+        raise
 
     ids = sc.broadcast((frozenset(patients), cohort))
     del patients, hcc, found
@@ -228,6 +235,7 @@ def run_spark(
     bounds = _bounds(cohort, n_patient_parts)
     files = export.files
     store = export.store  # each Python worker builds its own file system from it
+    read_ahead = _scan.STORE_READ_AHEAD  # the driver's, sent with the closure
 
     def place(item: tuple[int, BlockScan]) -> Iterator[tuple[str | None, Any]]:
         known, members = ids.value
@@ -246,16 +254,21 @@ def run_spark(
         for pid, run in items:
             runs.setdefault(pid, []).append(run)  # type: ignore[arg-type]
         reader = RunReader(files, store)
-        # From an object store, a few patients' lines are read together (one wait for them all).
+        # From an object store, a few patients' lines are read together (one wait for them all),
+        # the next few's sent while these are assessed.
         step = 1 if store is None else STORE_BATCH
         try:
             pids = sorted(runs)
-            for at in range(0, len(pids), step):
-                batch = pids[at : at + step]
-                if store is None:
-                    read = [reader.lines(sorted(runs.pop(batch[0])))]
-                else:
-                    read = reader.many([sorted(runs.pop(pid)) for pid in batch])
+            batches = (pids[at : at + step] for at in range(0, len(pids), step))
+            if store is None:
+                reads: Iterator[tuple[list[str], list[list[bytes]]]] = (
+                    (batch, [reader.lines(sorted(runs.pop(batch[0])))]) for batch in batches
+                )
+            else:
+                reads = reader.ahead(
+                    ((batch, [sorted(runs.pop(pid)) for pid in batch]) for batch in batches), read_ahead
+                )
+            for batch, read in reads:
                 for pid, raws in zip(batch, read, strict=True):
                     if mapper is None:
                         yield process_group((pid, raws, as_of))
