@@ -4,11 +4,15 @@ instead of a hang, and every worker reaped at the end."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 import signal
+import threading
 
 import pytest
 
+from hccwatch.population import duckdb_engine
 from hccwatch.population.duckdb_engine import _Workers
 
 
@@ -67,3 +71,21 @@ def test_closing_reaps_every_worker() -> None:
     list(workers.map(_square, range(10), window=4, chunk=1))
     workers.close()
     assert all(p.exitcode == 0 for p in procs)
+
+
+def test_a_worker_that_took_the_end_early_ends_after_its_task() -> None:
+    """A worker reading ahead takes the next task from the pipe before it works on the current
+    one; when that was the end (None), it must end after answering, not wait for another task."""
+    mine, theirs = multiprocessing.Pipe()
+    mine.send((duckdb_engine._assess_groups, []))
+    mine.send(None)
+    young = gc.get_threshold()[0]
+    worker = threading.Thread(target=duckdb_engine._serve, args=(theirs, (), None, young), daemon=True)
+    try:
+        worker.start()
+        assert mine.recv() == (True, [])
+        worker.join(timeout=60)  # a guard against hanging the suite, not a speed bound
+        assert not worker.is_alive()
+    finally:
+        gc.unfreeze()
+        mine.close()

@@ -137,13 +137,16 @@ def _serve(conn: Connection, files: tuple[Path | str, ...], store: Store | None,
     """A worker's loop: a list of items in, the list of their results (or the exception) out."""
     _init_worker(files, store, young)
     following: Any = None  # the next task, taken from the pipe early to read its lines ahead
+    stopping = False  # the end (None) was the task taken early: no other one will come
     try:
-        while (task := following if following is not None else conn.recv()) is not None:
+        while not stopping and (task := following if following is not None else conn.recv()) is not None:
             following = None
             func, items = task
             if func is _assess_groups and conn.poll():
                 following = conn.recv()
-                if following is not None:
+                if following is None:
+                    stopping = True
+                else:
                     _read_ahead(following)
             try:
                 reply: tuple[bool, Any] = (True, [func(item) for item in items])
