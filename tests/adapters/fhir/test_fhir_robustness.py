@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir_mutation import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,32 +96,8 @@ _JUNK = st.one_of(
 )
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            out += _paths(v, (*prefix, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            out += _paths(v, (*prefix, i))
-    return out
-
-
 def _mutate(resource: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
-    mutated = json.loads(json.dumps(resource))
-    for _ in range(data.draw(st.integers(1, 4))):
-        paths = _paths(mutated)
-        if not paths:
-            break
-        path = data.draw(st.sampled_from(paths))
-        parent: Any = mutated
-        for key in path[:-1]:
-            parent = parent[key]
-        if data.draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = json.loads(json.dumps(data.draw(_JUNK)))  # st.just objects are shared
-    return mutated
+    return mutate(resource, data, _JUNK, least=1, most=4)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
