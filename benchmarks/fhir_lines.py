@@ -19,11 +19,10 @@ import datetime as dt
 import gc
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+from _timing import best_cpu_seconds
 
 from hccwatch import default_knowledge
 from hccwatch.adapters.fhir import read_lines, read_resources
@@ -31,15 +30,6 @@ from hccwatch.population import scan
 from hccwatch.population.bulk import open_export
 from hccwatch.population.duckdb_engine import collect, groups, open_db
 from hccwatch.population.run import evaluation_date
-
-
-def _best(repeat: int, work: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        work()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def _cohort(source: Path, work: Path) -> list[tuple[list[bytes], dt.date]]:
@@ -90,9 +80,9 @@ def main() -> None:
         for raws, _when in cohort:
             [orjson.loads(r) for r in raws]
 
-    decode = _best(args.repeat, decode_only)
-    before = _best(args.repeat, dicts)
-    after = _best(args.repeat, typed)
+    decode = best_cpu_seconds(args.repeat, decode_only)
+    before = best_cpu_seconds(args.repeat, dicts)
+    after = best_cpu_seconds(args.repeat, typed)
     print(f"{args.export.name}: {n:,} HCC patients, {lines / n:.0f} lines each; readings identical")
     for label, secs in (
         ("orjson.loads of the lines alone", decode),

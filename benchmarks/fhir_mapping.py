@@ -35,10 +35,11 @@ import datetime as dt
 import gc
 import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _timing import best_cpu_seconds
 
 from hccwatch import assess, default_knowledge, parse_record
 from hccwatch.adapters.fhir import read_fhir_by_patient, read_resources
@@ -48,15 +49,6 @@ SHARED = Path(os.environ.get("HCCWATCH_SHARED_DATA") or REPO.parent / "shared")
 AS_OF = dt.date(2026, 11, 24)
 
 
-def _best(repeat: int, work: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        work()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def _count(bundle: Any) -> int:
     return len(bundle.get("entry", [])) if isinstance(bundle, dict) else 0
 
@@ -64,7 +56,7 @@ def _count(bundle: Any) -> int:
 def _run(name: str, texts: list[str], repeat: int) -> None:
     bundles = [json.loads(t) for t in texts]
     resources = sum(_count(b) for b in bundles)
-    decode = _best(repeat, lambda: [json.loads(t) for t in texts])
+    decode = best_cpu_seconds(repeat, lambda: [json.loads(t) for t in texts])
 
     def mapping() -> None:
         for b in bundles:
@@ -75,8 +67,8 @@ def _run(name: str, texts: list[str], repeat: int) -> None:
             for reading in read_fhir_by_patient(b, as_of=AS_OF).values():
                 assess(reading.patient_record, as_of=AS_OF).to_dict()
 
-    mapped = _best(repeat, mapping)
-    assessed = _best(repeat, mapping_and_assessment)
+    mapped = best_cpu_seconds(repeat, mapping)
+    assessed = best_cpu_seconds(repeat, mapping_and_assessment)
     print(f"{name}: {len(bundles)} Bundles, {resources} resources")
     for label, seconds in (("decode", decode), ("map", mapped), ("map+assess", assessed)):
         rate = resources / seconds if seconds > 0 else float("inf")
@@ -120,7 +112,7 @@ def _synthetic(patients: int, seed: int, repeat: int) -> None:
         f"{resources_n / n:.0f} resources each"
     )
     for label, work in steps:
-        per_patient = _best(repeat, work) / n
+        per_patient = best_cpu_seconds(repeat, work) / n
         rate = 1 / per_patient if per_patient > 0 else float("inf")
         print(f"  {label:<23} {per_patient * 1000:7.3f} ms/patient  {rate:9,.0f} patients/s (one core)")
 
