@@ -112,6 +112,9 @@ class Guard:
         from urllib.parse import urlsplit
 
         self.deny: Any = lambda method, path: False
+        self.answer = (403, self.DENIED)  # the status and error document of a refused request
+        # Refuses ranged GETs too: called with the path and the range's first and last byte.
+        self.deny_range: Any = None
         self.denied: list[str] = []
         self.requests: list[str] = []  # every request, as "METHOD path"
         up = urlsplit(upstream)
@@ -123,12 +126,13 @@ class Guard:
             def _any(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 guard.requests.append(f"{self.command} {self.path}")
-                if guard.deny(self.command, self.path):
+                if guard.deny(self.command, self.path) or self._range_denied():
                     guard.denied.append(f"{self.command} {self.path}")
-                    payload = b"" if self.command == "HEAD" else guard.DENIED
-                    self.send_response(403)
+                    status, document = guard.answer
+                    payload = b"" if self.command == "HEAD" else document
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(guard.DENIED)))
+                    self.send_header("Content-Length", str(len(document)))
                     self.end_headers()
                     self.wfile.write(payload)
                     return
@@ -154,6 +158,13 @@ class Guard:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+
+            def _range_denied(self) -> bool:
+                asked = self.headers.get("Range")
+                if guard.deny_range is None or self.command != "GET" or not asked:
+                    return False
+                first, _, last = asked.removeprefix("bytes=").partition("-")
+                return bool(guard.deny_range(self.path.split("?")[0], int(first), int(last)))
 
             do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _any
 
@@ -595,3 +606,108 @@ def test_spark_run_fails_when_an_object_is_overwritten_at_the_same_size(s3: S3, 
             progress=overwrite,
         )
     assert not list(tmp_path.iterdir())
+
+
+def _error_document(code: str, message: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+        "<RequestId>guard</RequestId><HostId>guard</HostId></Error>"
+    ).encode()
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_an_export_error_of_several_lines_is_reported_whole_by_both_engines(
+    s3: S3, guard: Guard, tmp_path: Path
+) -> None:
+    # A store's error document whose message has two lines, the second like an exception's.
+    guard.answer = (400, _error_document("GatewayTrouble", "the gateway said:\nExportError: nothing at all"))
+    guard.deny = lambda method, path: method == "GET" and path.split("?")[0].endswith("/Condition.000.ndjson")
+    messages: dict[str, str] = {}
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(ExportError) as raised:
+            run_batch(
+                f"s3://{BUCKET}/cohort/",
+                tmp_path / engine,
+                mapper=read,
+                engine=engine,
+                workers=2,
+                spark_master="local[2]",
+                storage_options=guard.options,
+            )
+        messages[engine] = str(raised.value)
+    expected = (
+        f"s3://{BUCKET}/cohort/Condition.000.ndjson: cannot be read (OSError: [Errno 5] An error "
+        "occurred (GatewayTrouble) when calling the GetObject operation: the gateway said:\n"
+        "ExportError: nothing at all)"
+    )
+    assert messages["spark"] == messages["duckdb"] == expected
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
+def test_spark_access_denied_midway_through_a_partition_keeps_the_previous_result(
+    s3: S3, guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hccwatch.population import spark_engine
+    from hccwatch.population.spark_engine import _bounds
+
+    # One patient's lines read at a time (the executors get the driver's value with the task): each
+    # read starts at a run of its own patient's.
+    monkeypatch.setattr(spark_engine, "STORE_BATCH", 1)
+    url = f"s3://{BUCKET}/cohort/"
+    out = tmp_path / "r"
+    run_batch(url, out, mapper=read, workers=2, storage_options=guard.options)
+    previous = _files(out)
+    # The first patient partition holds the first of the cohort's ranges of patient ids; its last
+    # patient's lines are refused once the scan is done, so the patients before it are assessed
+    # (and streamed to the driver) before the refusal.
+    cohort = sorted(row.split(",")[0] for row in previous["worklist.csv"].decode().splitlines()[1:])
+    (bound, *_) = _bounds(cohort, spark_engine._patient_partitions(open_export(url, guard.options), 2))
+    target = max(pid for pid in cohort if pid < bound)
+    assert sum(pid < bound for pid in cohort) > 2
+    local = open_export(s3.local)
+    lines: dict[str, list[tuple[int, int]]] = {}
+    for block in scan.blocks(local.files, local.names):
+        runs = scan.scan_block(block).runs
+        for pid, start, end in zip(runs.pid, runs.start, runs.end, strict=True):
+            if pid == target:
+                lines.setdefault(f"/{BUCKET}/cohort/{block.name}", []).append((start, end))
+    fetched, scanned = [False], [False]
+
+    def deny(method: str, path: str) -> bool:
+        # Listing (HEADs), the scan (GETs), then the driver's check of the files (HEADs again).
+        if path.endswith(".ndjson"):
+            fetched[0] = fetched[0] or method == "GET"
+            scanned[0] = scanned[0] or (method == "HEAD" and fetched[0])
+        return False
+
+    def deny_range(path: str, first: int, last: int) -> bool:
+        return scanned[0] and any(start <= first < end for start, end in lines.get(path, ()))
+
+    guard.deny, guard.deny_range = deny, deny_range
+    assessed = [0]
+
+    def progress(stage: str, n: int) -> None:
+        if stage == "assess":
+            assessed[0] = n
+
+    with pytest.raises(
+        ExportError,
+        match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied \(check the s3 credentials of this "
+        r"machine\)$",
+    ):
+        run_batch(
+            url,
+            out,
+            mapper=read,
+            engine="spark",
+            spark_master="local[2]",
+            storage_options=guard.options,
+            progress=progress,
+        )
+    assert guard.denied
+    assert 0 < assessed[0] < len(cohort)  # the results before the refusal were streamed, then dropped
+    assert _files(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]

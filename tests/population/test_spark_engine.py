@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stand_in_mapper import read
 
+from hccwatch.errors import HccwatchError
 from hccwatch.population import scan
 from hccwatch.population.run import run_batch
 from hccwatch.population.scan import Block
-from hccwatch.population.spark_engine import _bounds, _first_lines, spark_available
+from hccwatch.population.source import ExportError
+from hccwatch.population.spark_engine import _bounds, _first_lines, _scanned, _Unreadable, spark_available
 
 WHY_NOT = spark_available()
 needs_spark = pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
@@ -97,3 +100,51 @@ def test_an_export_without_hcc_gives_an_empty_worklist(tmp_path: Path) -> None:
     assert _files(tmp_path / "spark") == _files(tmp_path / "duck")
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
     assert (summary["export"]["patients"], summary["cohort"]["patients"]) == (1, 0)
+
+
+def test_an_export_error_in_a_blocks_scan_is_returned_as_data_with_its_message_whole(tmp_path: Path) -> None:
+    path = tmp_path / "Patient.000.ndjson"
+    path.write_bytes(b'{"resourceType":"Patient","id":"a"}\n')
+    # Listed longer than it is: the executor's read comes back short.
+    name = "Odd\nExportError: Patient.000.ndjson"
+    index, found = _scanned(Block(3, 0, name, path, 0, 100))
+    assert index == 3 and isinstance(found, _Unreadable)
+    assert found.message == (
+        f"{name} changed while the batch ran (its size is not what it was when the export was listed); "
+        "run it again"
+    )
+    error = found.error()
+    assert type(error) is ExportError and str(error) == found.message
+
+
+def test_any_other_exception_in_a_blocks_scan_is_raised_on_the_executor(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        _scanned(Block(0, 0, "Gone.ndjson", tmp_path / "Gone.ndjson", 0, 10))
+
+
+class BuggyMapper:
+    """A mapper with a bug that the assessing of a patient does not catch as the mapper's (it fails
+    when its line reader is looked up), and whose message looks like an export error's."""
+
+    @property
+    def read_lines(self) -> Any:
+        raise RuntimeError("a bug on the executor\nExportError: not an export problem")
+
+    def __call__(self, resources: list[dict[str, Any]], *, as_of: dt.date) -> Any:
+        return read(resources, as_of=as_of)
+
+
+@pytest.mark.spark
+@needs_spark
+def test_a_bug_on_an_executor_fails_the_run_not_as_an_export_error(export_dir: Path, tmp_path: Path) -> None:
+    failures: dict[str, BaseException] = {}
+    for engine in ("duckdb", "spark"):
+        with pytest.raises(Exception) as raised:  # any, but not an export error
+            run_batch(
+                export_dir, tmp_path / engine, mapper=BuggyMapper(), engine=engine, spark_master="local[2]"
+            )
+        failures[engine] = raised.value
+    for engine, failure in failures.items():
+        assert not isinstance(failure, HccwatchError), (engine, failure)
+        assert "a bug on the executor" in str(failure), engine
+    assert not list(tmp_path.iterdir())

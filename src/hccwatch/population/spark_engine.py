@@ -35,8 +35,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hccwatch.population import scan as _scan
@@ -104,14 +103,31 @@ def spark_session(master: str) -> Any:
     return session
 
 
-def _scanned(block: Block) -> tuple[int, BlockScan]:
-    return block.index, scan_block(block)
+@dataclass(frozen=True)
+class _Unreadable:
+    """An ExportError met on an executor, returned in place of the item (or the rest of the
+    partition) it stopped, so that the driver recognises it by its type and raises it again with
+    its message whole: the job's exception would only give its text inside Spark's wording."""
+
+    message: str
+
+    def error(self) -> ExportError:
+        return ExportError(self.message)
 
 
-def _summary(item: tuple[int, BlockScan]) -> tuple[int, BlockScan]:
+def _scanned(block: Block) -> tuple[int, BlockScan | _Unreadable]:
+    try:
+        return block.index, scan_block(block)
+    except ExportError as exc:
+        return block.index, _Unreadable(str(exc))
+
+
+def _summary(item: tuple[int, BlockScan | _Unreadable]) -> tuple[int, BlockScan | _Unreadable]:
     """What the driver needs of a block's scan: everything but its runs, plus its Patient ids (as
     the only runs left, so the scan's own type carries them)."""
     index, found = item
+    if isinstance(found, _Unreadable):
+        return item
     runs = Runs()
     for pid, is_patient in zip(found.runs.pid, found.runs.patient, strict=True):
         if is_patient:
@@ -165,22 +181,6 @@ def _patient_partitions(export: BulkExport, cores: int) -> int:
     return max(cores * PARTITIONS_PER_CORE, math.ceil(size / PARTITION_BYTES))
 
 
-@contextmanager
-def _export_errors() -> Iterator[None]:
-    """An export that cannot be read on an executor (an object store refusing, a file that
-    changed) fails the Spark job; its message, not the job's stack traces, is what is reported."""
-    try:
-        yield
-    except ExportError:
-        raise
-    except Exception as exc:
-        text = str(exc)
-        at = text.rfind("ExportError: ")
-        if at < 0:
-            raise
-        raise ExportError(text[at + len("ExportError: ") :].splitlines()[0].strip()) from None
-
-
 def run_spark(
     export: BulkExport, *, as_of: dt.date, mapper: Mapper | None = None, master: str = "local[2]"
 ) -> tuple[BatchStats, int, Iterator[PatientResult]]:
@@ -205,8 +205,14 @@ def run_spark(
     sc.setJobDescription("hccwatch: scan every line (counts, problems, Patient ids, HCC patients)")
     # One scan per block, the embedded engine's; kept on the executors, which place its runs next.
     scanned = sc.parallelize(parts, len(parts)).map(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
-    with _export_errors():
-        found = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
+    summaries = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
+    found: list[tuple[int, BlockScan]] = []
+    for index, summary in summaries:
+        if isinstance(summary, _Unreadable):  # the first block's in block order
+            scanned.unpersist()
+            raise summary.error()
+        found.append((index, summary))
+    del summaries
     firsts = _first_lines(parts, [block_scan.lines for _, block_scan in found])
     patients: set[str] = set()
     hcc: set[str] = set()
@@ -237,9 +243,13 @@ def run_spark(
     store = export.store  # each Python worker builds its own file system from it
     read_ahead = _scan.STORE_READ_AHEAD  # the driver's, sent with the closure
 
-    def place(item: tuple[int, BlockScan]) -> Iterator[tuple[str | None, Any]]:
+    def place(item: tuple[int, BlockScan | _Unreadable]) -> Iterator[tuple[str | None, Any]]:
         known, members = ids.value
         index, block_scan = item
+        if isinstance(block_scan, _Unreadable):
+            # A scan done again (its cached copy lost) that failed this time: to partition 0,
+            # which the driver reads first.
+            return iter([(None, block_scan)])
         return _placed(parts[index], firsts[index], block_scan, known, members)
 
     def partition_of(pid: str | None) -> int:
@@ -248,7 +258,7 @@ def run_spark(
 
     def assess(index: int, items: Iterator[tuple[str | None, Any]]) -> Iterator[Any]:
         if index == 0:
-            yield from (dangling for _, dangling in items)
+            yield from (dangling for _, dangling in items)  # an _Unreadable rides along as it is
             return
         runs: dict[str, list[tuple[int, int, int]]] = {}
         for pid, run in items:
@@ -274,6 +284,9 @@ def run_spark(
                         yield process_group((pid, raws, as_of))
                     else:
                         yield process_patient(pid, raws, as_of, mapper)
+        except ExportError as exc:
+            # In place of the partition's other patients: the driver stops at it.
+            yield _Unreadable(str(exc))
         finally:
             reader.close()
 
@@ -286,31 +299,35 @@ def run_spark(
     # On disk, so every partition is assessed at once (both cores) and the driver then reads them
     # one at a time; counted on the JVM side, without a second pass through Python.
     results.persist(StorageLevel.DISK_ONLY)
-    with _export_errors():
-        results._jrdd.count()
+    results._jrdd.count()
     scanned.unpersist()
     took("assess")
 
     sc.setJobDescription("hccwatch: results to the driver")
     stream = results.toLocalIterator()
     first: PatientResult | None = None
-    with _export_errors():
-        for item in stream:
-            if isinstance(item, PatientResult):
-                first = item
-                break
-            dangling, listed = item
-            if dangling:
-                stats.problems_by_kind["dangling_reference"] += dangling
-            problems.extend(listed)
+    for item in stream:
+        if isinstance(item, PatientResult):
+            first = item
+            break
+        if isinstance(item, _Unreadable):
+            results.unpersist()
+            ids.unpersist()
+            raise item.error()
+        dangling, listed = item
+        if dangling:
+            stats.problems_by_kind["dangling_reference"] += dangling
+        problems.extend(listed)
     stats.problems = sorted(problems)[:MAX_LISTED_PROBLEMS]
 
     def iterate() -> Iterator[PatientResult]:
         try:
             if first is not None:
                 yield first
-                with _export_errors():
-                    yield from stream
+                for item in stream:
+                    if isinstance(item, _Unreadable):
+                        raise item.error()
+                    yield item
         finally:
             results.unpersist()
             ids.unpersist()
