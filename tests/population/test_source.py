@@ -615,6 +615,30 @@ def _error_document(code: str, message: str) -> bytes:
     ).encode()
 
 
+def test_a_range_past_the_end_is_told_by_the_status_not_by_the_words(s3: S3, guard: Guard) -> None:
+    key = f"{BUCKET}/cohort/Patient.000.ndjson"
+    data = (s3.local / "Patient.000.ndjson").read_bytes()
+    store = Store("s3", guard.options)
+    # The store's own 416 (s3fs: an OSError caused by botocore's InvalidRange error): no bytes,
+    # and the caller says the file changed.
+    assert store.read(key, len(data) + 10, len(data) + 20) == b""
+    assert store.read_many([(key, len(data) + 10, len(data) + 20), (key, 0, 5)]) == [b"", data[:5]]
+    # A refusal whose words hold "416" (an account id) is a refusal, not a short file.
+    guard.answer = (
+        403,
+        _error_document(
+            "AccessDenied",
+            "User: arn:aws:iam::416000000000:user/batch is not authorized to perform: s3:GetObject "
+            "(the requested range is not satisfiable for you)",
+        ),
+    )
+    guard.deny = _ndjson_gets
+    with pytest.raises(ExportError, match=rf"^s3://{key}: access denied"):
+        store.read(key, 0, 5)
+    with pytest.raises(ExportError, match=rf"^s3://{key}: access denied"):
+        store.read_many([(key, 0, 5), (key, 100, 200)])
+
+
 @pytest.mark.spark
 @pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
 def test_an_export_error_of_several_lines_is_reported_whole_by_both_engines(

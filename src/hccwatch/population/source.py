@@ -243,10 +243,40 @@ class Store:
             raise self.failure(path, exc) from None
 
 
-def _past_the_end(exc: Exception) -> bool:
-    # HTTP 416, as each backend words it (s3fs: "The requested range is not satisfiable").
-    text = str(exc).lower()
-    return "416" in text or ("range" in text and "satisfiable" in text)
+# HTTP 416 (Range Not Satisfiable): the range starts past the object's end.
+_PAST_THE_END = 416
+
+
+def _past_the_end(exc: BaseException) -> bool:
+    """The store answered that the range starts past the object's end (it is shorter than when it
+    was listed), told by the backend's status field on the exception or on its cause."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if _status(cause) == _PAST_THE_END:
+            return True
+        cause = cause.__cause__
+    # The one backend without a field for it: gcsfs's reader of zonal buckets raises a bare
+    # RuntimeError("Request not satisfiable.") before any request is sent.
+    return type(exc) is RuntimeError and "not satisfiable" in str(exc).lower()
+
+
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status an object-store exception carries, where its backend keeps one."""
+    # botocore's ClientError (s3fs raises an OSError caused by it): the parsed response.
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        if response.get("Error", {}).get("Code") == "InvalidRange":
+            return _PAST_THE_END
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status if isinstance(status, int) else None
+    # azure.core's HttpResponseError (adlfs), gcsfs's HttpError, aiohttp's ClientResponseError.
+    for name in ("status_code", "code", "status"):
+        value = getattr(exc, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def store_for(url: str, options: tuple[tuple[str, str], ...] = ()) -> Store | None:
