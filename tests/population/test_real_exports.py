@@ -491,6 +491,18 @@ def _mutate(line: bytes, data: st.DataObject) -> list[bytes]:
     return [line + b"\r"]  # a CRLF line end on this line only
 
 
+def _of_patient(files: list[tuple[str, list[bytes]]], pid: str) -> list[tuple[int, int]]:
+    """(file, line) of the lines naming the patient, as far as a byte search tells (the mapping
+    of the patient in the cohort runs on what they hold)."""
+    needles = (f'"Patient/{pid}"'.encode(), f'"id":"{pid}"'.encode(), f'"id": "{pid}"'.encode())
+    return [
+        (f, n)
+        for f, (_, lines) in enumerate(files)
+        for n, line in enumerate(lines)
+        if any(x in line for x in needles)
+    ]
+
+
 @settings(
     max_examples=20,
     deadline=None,
@@ -501,9 +513,12 @@ def _mutate(line: bytes, data: st.DataObject) -> list[bytes]:
 def test_mutated_real_lines_never_crash_nor_go_uncounted(tmp_path: Path, data: st.DataObject) -> None:
     files = [(name, list(lines)) for name, lines in FUZZ_BASE]
     for _ in range(data.draw(st.integers(1, 6), label="mutations")):
-        f = data.draw(st.integers(0, len(files) - 1), label="file")
+        if data.draw(st.booleans(), label="a line of the cohort patient"):
+            f, n = data.draw(st.sampled_from(_of_patient(files, INFERNO_PATIENT)))
+        else:
+            f = data.draw(st.integers(0, len(files) - 1), label="file")
+            n = data.draw(st.integers(0, len(files[f][1]) - 1), label="line")
         lines = files[f][1]
-        n = data.draw(st.integers(0, len(lines) - 1), label="line")
         lines[n : n + 1] = _mutate(lines[n], data)
     crlf = data.draw(st.booleans(), label="whole export CRLF")
     ending = b"\r\n" if crlf else b"\n"
