@@ -1,8 +1,9 @@
 """``hccwatch batch`` on real public Bulk Data exports nobody on the project wrote: the SMART
-sample-bulk-fhir-datasets 10-patient export (with its bulk client's ``log.ndjson``) and the Inferno
-US Core reference server's bulk export. Counts are checked against a count made here from the
-files; one real patient is then given an HCC Condition and AFP results and followed into the
-registry; real lines, mutated, never crash the run nor go uncounted."""
+sample-bulk-fhir-datasets 10-patient export (with its bulk client's ``log.ndjson``), the Inferno
+US Core reference server's bulk export, and the mCODE STU4 examples assembled into an export.
+Counts are checked against a count made here from the files; one real patient of each is then
+given an HCC Condition and AFP results and followed into the registry; real lines, mutated,
+never crash the run nor go uncounted."""
 
 from __future__ import annotations
 
