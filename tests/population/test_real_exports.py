@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from hccwatch.adapters.fhir.codes import code_tables
 from hccwatch.app.cli import main
-from hccwatch.population.bulk import R4_TYPES
+from hccwatch.population.bulk import CLIENT_LOG, CLIENT_LOG_REASON, R4_TYPES
 from hccwatch.population.run import run_batch
 from hccwatch.population.spark_engine import spark_available
 from hccwatch.registry import Actor, Registry
@@ -60,6 +60,8 @@ PATIENTS = {
     ),
 }
 INFERNO_PATIENT = PATIENTS["inferno"][0]
+# The file of each export the batch leaves out: the SMART export's bulk client log.
+SKIPPED = {"synthea": CLIENT_LOG}
 UCUM = "http://unitsofmeasure.org"
 WHY_NOT_SPARK = spark_available()
 ADMIN = Actor("cli:test", "admin")
@@ -102,9 +104,13 @@ def _patient_named(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def count(folder: Path) -> Expected:
+def count(folder: Path, skipped: str | None = None) -> Expected:
+    """What the ``*.ndjson`` files of ``folder`` hold, but ``skipped`` (a file the batch must leave
+    out of the export)."""
     out = Expected()
     for path in sorted(folder.glob("*.ndjson")):
+        if path.name == skipped:
+            continue
         out.files += 1
         physical = path.read_bytes().split(b"\n")
         if physical[-1] == b"":
@@ -188,10 +194,13 @@ def real_export(name: str, to: Path) -> Path:
 @pytest.mark.parametrize("name", ["synthea", "inferno", "mcode"])
 def test_a_real_export_runs_and_its_counts_are_the_files(name: str, tmp_path: Path) -> None:
     folder = real_export(name, tmp_path / "export")
-    expected = count(folder)
+    expected = count(folder, SKIPPED.get(name))
     out = tmp_path / "result"
     summary = run_batch(folder, out, as_of=AS_OF)
     _check_counts(summary, out, expected)
+    assert [f["file"] for f in summary["export"]["skipped_files"]] == (
+        [SKIPPED[name]] if name in SKIPPED else []
+    )
     assert summary["cohort"]["patients"] == 0
     assert _worklist(out) == []
     assert (out / "assessments.jsonl").read_bytes() == b""
@@ -203,14 +212,17 @@ def test_the_synthea_export_holds_what_its_upstream_says(tmp_path: Path) -> None
     expected = count(shared_path(*SYNTHEA))
     assert (expected.files, expected.lines, len(expected.patients)) == (14, 7164, 13)
     assert expected.dangling() == []
-    # The bulk client's log sits beside the resources: its four lines are JSON objects without a
-    # resourceType, reported as bad lines with their file and line (the folder has no manifest).
+    # The bulk client's log sits beside the resources (the folder has no manifest): four JSON
+    # objects without a resourceType, each an event of the client's with an eventId.
     assert expected.problems == [("log.ndjson", n, "bad_line") for n in (1, 2, 3, 4)]
-    summary = run_batch(shared_path(*SYNTHEA), tmp_path / "r", as_of=AS_OF)
-    with (tmp_path / "r" / "problems.csv").open(newline="") as fh:
-        details = {r["detail"] for r in csv.DictReader(fh)}
-    assert details == {"no resourceType"}
-    assert summary["export"]["problems_listed"] == 4
+    # The batch leaves the log out, says so, and takes the evaluation date from the
+    # transactionTime the log records (2024-08-06T18:12:57Z), as it would from a manifest.
+    summary = run_batch(shared_path(*SYNTHEA), tmp_path / "r")
+    assert summary["as_of"] == "2024-08-06"
+    assert summary["export"]["skipped_files"] == [{"file": "log.ndjson", "reason": CLIENT_LOG_REASON}]
+    assert summary["export"]["files"] == 13
+    assert summary["export"]["problems_listed"] == 0
+    assert _problems(tmp_path / "r") == []
 
 
 def test_the_inferno_export_names_only_its_own_patients() -> None:
@@ -325,7 +337,7 @@ def hcc_result(
 def test_the_cohort_is_the_one_patient_given_hcc(hcc_result: tuple[Path, Path, str]) -> None:
     export, out, pid = hcc_result
     summary = json.loads((out / "summary.json").read_text())
-    _check_counts(summary, out, count(export))
+    _check_counts(summary, out, count(export, CLIENT_LOG))
     assert summary["cohort"]["patients"] == 1
     rows = _worklist(out)
     assert [r["patient_id"] for r in rows] == [pid]
@@ -419,7 +431,7 @@ def test_the_batch_result_loads_the_patient_into_the_registry(
 @pytest.mark.spark
 @pytest.mark.skipif(WHY_NOT_SPARK is not None, reason=f"Spark tests skipped: {WHY_NOT_SPARK}")
 def test_both_engines_write_the_same_bytes_for_a_real_export(tmp_path: Path) -> None:
-    # The synthea export with its log lines (problems) and one HCC patient (a cohort row).
+    # The synthea export (its bulk client's log left out) and one HCC patient (a cohort row).
     export = hcc_export("synthea", PATIENTS["synthea"][0], tmp_path / "export")
     run_batch(export, tmp_path / "duck", as_of=AS_OF, engine="duckdb")
     run_batch(export, tmp_path / "spark", as_of=AS_OF, engine="spark", spark_master="local[2]")

@@ -22,7 +22,7 @@ from stand_in_mapper import read
 
 from hccwatch.app.cli import main
 from hccwatch.population import scan
-from hccwatch.population.bulk import ExportError, open_export
+from hccwatch.population.bulk import CLIENT_LOG, CLIENT_LOG_REASON, ExportError, open_export
 from hccwatch.population.run import run_batch
 from hccwatch.population.source import Store, parse_storage_options
 from hccwatch.population.spark_engine import spark_available
@@ -447,6 +447,23 @@ def test_an_objects_identity_is_its_size_and_etag(s3: S3) -> None:
         details = dict(identity)
         assert details["size"] == str(size) and details["etag"].strip('"')
     export.check_unchanged()
+
+
+def test_a_listed_folder_leaves_the_bulk_clients_log_out_and_is_dated_by_it(s3: S3, tmp_path: Path) -> None:
+    _copy_export(s3, "with-client-log", manifest=False)
+    event = {
+        "exportId": "e",
+        "eventId": "status_complete",
+        "eventDetail": {"transactionTime": "2026-11-20T10:00:00Z"},
+    }
+    s3.put(f"with-client-log/{CLIENT_LOG}", json.dumps(event).encode() + b"\n")
+    url = f"s3://{BUCKET}/with-client-log/"
+    export = open_export(url, s3.options)
+    assert CLIENT_LOG not in export.names and [s.name for s in export.skipped] == [CLIENT_LOG]
+    assert export.transaction_time == "2026-11-20T10:00:00Z"
+    summary = run_batch(url, tmp_path / "r", mapper=read)
+    assert summary["as_of"] == "2026-11-20"
+    assert summary["export"]["skipped_files"] == [{"file": CLIENT_LOG, "reason": CLIENT_LOG_REASON}]
 
 
 @pytest.mark.parametrize("manifest", [True, False], ids=["manifest", "listed-folder"])

@@ -29,7 +29,7 @@ import orjson
 from hccwatch.api import assess
 from hccwatch.core.finding import URGENCY_ORDER
 from hccwatch.errors import HccwatchError
-from hccwatch.population.bulk import Problem
+from hccwatch.population.bulk import Problem, Skipped
 
 __all__ = [
     "COLUMNS",
@@ -384,6 +384,7 @@ def write_outputs(
     engine: str,
     source: str,
     progress: Callable[[int], None] | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> dict[str, Any]:
     """Write the worklist (CSV, Parquet), assessments (JSON Lines), problems, summary (JSON, HTML).
 
@@ -429,6 +430,8 @@ def write_outputs(
             "patients": stats.patients,
             "problems_by_kind": dict(sorted(stats.problems_by_kind.items())),
             "problems_listed": len(stats.problems),
+            # Files of the export folder left out, and why (the Bulk Data client's own log).
+            "skipped_files": [{"file": f.name, "reason": f.reason} for f in skipped],
         },
         "cohort": {
             "patients": stats.cohort,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -101,6 +101,25 @@ class Line:
     is_hcc: bool
 
 
+# The SMART bulk-data-client writes its own event log beside the files it downloads: one JSON
+# object a line with an exportId and an eventId, no resourceType. In a folder without a manifest it
+# is not part of the export, and it records the export's transactionTime.
+CLIENT_LOG = "log.ndjson"
+CLIENT_LOG_REASON = "the Bulk Data client's event log (every line an event with an eventId), not FHIR"
+# Events whose eventDetail carries the server's transactionTime.
+_TIMED_EVENTS = ("status_complete", "manifest_complete")
+# A client log is a few lines a file downloaded; a larger file of that name is read as the export's.
+_CLIENT_LOG_MAX_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the export folder that is not part of the export, and why."""
+
+    name: str
+    reason: str
+
+
 @dataclass(frozen=True)
 class BulkExport:
     """The export's files: paths of this machine (``store`` None) or of an object store."""
@@ -112,6 +131,7 @@ class BulkExport:
     sizes: tuple[int, ...] = ()  # of an object store's files, as listed when the export was opened
     # Of each file when the export was opened (source.Identity); () checks nothing.
     identities: tuple[Identity, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
     def total_bytes(self) -> int:
         if self.store is not None:
@@ -278,9 +298,18 @@ def _open_remote(url: str, options: tuple[tuple[str, str], ...]) -> BulkExport:
         for e in store.listing(path)
         if e.get("type") == "file" and str(e["name"]).endswith(".ndjson")
     )
+    log = f"{path}/{CLIENT_LOG}"
+    is_log, when = (False, None)
+    if log in found:
+        listed = store.file_info(log)
+        if listed is not None and int(listed["size"]) <= _CLIENT_LOG_MAX_BYTES:
+            is_log, when = client_log(store.read(log, 0, int(listed["size"])))
+    if is_log:
+        found.remove(log)
     if not found:
         raise ExportError(f"{url}: the folder holds no manifest.json and no *.ndjson file")
-    return _remote_export(store, found, [store.url(p) for p in found], path, url_name(url), None)
+    export = _remote_export(store, found, [store.url(p) for p in found], path, url_name(url), when)
+    return replace(export, skipped=(Skipped(CLIENT_LOG, CLIENT_LOG_REASON),)) if is_log else export
 
 
 def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
@@ -314,9 +343,45 @@ def open_export(path: Path | str, storage_options: tuple[tuple[str, str], ...] =
     if (path / "manifest.json").is_file():
         return _from_manifest(path / "manifest.json", storage_options)
     files = sorted(p for p in path.iterdir() if p.suffix == ".ndjson" and p.is_file())
+    log = path / CLIENT_LOG
+    is_log, when = (False, None)
+    if log in files and log.stat().st_size <= _CLIENT_LOG_MAX_BYTES:
+        is_log, when = client_log(log.read_bytes())
+    if is_log:
+        files.remove(log)
     if not files:
         raise ExportError(f"{path.name}: the folder holds no manifest.json and no *.ndjson file")
-    return _export(path, files, None)
+    export = _export(path, files, when)
+    return replace(export, skipped=(Skipped(CLIENT_LOG, CLIENT_LOG_REASON),)) if is_log else export
+
+
+def client_log(data: bytes) -> tuple[bool, str | None]:
+    """Whether ``data`` is the Bulk Data client's event log (every line that is not blank an event:
+    a JSON object with an exportId and an eventId and no resourceType), and the transactionTime
+    its first status or manifest event records. A file with any other line is read as part of the
+    export, so nothing in it goes unreported."""
+    seen = False
+    when: str | None = None
+    for raw in data.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return False, None
+        if (
+            type(event) is not dict
+            or "resourceType" in event
+            or "exportId" not in event
+            or type(event.get("eventId")) is not str
+        ):
+            return False, None
+        seen = True
+        detail = event.get("eventDetail")
+        if when is None and event["eventId"] in _TIMED_EVENTS and type(detail) is dict:
+            found = detail.get("transactionTime")
+            when = found if type(found) is str and found else None
+    return seen, when if seen else None
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -161,6 +161,7 @@ def batch(
         f"{out}: {co['patients']} HCC patients of {summary['export']['patients']} "
         f"(as of {summary['as_of']}); {urgent} with an urgent alert, "
         f"{co['with_overdue_surveillance']} with overdue surveillance; "
-        f"{problems} problem line(s) in the export (problems.csv)",
+        f"{problems} problem line(s) in the export (problems.csv)"
+        + "".join(f"; skipped {f['file']}: {f['reason']}" for f in summary["export"]["skipped_files"]),
         err=True,
     )

@@ -49,7 +49,8 @@ def evaluation_date(given: dt.date | None, transaction_time: str | None) -> dt.d
         except ValueError:
             pass
     raise ExportError(
-        "cannot determine the evaluation date: the export has no manifest transactionTime; give --as-of"
+        "cannot determine the evaluation date: the export has no transactionTime (neither a "
+        "manifest nor a Bulk Data client's log.ndjson gives one); give --as-of"
     )
 
 
@@ -113,7 +114,14 @@ def run_batch(
             if progress:
                 progress("cohort", cohort)
             summary = write_outputs(
-                out, _checked(results, export), stats, as_of=when, engine=engine, source=name, progress=done
+                out,
+                _checked(results, export),
+                stats,
+                as_of=when,
+                engine=engine,
+                source=name,
+                progress=done,
+                skipped=export.skipped,
             )
     except BaseException:
         # What write_outputs left half-written; a result already in place stays as it was.

@@ -56,6 +56,7 @@ def render_summary(summary: dict[str, Any]) -> str:
             + (f" ({frac:.1%} of those assessed)" if frac is not None else ""),
         ),
         ("Lines with problems", sum(ex["problems_by_kind"].values())),
+        *[(f"Skipped: {f['file']}", f["reason"]) for f in ex.get("skipped_files", ())],
     ]
     urgent = "".join(
         f"<li><code>{escape(u['patient_id'])}</code>: {escape(u['alerts'])}</li>"
