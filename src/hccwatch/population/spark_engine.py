@@ -4,9 +4,10 @@ Spark distributes the work; every judgement is a shared function: ``scan.scan_bl
 embedded engine's one-pass scan) judges every line of a block, ``batch.process_group`` (or
 ``process_patient``) maps and assesses a patient. Three Spark jobs:
 
-1. **Scan**: one task per block of a file (``scan.blocks``, about 8 MiB ending at a line end)
-   reads its byte range itself and scans it once with ``scan.scan_block``; the scans stay on the
-   executors. The driver gets each block's counts, problems, Patient ids and HCC patient ids.
+1. **Scan**: a task per run of consecutive blocks (``scan.blocks``: about 8 MiB each, ending at a
+   line end; as many tasks as patient partitions) reads each block's byte range itself and scans
+   it once with ``scan.scan_block``; the scans stay on the executors. The driver gets each
+   block's counts, problems, Patient ids and HCC patient ids.
 2. **Place and shuffle**: with the Patient ids and the cohort broadcast, each block's scan gives
    the byte ranges of the cohort's runs of lines, keyed by patient, and its dangling references
    (runs naming a Patient the export does not hold). One shuffle sends the runs to partitions
@@ -15,8 +16,8 @@ embedded engine's one-pass scan) judges every line of a block, ``batch.process_g
 3. **Assess**: each patient partition reads each patient's lines back from the files by byte
    range (``scan.RunReader``), in (file, position) order, and assesses the patients in
    patient-id order. The results are kept on the executors' disks, so all partitions run at
-   once, then streamed to the driver a partition at a time (``toLocalIterator``): the driver's
-   memory stays bounded.
+   once, then streamed to the driver a partition at a time (``toLocalIterator``, the next one
+   fetched while this one is written): the driver's memory stays bounded.
 
 Why not Spark's text reader: it would ship every raw line from the JVM to Python twice (the
 first pass alone cost most of the previous version's time), it ends lines at a lone carriage
@@ -107,8 +108,8 @@ def spark_context(master: str) -> Any:
     return sc
 
 
-def _scanned(block: Block) -> tuple[int, BlockScan]:
-    return block.index, scan_block(block)
+def _scanned(group: list[Block]) -> list[tuple[int, BlockScan]]:
+    return [(block.index, scan_block(block)) for block in group]
 
 
 def _summary(item: tuple[int, BlockScan]) -> tuple[int, BlockScan]:
@@ -120,6 +121,20 @@ def _summary(item: tuple[int, BlockScan]) -> tuple[int, BlockScan]:
         if is_patient:
             runs.add(pid, 0, 0, 0, 0, True)
     return index, replace(found, runs=runs)
+
+
+def _task_groups(parts: list[Block], tasks: int) -> list[list[Block]]:
+    """The blocks cut into at most ``tasks`` runs of consecutive blocks of about equal bytes."""
+    total = sum(block.length for block in parts)
+    groups: list[list[Block]] = []
+    taken = 0
+    for block in parts:
+        # A new group when this block starts past the current group's share of the bytes.
+        if not groups or (len(groups) < tasks and taken >= total * len(groups) / tasks):
+            groups.append([])
+        groups[-1].append(block)
+        taken += block.length
+    return groups
 
 
 def _first_lines(parts: list[Block], counts: list[int]) -> list[int]:
@@ -206,7 +221,11 @@ def run_spark(
         return stats, 0, iter(())
     sc.setJobDescription("hccwatch: scan every line (counts, problems, Patient ids, HCC patients)")
     # One scan per block, the embedded engine's; kept on the executors, which place its runs next.
-    scanned = sc.parallelize(parts, len(parts)).map(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
+    # A task scans a run of blocks (as many tasks as patient partitions, not one per block): each
+    # task costs a round trip from the JVM to a Python worker and back, in this job and the next.
+    n_patient_parts = _patient_partitions(export, cores)
+    groups = _task_groups(parts, n_patient_parts)
+    scanned = sc.parallelize(groups, len(groups)).flatMap(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
     with _export_errors():
         found = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
     firsts = _first_lines(parts, [block_scan.lines for _, block_scan in found])
@@ -233,7 +252,6 @@ def run_spark(
 
     ids = sc.broadcast((frozenset(patients), cohort))
     del patients, hcc, found
-    n_patient_parts = _patient_partitions(export, cores)
     bounds = _bounds(cohort, n_patient_parts)
     files = export.files
     store = export.store  # each Python worker builds its own file system from it
@@ -294,7 +312,9 @@ def run_spark(
     took("assess")
 
     sc.setJobDescription("hccwatch: results to the driver")
-    stream = results.toLocalIterator()
+    # The next partition is fetched while the driver writes this one's results (one partition
+    # more in the driver's memory, already bounded by PARTITION_BYTES).
+    stream = results.toLocalIterator(prefetchPartitions=True)
     first: PatientResult | None = None
     with _export_errors():
         for item in stream:
