@@ -81,7 +81,9 @@ def _kind(pid: int, root: int) -> str:
         return "other"
     if cmd and cmd[0].endswith(b"java"):
         return "JVM"
-    if b"pyspark.daemon" in cmd:
+    if cmd and b"python" in cmd[0].rsplit(b"/", 1)[-1]:
+        # The JVM's Python children: the daemon (pyspark.daemon, or the engine's module in its
+        # place) and the workers it forks.
         return "Python daemon + workers"
     return "other"
 
