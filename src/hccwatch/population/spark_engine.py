@@ -97,6 +97,10 @@ def spark_context(master: str) -> Any:
         .set("spark.ui.enabled", "false")
         .set("spark.ui.showConsoleProgress", "false")
     )
+    # Each executor's Python daemon is this module (the end of this file): it imports the engine's
+    # code once and forks every Python worker with it, instead of each worker importing it on its
+    # first task. Executors need hccwatch installed in any case; a job's own setting wins.
+    conf.setIfMissing("spark.python.daemon.module", __name__)
     if master.startswith("local"):
         for key, value in LOCAL_CONF.items():
             conf.set(key, value)
@@ -339,3 +343,11 @@ def run_spark(
             took("results written")
 
     return stats, stats.cohort, iterate()
+
+
+if __name__ == "__main__":
+    # Run by each executor as its Python daemon (``spark.python.daemon.module``): this module's
+    # imports, done above, are inherited by every worker the daemon forks.
+    from pyspark import daemon
+
+    daemon.manager()
