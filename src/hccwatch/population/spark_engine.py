@@ -97,13 +97,15 @@ def spark_context(master: str) -> Any:
         .set("spark.ui.enabled", "false")
         .set("spark.ui.showConsoleProgress", "false")
     )
-    # Each executor's Python daemon is this module (the end of this file): it imports the engine's
-    # code once and forks every Python worker with it, instead of each worker importing it on its
-    # first task. Executors need hccwatch installed in any case; a job's own setting wins.
-    conf.setIfMissing("spark.python.daemon.module", __name__)
     if master.startswith("local"):
         for key, value in LOCAL_CONF.items():
             conf.set(key, value)
+        # The Python daemon is this module (the end of this file): it imports the engine's code
+        # once and forks every Python worker with it, instead of each worker importing it on its
+        # first task. Only here, where the workers run this interpreter with this import path: on
+        # a cluster hccwatch may reach the workers only with the tasks (``addPyFile``), after the
+        # daemon has started; there it is the job's choice (docs/batch.md).
+        conf.setIfMissing("spark.python.daemon.module", __name__)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         conf.set("spark.executorEnv.PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
