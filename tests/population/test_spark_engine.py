@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,14 @@ from hccwatch.population import scan
 from hccwatch.population.run import run_batch
 from hccwatch.population.scan import Block
 from hccwatch.population.source import ExportError
-from hccwatch.population.spark_engine import _bounds, _first_lines, _scanned, _Unreadable, spark_available
+from hccwatch.population.spark_engine import (
+    _bounds,
+    _first_lines,
+    _scanned,
+    _task_groups,
+    _Unreadable,
+    spark_available,
+)
 
 WHY_NOT = spark_available()
 needs_spark = pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
@@ -35,6 +43,19 @@ def _block(index: int, f: int) -> Block:
 def test_first_lines_number_each_file_from_one() -> None:
     parts = [_block(0, 0), _block(1, 0), _block(2, 1), _block(3, 1), _block(4, 1)]
     assert _first_lines(parts, [10, 5, 3, 0, 7]) == [1, 11, 1, 4, 4]
+
+
+def test_task_groups_keep_block_order_and_share_the_bytes() -> None:
+    sizes = [8, 8, 1, 8, 8, 8, 8, 2, 8, 8, 8, 1]
+    parts = [replace(_block(i, 0), length=n) for i, n in enumerate(sizes)]
+    groups = _task_groups(parts, 4)
+    assert [b for g in groups for b in g] == parts
+    assert len(groups) == 4
+    assert all(sum(b.length for b in g) <= 2 * sum(sizes) / 4 for g in groups)
+    assert _task_groups(parts, 100) == [[b] for b in parts]
+    assert _task_groups(parts, 1) == [parts]
+    empty = [replace(b, length=0) for b in parts]
+    assert len(_task_groups(empty, 3)) <= 3
 
 
 def test_bounds_cut_the_sorted_cohort_into_even_ranges() -> None:

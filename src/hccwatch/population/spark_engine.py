@@ -4,9 +4,10 @@ Spark distributes the work; every judgement is a shared function: ``scan.scan_bl
 embedded engine's one-pass scan) judges every line of a block, ``batch.process_group`` (or
 ``process_patient``) maps and assesses a patient. Three Spark jobs:
 
-1. **Scan**: one task per block of a file (``scan.blocks``, about 8 MiB ending at a line end)
-   reads its byte range itself and scans it once with ``scan.scan_block``; the scans stay on the
-   executors. The driver gets each block's counts, problems, Patient ids and HCC patient ids.
+1. **Scan**: a task per run of consecutive blocks (``scan.blocks``: about 8 MiB each, ending at a
+   line end; as many tasks as patient partitions) reads each block's byte range itself and scans
+   it once with ``scan.scan_block``; the scans stay on the executors. The driver gets each
+   block's counts, problems, Patient ids and HCC patient ids.
 2. **Place and shuffle**: with the Patient ids and the cohort broadcast, each block's scan gives
    the byte ranges of the cohort's runs of lines, keyed by patient, and its dangling references
    (runs naming a Patient the export does not hold). One shuffle sends the runs to partitions
@@ -51,7 +52,7 @@ from hccwatch.population.bulk import BulkExport, Problem
 from hccwatch.population.scan import STORE_BATCH, Block, BlockScan, RunReader, Runs, blocks, scan_block
 from hccwatch.population.source import ExportError
 
-__all__ = ["spark_available", "spark_session", "run_spark"]
+__all__ = ["spark_available", "spark_context", "run_spark"]
 
 log = logging.getLogger(__name__)
 
@@ -80,27 +81,36 @@ def spark_available() -> str | None:
     return None
 
 
-def spark_session(master: str) -> Any:
-    """The running session, or a new one for ``master``. Local masters get this interpreter and its
-    import path on the workers, so they run exactly the driver's hccwatch, and a small JVM; on a
-    cluster, memory and the Python environment are the job's settings (spark-submit)."""
-    from pyspark.sql import SparkSession
+def spark_context(master: str) -> Any:
+    """The running Spark context, or a new one for ``master``. Only RDDs are used: a plain context
+    starts in about half the JVM processor time of a SQL session (which loads Spark SQL's classes
+    for nothing here). Local masters get this interpreter and its import path on the workers, so
+    they run exactly the driver's hccwatch, and a small JVM; on a cluster, memory and the Python
+    environment are the job's settings (spark-submit)."""
+    from pyspark import SparkConf, SparkContext
 
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("hccwatch-batch")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
+    conf = (
+        SparkConf()
+        .setMaster(master)
+        .setAppName("hccwatch-batch")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
     )
     if master.startswith("local"):
         for key, value in LOCAL_CONF.items():
-            builder = builder.config(key, value)
+            conf.set(key, value)
+        # The Python daemon is this module (the end of this file): it imports the engine's code
+        # once and forks every Python worker with it, instead of each worker importing it on its
+        # first task. Only here, where the workers run this interpreter with this import path: on
+        # a cluster hccwatch may reach the workers only with the tasks (``addPyFile``), after the
+        # daemon has started; there it is the job's choice (docs/batch.md).
+        conf.setIfMissing("spark.python.daemon.module", __name__)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        builder = builder.config("spark.executorEnv.PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+        conf.set("spark.executorEnv.PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
+    sc = SparkContext.getOrCreate(conf)
+    sc.setLogLevel("ERROR")
+    return sc
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,10 @@ class _Unreadable:
 
     def error(self) -> ExportError:
         return ExportError(self.message)
+
+
+def _scanned_group(group: list[Block]) -> list[tuple[int, BlockScan | _Unreadable]]:
+    return [_scanned(block) for block in group]
 
 
 def _scanned(block: Block) -> tuple[int, BlockScan | _Unreadable]:
@@ -133,6 +147,20 @@ def _summary(item: tuple[int, BlockScan | _Unreadable]) -> tuple[int, BlockScan 
         if is_patient:
             runs.add(pid, 0, 0, 0, 0, True)
     return index, replace(found, runs=runs)
+
+
+def _task_groups(parts: list[Block], tasks: int) -> list[list[Block]]:
+    """The blocks cut into at most ``tasks`` runs of consecutive blocks of about equal bytes."""
+    total = sum(block.length for block in parts)
+    groups: list[list[Block]] = []
+    taken = 0
+    for block in parts:
+        # A new group when this block starts past the current group's share of the bytes.
+        if not groups or (len(groups) < tasks and taken >= total * len(groups) / tasks):
+            groups.append([])
+        groups[-1].append(block)
+        taken += block.length
+    return groups
 
 
 def _first_lines(parts: list[Block], counts: list[int]) -> list[int]:
@@ -193,8 +221,7 @@ def run_spark(
     def took(stage: str) -> None:
         log.info("spark %s: %.1f s since start", stage, time.perf_counter() - started)
 
-    spark = spark_session(master)
-    sc = spark.sparkContext
+    sc = spark_context(master)
     cores = max(1, sc.defaultParallelism)
     took("session")
 
@@ -204,7 +231,13 @@ def run_spark(
         return stats, 0, iter(())
     sc.setJobDescription("hccwatch: scan every line (counts, problems, Patient ids, HCC patients)")
     # One scan per block, the embedded engine's; kept on the executors, which place its runs next.
-    scanned = sc.parallelize(parts, len(parts)).map(_scanned).persist(StorageLevel.MEMORY_AND_DISK)
+    # A task scans a run of blocks (as many tasks as patient partitions, not one per block): each
+    # task costs a round trip from the JVM to a Python worker and back, in this job and the next.
+    n_patient_parts = _patient_partitions(export, cores)
+    groups = _task_groups(parts, n_patient_parts)
+    scanned = (
+        sc.parallelize(groups, len(groups)).flatMap(_scanned_group).persist(StorageLevel.MEMORY_AND_DISK)
+    )
     summaries = sorted(scanned.map(_summary).collect(), key=lambda item: item[0])
     found: list[tuple[int, BlockScan]] = []
     for index, summary in summaries:
@@ -237,7 +270,6 @@ def run_spark(
 
     ids = sc.broadcast((frozenset(patients), cohort))
     del patients, hcc, found
-    n_patient_parts = _patient_partitions(export, cores)
     bounds = _bounds(cohort, n_patient_parts)
     files = export.files
     store = export.store  # each Python worker builds its own file system from it
@@ -304,6 +336,8 @@ def run_spark(
     took("assess")
 
     sc.setJobDescription("hccwatch: results to the driver")
+    # Not prefetched: at 100,000 exported patients a partition fetched ahead took the JVM to 527
+    # MiB against 408 and the whole tree to 965 MiB, near the 1 GiB bound, to save about 3 s.
     stream = results.toLocalIterator()
     first: PatientResult | None = None
     for item in stream:
@@ -334,3 +368,11 @@ def run_spark(
             took("results written")
 
     return stats, stats.cohort, iterate()
+
+
+if __name__ == "__main__":
+    # Run by each executor as its Python daemon (``spark.python.daemon.module``): this module's
+    # imports, done above, are inherited by every worker the daemon forks.
+    from pyspark import daemon
+
+    daemon.manager()
