@@ -7,7 +7,14 @@ from hccwatch.api import assess
 from hccwatch.core.assessment import Assessment, PatientSummary
 from hccwatch.core.finding import Alert, Finding, TreatmentOption, WorkupItem
 from hccwatch.core.knowledge import Citation, Knowledge, default_knowledge, load_knowledge
-from hccwatch.errors import HccwatchError, InvalidRecordError, KnowledgeError, UnitError, UsageError
+from hccwatch.errors import (
+    DeceasedError,
+    HccwatchError,
+    InvalidRecordError,
+    KnowledgeError,
+    UnitError,
+    UsageError,
+)
 from hccwatch.record.model import PatientRecord, parse_record
 from hccwatch.version import __version__
 
@@ -15,6 +22,7 @@ __all__ = [
     "Alert",
     "Assessment",
     "Citation",
+    "DeceasedError",
     "Finding",
     "HccwatchError",
     "InvalidRecordError",

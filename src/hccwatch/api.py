@@ -58,6 +58,7 @@ def assess(
     Raises:
         InvalidRecordError: the record cannot be read; each problem names its field.
         UsageError: ``as_of``, ``lang`` or ``profile`` is not one hccwatch can use.
+        DeceasedError: the record says the patient died on or before the evaluation date.
     """
     if knowledge is not None and not isinstance(knowledge, Knowledge):
         raise UsageError(f"knowledge must be a Knowledge (see load_knowledge), got {describe(knowledge)}")

@@ -5,6 +5,8 @@
     HccwatchError                 anything hccwatch refuses, with a message for a person
     ├── InvalidRecordError        a patient record that cannot be read as given
     │   └── UnitError             a unit hccwatch does not know for that quantity
+    ├── DeceasedError             the record says the patient had died by the evaluation date:
+    │                             hccwatch follows living patients, so nothing is assessed
     ├── UsageError                a request hccwatch cannot serve: unknown language or
     │                             profile, an evaluation date that is not a plausible date
     └── KnowledgeError            the knowledge base is inconsistent (a bug, not user input)
@@ -15,7 +17,16 @@ what is missing. These exceptions are for input that cannot be trusted at all.
 
 from __future__ import annotations
 
-__all__ = ["HccwatchError", "InvalidRecordError", "KnowledgeError", "UnitError", "UsageError"]
+import datetime as dt
+
+__all__ = [
+    "DeceasedError",
+    "HccwatchError",
+    "InvalidRecordError",
+    "KnowledgeError",
+    "UnitError",
+    "UsageError",
+]
 
 
 class HccwatchError(Exception):
@@ -32,6 +43,18 @@ class InvalidRecordError(HccwatchError):
 
 class UnitError(InvalidRecordError):
     """A lab value came with a unit hccwatch cannot convert."""
+
+
+class DeceasedError(HccwatchError):
+    """The record says the patient died on or before the evaluation date (or died, no date given).
+
+    Not an invalid record: it is read as given, and it says there is no one to follow up. Every
+    face shows the message as it shows any other refusal, never an assessment.
+    """
+
+    def __init__(self, message: str, deceased_on: dt.date | None) -> None:
+        super().__init__(message)
+        self.deceased_on = deceased_on
 
 
 class UsageError(HccwatchError):

@@ -329,6 +329,18 @@ def test_as_of_before_birth_is_named_for_that_record(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
 
 
+def test_a_patient_who_died_is_named_in_one_line_and_the_rest_assessed(tmp_path: Path) -> None:
+    data = json.loads(MAN.read_text(encoding="utf-8"))
+    died = write(tmp_path, "died.json", {**data, "id": "died", "deceased_on": "2020-03-01"})
+    result = _cli("assess", died, MAN, "--as-of", AS_OF.isoformat(), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{died}: the record says the patient died on 2020-03-01: hccwatch assesses the follow-up "
+        "of living patients, so nothing is assessed or due\n"
+    )
+    assert json.loads(result.stdout)["record_id"] == "article-man-after-resection"
+
+
 def test_a_file_too_large_to_be_a_record_is_named_without_reading_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

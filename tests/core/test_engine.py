@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from corpus import build as corpus
-from hccwatch import assess
-from hccwatch.core.engine import STAGING_FIELDS
+from hccwatch import DeceasedError, assess, default_knowledge, parse_record
+from hccwatch.core.engine import STAGING_FIELDS, evaluate
 from hccwatch.core.memo import clear_all
 from hccwatch.record.model import PatientRecord
 from support import AS_OF, labs
@@ -119,3 +119,44 @@ def test_staging_reads_only_memo_key_fields(path: Path) -> None:
 def test_the_guard_sees_a_new_read() -> None:
     fields, lookups = _record_reads(ast.parse("x = ctx.record.labs\ny = ctx.latest_lab(t, 'afp')"))
     assert fields == {"labs"} and lookups == {"latest_lab"}
+
+
+# --- a record that says the patient died --------------------------------------------------------
+
+_DIED = dt.date(2019, 5, 2)
+
+
+@pytest.mark.parametrize("as_of", [_DIED, _DIED + dt.timedelta(days=1), AS_OF])
+def test_a_patient_who_died_on_or_before_as_of_is_not_assessed(as_of: dt.date) -> None:
+    with pytest.raises(DeceasedError) as info:
+        assess({"id": "p1", **_BASE, "deceased_on": _DIED.isoformat()}, as_of)
+    assert str(info.value) == (
+        "the record says the patient died on 2019-05-02: hccwatch assesses the follow-up of "
+        "living patients, so nothing is assessed or due"
+    )
+    assert info.value.deceased_on == _DIED
+
+
+def test_a_patient_who_died_with_no_date_given_is_not_assessed() -> None:
+    with pytest.raises(DeceasedError, match=r"^the record says the patient has died \(no date given\): "):
+        assess({"id": "p1", **_BASE, "deceased": True}, AS_OF)
+
+
+def test_a_death_dated_after_as_of_leaves_the_patient_assessed_as_on_that_day() -> None:
+    # Alive on as_of: the assessment is the one of the same record without the death.
+    later = (AS_OF + dt.timedelta(days=1)).isoformat()
+    died = assess({"id": "p1", **_BASE, "deceased": True, "deceased_on": later}, AS_OF).to_dict()
+    living = assess({"id": "p1", **_BASE}, AS_OF).to_dict()
+    assert died == living
+
+
+def test_a_record_saying_the_patient_is_alive_is_assessed_as_usual() -> None:
+    stated = assess({"id": "p1", **_BASE, "deceased": False}, AS_OF).to_dict()
+    assert stated == assess({"id": "p1", **_BASE}, AS_OF).to_dict()
+
+
+def test_the_engine_refuses_before_reading_the_clinical_record() -> None:
+    # Pure: evaluate itself refuses (not only the API), whatever else the record holds.
+    record = parse_record({"id": "p1", "deceased": True, "deceased_on": "2019-05-02"})
+    with pytest.raises(DeceasedError):
+        evaluate(record, as_of=AS_OF, knowledge=default_knowledge())

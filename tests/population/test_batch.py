@@ -228,6 +228,37 @@ def test_the_fhir_adapter_reads_a_patients_lines_itself_with_the_same_result(exp
         assert process_patient(pid, raws, AS_OF, mapper) == process_patient(pid, raws, AS_OF, read_resources)
 
 
+def test_an_hcc_patient_who_died_is_a_cannot_assess_row_naming_the_death() -> None:
+    import orjson
+
+    from hccwatch.adapters.fhir.codes import code_tables
+    from hccwatch.population.batch import default_mapper, process_patient
+
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1950-02-03"}
+    hcc = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": min(code_tables().hcc_snomed)}]},
+        "subject": {"reference": "Patient/p1"},
+        "onsetDateTime": "2024-01-10",
+    }
+    died = [orjson.dumps({**patient, "deceasedDateTime": "2025-06-30T23:10:00+02:00"}), orjson.dumps(hcc)]
+    result = process_patient("p1", died, AS_OF, default_mapper())
+    assert result.row["status"] == "cannot_assess"
+    assert result.row["message"] == (
+        "the record says the patient died on 2025-06-30: hccwatch assesses the follow-up of living "
+        "patients, so nothing is assessed or due"
+    )
+    assert result.row["overdue"] == "" and result.row["next_due_date"] == "" and result.assessment is None
+    # The mapped record is kept (registry import loads it and names the same refusal).
+    assert result.record is not None and json.loads(result.record)["deceased_on"] == "2025-06-30"
+    # The same patient without the death is assessed; with a death dated after as_of, too.
+    living = [orjson.dumps(patient), orjson.dumps(hcc)]
+    assert process_patient("p1", living, AS_OF, default_mapper()).row["status"] == "assessed"
+    later = [orjson.dumps({**patient, "deceasedDateTime": "2099-01-01"}), orjson.dumps(hcc)]
+    assert process_patient("p1", later, AS_OF, default_mapper()).row["status"] == "assessed"
+
+
 def test_the_default_mapper_pickles_by_name_for_worker_processes() -> None:
     import pickle
 

@@ -351,6 +351,34 @@ def test_the_cohort_is_the_one_patient_given_hcc(hcc_result: tuple[Path, Path, s
         assert row["afp_latest_date"] == AFP_RESULTS[-1][0]
 
 
+# A real synthea patient whose Patient resource has a deceasedDateTime (three of the export do).
+SYNTHEA_DECEASED = "129c6ac7-8d06-89de-ad63-0204a93e76c3"
+
+
+def test_a_real_patient_who_died_made_an_hcc_patient_is_not_assessed(tmp_path: Path) -> None:
+    export = hcc_export("synthea", SYNTHEA_DECEASED, tmp_path / "export")
+    (patient,) = _own(export, SYNTHEA_DECEASED)["Patient"]
+    died = patient["deceasedDateTime"][:10]  # the day as written, as the adapter reads every dateTime
+    assert died < AS_OF.isoformat()
+    out = tmp_path / "result"
+    summary = run_batch(export, out, as_of=AS_OF)
+    _check_counts(summary, out, count(export))
+    assert summary["cohort"]["patients"] == 1
+    (row,) = _worklist(out)
+    assert (row["patient_id"], row["status"]) == (SYNTHEA_DECEASED, "cannot_assess")
+    assert row["message"] == (
+        f"the record says the patient died on {died}: hccwatch assesses the follow-up of living "
+        "patients, so nothing is assessed or due"
+    )
+    # Nothing due, nothing overdue: not counted among the patients lost to follow-up.
+    assert row["overdue"] == "" and row["next_due_item"] == "" and row["next_due_date"] == ""
+    assert summary["cohort"]["by_status"] == {"cannot_assess": 1}
+    assert summary["cohort"]["with_overdue_surveillance"] == 0
+    assert (out / "assessments.jsonl").read_bytes() == b""
+    (record,) = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert record["deceased_on"] == died and "deceased" not in record
+
+
 def _own(export: Path, pid: str) -> dict[str, list[dict[str, Any]]]:
     """The patient's resources by type, read here from the export."""
     mine: dict[str, list[dict[str, Any]]] = {}

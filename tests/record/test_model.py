@@ -576,3 +576,62 @@ def test_the_before_birth_check_names_the_same_events() -> None:
     assert problems == [
         "labs[1].date 1980-01-01, imaging[0].date 1985-01-01: dated before birth_date 1990-01-01"
     ]
+
+
+# --- death as the record states it ----------------------------------------------------------------
+
+
+def test_a_record_says_nothing_of_death_unless_told() -> None:
+    r = parse_record({"id": "p1"})
+    assert r.deceased is None and r.deceased_on is None and not r.has_died
+    # A living patient's record serialises as before: the two facts appear only when stated.
+    assert "deceased" not in r.model_dump(exclude_none=True)
+    assert "deceased_on" not in r.model_dump(exclude_defaults=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "died", "on"),
+    [
+        ({"deceased": True}, True, None),
+        ({"deceased": False}, False, None),
+        ({"deceased": True, "deceased_on": "2019-05-02"}, True, dt.date(2019, 5, 2)),
+        # A date of death alone says the patient died.
+        ({"deceased_on": "2019-05-02"}, True, dt.date(2019, 5, 2)),
+    ],
+)
+def test_death_is_read_as_stated(data: dict[str, Any], died: bool, on: dt.date | None) -> None:
+    r = parse_record({"id": "p1", **data})
+    assert r.has_died is died and r.deceased_on == on
+    assert parse_record(r.model_dump(mode="json", exclude_none=True)) == r
+
+
+def test_deceased_false_with_a_date_of_death_is_refused_naming_both_fields() -> None:
+    (problem,) = _problems({"id": "p1", "deceased": False, "deceased_on": "2019-05-02"})
+    assert problem.startswith("deceased_on: 2019-05-02")
+    assert "deceased is false" in problem
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"deceased": "yes"}, "deceased: expected true or false"),
+        ({"deceased": 1}, "deceased: expected true or false"),
+        ({"deceased_on": "2019-13-02"}, "deceased_on: '2019-13-02' is not a calendar date"),
+        ({"birth_date": "1950-01-01", "deceased_on": "1949-12-31"}, "deceased_on: 1949-12-31 is before"),
+    ],
+)
+def test_a_wrong_death_is_refused_by_field(data: dict[str, Any], expected: str) -> None:
+    problems = _problems({"id": "p1", **data})
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_events_after_the_death_are_kept() -> None:
+    # EHR data is messy: a lab dated after the death is not a reason to refuse the record.
+    r = parse_record(
+        {
+            "id": "p1",
+            "deceased_on": "2019-05-02",
+            "labs": [{"test": "afp", "value": 5.0, "unit": "ng/mL", "date": "2020-01-01"}],
+        }
+    )
+    assert r.deceased_on == dt.date(2019, 5, 2) and len(r.labs) == 1

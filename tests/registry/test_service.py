@@ -171,6 +171,26 @@ def test_worklist_order_groups_and_search(registry: Registry) -> None:
         registry.worklist(ADMIN, group="nonsense")  # type: ignore[arg-type]
 
 
+def test_a_patient_who_died_is_not_assessed_nor_lost_and_the_worklist_says_why(registry: Registry) -> None:
+    # The overdue patient of the order test, whose record says they died before the evaluation day.
+    rec = example("article-man-after-resection")
+    living = registry.add_patient(ADMIN, rec)
+    assert living.assessment is not None
+    died = registry.add_patient(ADMIN, rec | {"id": "died", "deceased_on": "2026-01-15"})
+    assert died.assessment is None
+    message = (
+        "the record says the patient died on 2026-01-15: hccwatch assesses the follow-up of "
+        "living patients, so nothing is assessed or due"
+    )
+    assert died.assessment_error == message
+    (row,) = registry.worklist(ADMIN, group="not_assessed")
+    assert (row.record_id, row.error, row.overdue, row.lost_to_follow_up) == ("died", message, None, False)
+    for group in ("overdue", "lost", "due_soon", "alerts"):
+        assert "died" not in [r.record_id for r in registry.worklist(ADMIN, group=group)], group
+    counts = registry.worklist_counts(ADMIN)
+    assert counts["not_assessed"] == 1
+
+
 def test_outreach_outcomes_and_leaving_the_worklist(registry: Registry) -> None:
     view = registry.add_patient(ADMIN, example("article-man-after-resection"))
     for i, outcome in enumerate(OUTCOMES):

@@ -113,6 +113,23 @@ def test_leg_numbness_is_merged_assessed_and_flagged_at_the_top(reg: Registry, c
     assert checks.open_reports(NAVIGATOR) == []
 
 
+def test_answers_for_a_patient_whose_record_says_they_died_reach_the_team_with_the_reason(
+    reg: Registry, checks: SymptomChecks
+) -> None:
+    # Answers through the link of a patient the record says has died: a record to check, not a
+    # silent pass nor a crash. The person answering is told to call; the team sees why at the top.
+    pid = reg.add_patient(ADMIN, {**RECORD, "deceased_on": "2026-01-15"}, name="Ann Example").id
+    made = checks.create_link(NAVIGATOR, pid)
+    result = checks.submit(made.token, response(jaundice="yes"))
+    assert result.outcome is None
+    assert result.error == (
+        "the record says the patient died on 2026-01-15: hccwatch assesses the follow-up of living "
+        "patients, so nothing is assessed or due"
+    )
+    (report,) = checks.open_reports(NAVIGATOR)
+    assert report.patient_id == pid and report.top_urgency == "urgent"
+
+
 def test_a_token_reaches_only_its_own_patient(reg: Registry, checks: SymptomChecks) -> None:
     a, b = _patient(reg, "P-A", "A"), _patient(reg, "P-B", "B")
     link_a = checks.create_link(NAVIGATOR, a)

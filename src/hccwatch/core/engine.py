@@ -23,7 +23,7 @@ from hccwatch.core.rules.staging.bclc import bclc
 from hccwatch.core.rules.staging.cnlc import cnlc
 from hccwatch.core.rules.summary.patient_summary import patient_summary
 from hccwatch.core.rules.transplant import transplant_criteria
-from hccwatch.errors import UsageError
+from hccwatch.errors import DeceasedError, UsageError
 from hccwatch.record.model import PatientRecord
 
 __all__ = ["evaluate"]
@@ -38,7 +38,14 @@ def evaluate(
     lang: str = "en",
     profile: str | None = None,
 ) -> Assessment:
-    """Assess ``record`` on ``as_of``. Pure: the same inputs always give the same Assessment."""
+    """Assess ``record`` on ``as_of``. Pure: the same inputs always give the same Assessment.
+
+    Raises:
+        DeceasedError: the record says the patient died on or before ``as_of`` (or died, no
+            date given): there is no follow-up to assess, and saying one is due would be wrong.
+        UsageError: no patient texts in ``lang``.
+    """
+    _check_alive(record, as_of)
     if lang not in knowledge.texts:
         raise UsageError(
             f"no patient texts for language {lang!r}; available: {', '.join(knowledge.languages)}"
@@ -92,6 +99,24 @@ def evaluate(
     final = object.__new__(Assessment)
     final.__dict__.update(draft.__dict__, patient_summary=summary)
     return final
+
+
+def _check_alive(record: PatientRecord, as_of: date) -> None:
+    """Refuse a record that says the patient had died by ``as_of``; a death dated after
+    ``as_of`` means the patient was alive that day, assessed as usual."""
+    if not record.has_died:
+        return
+    died = record.deceased_on
+    if died is None:
+        said = "the record says the patient has died (no date given)"
+    elif died <= as_of:
+        said = f"the record says the patient died on {died.isoformat()}"
+    else:
+        return
+    raise DeceasedError(
+        f"{said}: hccwatch assesses the follow-up of living patients, so nothing is assessed or due",
+        deceased_on=died,
+    )
 
 
 # What the staging rules read besides the date and the Child-Pugh finding (a new read in

@@ -451,6 +451,12 @@ class PatientRecord(_Model):
         default=None, description="ECOG 1-2 is due to the cancer (BCLC C) rather than comorbidity"
     )
     as_of: Date | None = Field(default=None, description="Default evaluation date for this record")
+    deceased: Bool | None = Field(
+        default=None, description="The record says the patient has died; null = not stated"
+    )
+    deceased_on: Date | None = Field(
+        default=None, description="Date of death as the record gives it (implies deceased)"
+    )
     liver: Liver = Field(default_factory=Liver)
     labs: tuple[Lab, ...] = ()
     tumors: tuple[Tumor, ...] | None = Field(
@@ -501,6 +507,21 @@ class PatientRecord(_Model):
         available = _tables(info).profile_ids
         if v is not None and v not in available:
             raise ValueError(f"unknown surveillance profile {describe(v)}; available: {', '.join(available)}")
+        return v
+
+    @field_validator("deceased_on")
+    @classmethod
+    def _death_agrees(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # Checked on the field (not the whole record) so the refusal is named by the field, and
+        # a reader can drop the date alone. Events dated after the death are not refused: EHR
+        # data is messy, and the core assesses no one who has died whatever the record holds.
+        if v is None:
+            return None
+        if info.data.get("deceased") is False:
+            raise ValueError(f"{v.isoformat()} given, but deceased is false: the record cannot say both")
+        born = info.data.get("birth_date")
+        if born is not None and v < born:
+            raise ValueError(f"{v.isoformat()} is before birth_date {born.isoformat()}")
         return v
 
     @field_validator("dcp_mau_ml")
@@ -584,6 +605,11 @@ class PatientRecord(_Model):
         if self.liver.varices_assessed_on is not None:
             out.append(("liver.varices_assessed_on", self.liver.varices_assessed_on))
         return out
+
+    @property
+    def has_died(self) -> bool:
+        """Whether the record says the patient has died (a date of death alone says so)."""
+        return self.deceased is True or self.deceased_on is not None
 
     def age_on(self, when: dt.date) -> int | None:
         """Age in whole years on ``when`` (from birth_date; else the recorded age as given)."""

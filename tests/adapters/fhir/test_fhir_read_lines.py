@@ -260,11 +260,29 @@ def _text_mutation(raw: bytes, data: st.DataObject) -> bytes:
     return raw[:at]
 
 
+# The patient's deceased[x] as exports write it, both at once, or in a wrong form.
+_DECEASED = st.one_of(
+    st.just({}),
+    st.fixed_dictionaries({"deceasedBoolean": st.booleans()}),
+    st.fixed_dictionaries(
+        {
+            "deceasedDateTime": st.sampled_from(
+                ["2019-05-02", "1989-05-09T20:35:22-04:00", "2019-05", "1950-01-01"]
+            )
+        }
+    ),
+    st.fixed_dictionaries({"deceasedBoolean": st.booleans(), "deceasedDateTime": st.just("2019-05-02")}),
+    st.fixed_dictionaries({"deceasedBoolean": _JUNK}),
+    st.fixed_dictionaries({"deceasedDateTime": _JUNK}),
+)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_lines_give_the_same_reading_both_ways(data: st.DataObject) -> None:
     chosen = data.draw(st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=8))
-    resources = [PATIENT, HCC, *(_mutate(r, data) for r in chosen)]
+    patient = {**PATIENT, **data.draw(_DECEASED, label="deceased")}
+    resources = [patient, HCC, *(_mutate(r, data) for r in chosen)]
     for r in resources[2:]:
         if isinstance(r.get("subject"), dict) and data.draw(st.booleans()):
             r["subject"]["reference"] = "Patient/p1"
@@ -277,3 +295,72 @@ def test_mutated_lines_give_the_same_reading_both_ways(data: st.DataObject) -> N
             continue  # the batch scan keeps only what orjson reads
         accepted.append(raw)
     _assert_same(accepted)
+
+
+# --- Patient.deceased[x], read the same both ways ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deceased", "fields", "warning"),
+    [
+        ({"deceasedBoolean": True}, {"deceased": True}, None),
+        ({"deceasedBoolean": False}, {"deceased": False}, None),
+        # The date part of the dateTime, as written (as for every other dateTime).
+        ({"deceasedDateTime": "1989-05-09T20:35:22-04:00"}, {"deceased_on": "1989-05-09"}, None),
+        ({"deceasedDateTime": "2019-05-02"}, {"deceased_on": "2019-05-02"}, None),
+        (
+            {"deceasedDateTime": "2019-05"},
+            {"deceased": True},
+            "date of death not given to the day: recorded as died, date left unknown",
+        ),
+        (
+            {"deceasedBoolean": False, "deceasedDateTime": "2019-05-02"},
+            {},
+            "deceasedBoolean false and a deceasedDateTime both given: "
+            "whether the patient has died is left unknown",
+        ),
+    ],
+)
+def test_deceased_is_read_the_same_both_ways(
+    deceased: dict[str, Any], fields: dict[str, Any], warning: str | None
+) -> None:
+    raws = [_line({**PATIENT, **deceased}), _line(HCC)]
+    _assert_same(raws)
+    reading = read_lines(raws, as_of=AS_OF)
+    assert {k: v for k, v in reading.record.items() if k.startswith("deceased")} == fields
+    # The birth date and sex are read beside it, and the record validates.
+    assert reading.record["birth_date"] == PATIENT["birthDate"]
+    assert reading.patient_record.has_died is (fields.get("deceased") is True or "deceased_on" in fields)
+    messages = [w.message for w in reading.warnings if w.resource == "Patient/p1"]
+    assert (warning in messages) if warning else messages == []
+
+
+@pytest.mark.parametrize(
+    "deceased",
+    [
+        {"deceasedBoolean": "true"},
+        {"deceasedBoolean": 1},
+        {"deceasedDateTime": 20190502},
+        {"deceasedDateTime": {"value": "2019-05-02"}},
+    ],
+)
+def test_a_wrong_form_of_deceased_gives_the_usual_warning_both_ways(deceased: dict[str, Any]) -> None:
+    raws = [_line({**PATIENT, **deceased}), _line(HCC)]
+    _assert_same(raws)
+    reading = read_lines(raws, as_of=AS_OF)
+    (key,) = deceased
+    assert any(
+        w.resource == "Patient/p1"
+        and w.message.startswith("not read: an element has the wrong form")
+        and key in w.message
+        for w in reading.warnings
+    ), reading.warnings
+    assert "deceased" not in reading.record and "deceased_on" not in reading.record
+
+
+def test_a_death_before_birth_drops_the_date_with_a_warning_both_ways() -> None:
+    raws = [_line({**PATIENT, "deceasedDateTime": "1950-01-01"}), _line(HCC)]
+    _assert_same(raws)
+    reading = read_lines(raws, as_of=AS_OF)
+    assert "deceased_on" not in reading.record and reading.record["birth_date"] == "1960-01-02"
+    assert any("deceased_on: 1950-01-01 is before birth_date" in w.message for w in reading.warnings)

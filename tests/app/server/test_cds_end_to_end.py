@@ -194,6 +194,45 @@ def test_rest_assess_reads_a_fhir_bundle(ehr: tuple[str, Signer]) -> None:
     assert fhir.json()["resourceType"] == "Bundle"
 
 
+def _died(bundle: dict[str, Any], when: str) -> dict[str, Any]:
+    """The Bundle with its Patient saying they died on ``when``."""
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Patient":
+            entry["resource"]["deceasedDateTime"] = when
+    return bundle
+
+
+def test_a_patient_who_died_gets_no_card_and_no_internal_error(
+    ehr: tuple[str, Signer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The critical-card patient above, whose record now says they died: nothing to follow up.
+    r = _call(ehr, _request(_died(_bundle("woman-back-pain-leg-numbness.bundle.json"), "2020-03-01")))
+    assert r.status_code == 200
+    assert r.json() == {"cards": []}
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    kinds = {e["event"] for e in events}
+    assert "cds_deceased" in kinds and "cds_internal_error" not in kinds
+
+
+def test_rest_assess_of_a_patient_who_died_is_a_problem_saying_so(ehr: tuple[str, Signer]) -> None:
+    url, _ = ehr
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    bundle = _died(_bundle("woman-back-pain-leg-numbness.bundle.json"), "2020-03-01T10:00:00+01:00")
+    r = httpx.post(f"{url}/api/v1/assess?as_of=2026-11-24", json=bundle, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["type"] == "urn:hccwatch:problem:deceased"
+    assert problem["detail"] == (
+        "the record says the patient died on 2020-03-01: hccwatch assesses the follow-up of "
+        "living patients, so nothing is assessed or due"
+    )
+    assert problem["errors"] == [{"field": "deceased_on", "detail": problem["detail"]}]
+    # Alive on an earlier as_of: assessed as usual.
+    earlier = httpx.post(f"{url}/api/v1/assess?as_of=2020-02-01", json=bundle, headers=headers)
+    assert earlier.status_code == 200, earlier.text
+
+
 # ----------------------------------------------------------------- conformance with shared fixtures
 
 

@@ -80,6 +80,8 @@ class Patient(_S):
     id: str | None = None
     gender: str | None = None
     birthDate: str | None = None
+    deceasedBoolean: bool | None = None
+    deceasedDateTime: str | None = None
 
 
 class Condition(_S):

@@ -461,6 +461,28 @@ class _Reader:
                 self.warn(origin, "birth date not given to the day: left unknown")
             else:
                 self.fields["birth_date"] = born.isoformat()
+        self._deceased(origin, p)
+
+    def _deceased(self, origin: str, p: fhir.Patient) -> None:
+        # FHIR's deceased[x] is a choice: a boolean, or the dateTime of death (which says "died").
+        if p.deceasedBoolean is False and p.deceasedDateTime is not None:
+            self.warn(
+                origin,
+                "deceasedBoolean false and a deceasedDateTime both given: "
+                "whether the patient has died is left unknown",
+            )
+            return
+        if p.deceasedBoolean is not None:
+            self.fields["deceased"] = p.deceasedBoolean
+        if p.deceasedDateTime is None:
+            return
+        died = _day(p.deceasedDateTime)
+        if died is None:
+            if p.deceasedBoolean is None:
+                self.fields["deceased"] = True
+            self.warn(origin, "date of death not given to the day: recorded as died, date left unknown")
+        else:
+            self.fields["deceased_on"] = died.isoformat()
 
     # --- Condition -------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from hccwatch.app.server.problems import field_problems, problem
 from hccwatch.app.server.settings import Settings
 from hccwatch.core.assessment import Assessment
 from hccwatch.core.knowledge import default_knowledge
-from hccwatch.errors import InvalidRecordError, UsageError
+from hccwatch.errors import DeceasedError, InvalidRecordError, UsageError
 from hccwatch.record.model import PatientRecord
 from hccwatch.registry import Registry
 from hccwatch.version import __version__
@@ -289,6 +289,17 @@ def create_app(
                 f"{len(exc.problems)} problem(s); each is named in errors",
                 errors=field_problems(exc.problems),
             )
+        except DeceasedError as exc:
+            # The record is read, and it says there is no one to follow up: refused as a record
+            # is, with its own type so a client can tell it from an unreadable one.
+            died = "deceased_on" if exc.deceased_on is not None else "deceased"
+            return problem(
+                422,
+                "deceased",
+                "The record says the patient has died",
+                str(exc),
+                errors=[{"field": died, "detail": str(exc)}],
+            )
         except ImportError:
             # A build without the FHIR adapters: a capability missing, not a bug in the request.
             return problem(501, "fhir-unavailable", "FHIR input or output is not available in this build")
@@ -430,6 +441,11 @@ def create_app(
             return _cards_response([])
         except UsageError:
             log_event("cds_usage_error", logging.WARNING, service=service_id)
+            return _cards_response([])
+        except DeceasedError:
+            # The EHR's record says the patient has died: no follow-up to show, so no card (an
+            # expected answer, not a fault; logged by kind, never content).
+            log_event("cds_deceased", service=service_id)
             return _cards_response([])
         except Exception as exc:
             # A bug in hccwatch: the EHR gets no card (never a 5xx it would show as an outage); the

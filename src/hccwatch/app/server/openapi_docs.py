@@ -146,7 +146,13 @@ ASSESS_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token.", "content": _PROBLEM},
     413: {"description": "The body is larger than HCCWATCH_MAX_BODY_BYTES.", "content": _PROBLEM},
     415: {"description": "The body is not JSON.", "content": _PROBLEM},
-    422: {"description": "The record cannot be read; `errors` names each field.", "content": _PROBLEM},
+    422: {
+        "description": (
+            "The record cannot be read (`invalid-record`; `errors` names each field), or it says the "
+            "patient had died by as_of (`deceased`: nothing is assessed)."
+        ),
+        "content": _PROBLEM,
+    },
     503: {"description": "The assessment took longer than HCCWATCH_REQUEST_TIMEOUT_S.", "content": _PROBLEM},
 }
 
