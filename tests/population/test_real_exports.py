@@ -362,7 +362,7 @@ def test_a_real_patient_who_died_made_an_hcc_patient_is_not_assessed(tmp_path: P
     assert died < AS_OF.isoformat()
     out = tmp_path / "result"
     summary = run_batch(export, out, as_of=AS_OF)
-    _check_counts(summary, out, count(export))
+    _check_counts(summary, out, count(export, CLIENT_LOG))
     assert summary["cohort"]["patients"] == 1
     (row,) = _worklist(out)
     assert (row["patient_id"], row["status"]) == (SYNTHEA_DECEASED, "cannot_assess")
