@@ -228,7 +228,7 @@ def test_the_fhir_adapter_reads_a_patients_lines_itself_with_the_same_result(exp
         assert process_patient(pid, raws, AS_OF, mapper) == process_patient(pid, raws, AS_OF, read_resources)
 
 
-def test_an_hcc_patient_who_died_is_a_cannot_assess_row_naming_the_death() -> None:
+def test_an_hcc_patient_who_died_is_a_deceased_row_naming_the_death() -> None:
     import orjson
 
     from hccwatch.adapters.fhir.codes import code_tables
@@ -244,7 +244,7 @@ def test_an_hcc_patient_who_died_is_a_cannot_assess_row_naming_the_death() -> No
     }
     died = [orjson.dumps({**patient, "deceasedDateTime": "2025-06-30T23:10:00+02:00"}), orjson.dumps(hcc)]
     result = process_patient("p1", died, AS_OF, default_mapper())
-    assert result.row["status"] == "cannot_assess"
+    assert result.row["status"] == "deceased"
     assert result.row["message"] == (
         "the record says the patient died on 2025-06-30: hccwatch assesses the follow-up of living "
         "patients, so nothing is assessed or due"

@@ -365,14 +365,14 @@ def test_a_real_patient_who_died_made_an_hcc_patient_is_not_assessed(tmp_path: P
     _check_counts(summary, out, count(export, CLIENT_LOG))
     assert summary["cohort"]["patients"] == 1
     (row,) = _worklist(out)
-    assert (row["patient_id"], row["status"]) == (SYNTHEA_DECEASED, "cannot_assess")
+    assert (row["patient_id"], row["status"]) == (SYNTHEA_DECEASED, "deceased")
     assert row["message"] == (
         f"the record says the patient died on {died}: hccwatch assesses the follow-up of living "
         "patients, so nothing is assessed or due"
     )
     # Nothing due, nothing overdue: not counted among the patients lost to follow-up.
     assert row["overdue"] == "" and row["next_due_item"] == "" and row["next_due_date"] == ""
-    assert summary["cohort"]["by_status"] == {"cannot_assess": 1}
+    assert summary["cohort"]["by_status"] == {"deceased": 1}
     assert summary["cohort"]["with_overdue_surveillance"] == 0
     assert (out / "assessments.jsonl").read_bytes() == b""
     (record,) = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]

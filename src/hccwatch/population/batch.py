@@ -28,7 +28,7 @@ import orjson
 
 from hccwatch.api import assess
 from hccwatch.core.finding import URGENCY_ORDER
-from hccwatch.errors import HccwatchError
+from hccwatch.errors import DeceasedError, HccwatchError
 from hccwatch.population.bulk import Problem, Skipped
 
 __all__ = [
@@ -258,6 +258,9 @@ def process_patient(pid: str, raws: Sequence[bytes], as_of: dt.date, mapper: Map
         assessment = assess(validated if validated is not None else reading.record, as_of=as_of)
         data = assessment.to_dict()
         line = json_bytes(data)
+    except DeceasedError as exc:
+        # Its own status: a death is not a data problem to fix, and a programme counts its deaths.
+        return PatientResult(_row(pid, "deceased", str(exc)), None, record)
     except HccwatchError as exc:
         return PatientResult(_row(pid, "cannot_assess", str(exc)), None, record)
     except Exception as exc:  # a bug in hccwatch: named in the worklist, the run goes on
