@@ -136,3 +136,21 @@ def test_a_folder_holding_only_the_client_log_is_no_export(tmp_path: Path) -> No
     (folder / CLIENT_LOG).write_bytes(_ndjson(*LOG))
     with pytest.raises(ExportError, match=r"no manifest\.json and no \*\.ndjson file"):
         open_export(folder)
+
+
+def test_a_log_that_cannot_be_read_when_opened_stays_an_export_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root reads any file here, so the refusal is made by hand: the log is then not judged a
+    # client log, and the export's own reading names whatever is wrong with it.
+    folder = _folder(tmp_path, _ndjson(*LOG))
+    read_bytes = Path.read_bytes
+
+    def refuse(self: Path) -> bytes:
+        if self.name == CLIENT_LOG:
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    export = open_export(folder)
+    assert export.names == ("Patient.ndjson", CLIENT_LOG) and export.skipped == ()

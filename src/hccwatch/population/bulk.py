@@ -345,8 +345,12 @@ def open_export(path: Path | str, storage_options: tuple[tuple[str, str], ...] =
     files = sorted(p for p in path.iterdir() if p.suffix == ".ndjson" and p.is_file())
     log = path / CLIENT_LOG
     is_log, when = (False, None)
-    if log in files and log.stat().st_size <= _CLIENT_LOG_MAX_BYTES:
-        is_log, when = client_log(log.read_bytes())
+    if log in files:
+        try:
+            if log.stat().st_size <= _CLIENT_LOG_MAX_BYTES:
+                is_log, when = client_log(log.read_bytes())
+        except OSError:
+            pass  # read as an export file, whose own check names what is wrong with it
     if is_log:
         files.remove(log)
     if not files:
