@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,24 @@ def test_an_export_without_hcc_gives_an_empty_worklist(tmp_path: Path) -> None:
     assert _files(tmp_path / "spark") == _files(tmp_path / "duck")
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
     assert (summary["export"]["patients"], summary["cohort"]["patients"]) == (1, 0)
+
+
+@needs_spark
+def test_asking_for_another_master_while_a_context_runs_says_which_one_works(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hccwatch.population.spark_engine import spark_context
+
+    running = spark_context("local[2]")
+    with caplog.at_level(logging.WARNING, logger="hccwatch.population.spark_engine"):
+        assert spark_context("local[1]") is running
+    assert caplog.messages == [
+        f"a Spark context for {running.master} is already running in this process: it is used, not local[1]"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hccwatch.population.spark_engine"):
+        spark_context(running.master)
+    assert caplog.messages == []
 
 
 def test_an_export_error_in_a_blocks_scan_is_returned_as_data_with_its_message_whole(tmp_path: Path) -> None:

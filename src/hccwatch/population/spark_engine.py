@@ -108,6 +108,15 @@ def spark_context(master: str) -> Any:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         conf.set("spark.executorEnv.PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
+    active = SparkContext._active_spark_context
+    if active is not None and active.master != master:
+        # getOrCreate keeps the running context: said, so a caller asking for another master in
+        # the same process knows which one did the work.
+        log.warning(
+            "a Spark context for %s is already running in this process: it is used, not %s",
+            active.master,
+            master,
+        )
     sc = SparkContext.getOrCreate(conf)
     sc.setLogLevel("ERROR")
     return sc
