@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from result_files import files
 from stand_in_mapper import read
 
 from hccwatch.population.batch import COLUMNS, NO_SIGNAL
@@ -18,10 +19,6 @@ from hccwatch.population.bulk import ExportError, classify, open_export
 from hccwatch.population.run import run_batch
 
 AS_OF = dt.date(2026, 11, 24)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +87,7 @@ def test_generic_site_reason_wording_is_still_the_one_the_worklist_skips(result:
 
 def test_same_input_gives_byte_identical_output(export_dir: Path, result: Path, tmp_path: Path) -> None:
     run_batch(export_dir, tmp_path / "again", mapper=read)
-    assert _files(tmp_path / "again") == _files(result)
+    assert files(tmp_path / "again") == files(result)
 
 
 def test_problem_lines_are_counted_with_file_and_line_and_never_abort(tmp_path: Path) -> None:
@@ -154,7 +151,7 @@ def test_interrupted_run_leftovers_are_ignored_and_results_replaced(
         leftover.mkdir()
         (leftover / "junk").write_text("half-written")
     run_batch(export_dir, out, mapper=read)
-    assert _files(out) == _files(result)
+    assert files(out) == files(result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
 
 

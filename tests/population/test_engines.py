@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from result_files import same_files
 from stand_in_mapper import read
 
 from hccwatch.population.run import run_batch
@@ -17,10 +18,6 @@ pytestmark = [
     pytest.mark.spark,
     pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}"),
 ]
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def test_duckdb_and_spark_write_identical_results(export_dir: Path, tmp_path: Path) -> None:
@@ -41,10 +38,7 @@ def test_duckdb_and_spark_write_identical_results(export_dir: Path, tmp_path: Pa
 
     run_batch(export, tmp_path / "duck", mapper=read, engine="duckdb")
     run_batch(export, tmp_path / "spark", mapper=read, engine="spark", spark_master="local[2]")
-    duck, spark = _files(tmp_path / "duck"), _files(tmp_path / "spark")
-    assert duck.keys() == spark.keys()
-    for name in duck:
-        assert duck[name] == spark[name], name
+    duck = same_files(tmp_path / "duck", tmp_path / "spark")
     summary = json.loads(duck["summary.json"])
     assert summary["export"]["problems_by_kind"] == {
         "bad_line": 1,

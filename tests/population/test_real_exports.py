@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from result_files import same_files
 
 from hccwatch.adapters.fhir.codes import code_tables
 from hccwatch.app.cli import main
@@ -65,10 +66,6 @@ SKIPPED = {"synthea": CLIENT_LOG}
 UCUM = "http://unitsofmeasure.org"
 WHY_NOT_SPARK = spark_available()
 ADMIN = Actor("cli:test", "admin")
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 # --- an independent count of an export, from its bytes ------------------------------------------
@@ -463,10 +460,7 @@ def test_both_engines_write_the_same_bytes_for_a_real_export(tmp_path: Path) -> 
     export = hcc_export("synthea", PATIENTS["synthea"][0], tmp_path / "export")
     run_batch(export, tmp_path / "duck", as_of=AS_OF, engine="duckdb")
     run_batch(export, tmp_path / "spark", as_of=AS_OF, engine="spark", spark_master="local[2]")
-    duck, spark = _files(tmp_path / "duck"), _files(tmp_path / "spark")
-    assert duck.keys() == spark.keys()
-    for name in duck:
-        assert duck[name] == spark[name], name
+    duck = same_files(tmp_path / "duck", tmp_path / "spark")
     assert json.loads(duck["summary.json"])["cohort"]["patients"] == 1
 
 
@@ -479,14 +473,14 @@ def _fuzz_base() -> list[tuple[str, list[bytes]]]:
     folder = shared_file(*INFERNO)
     if folder is None:
         return []
-    files = [(p.name, p.read_bytes().splitlines()) for p in sorted(folder.glob("*.ndjson"))]
+    contents = [(p.name, p.read_bytes().splitlines()) for p in sorted(folder.glob("*.ndjson"))]
     extra = {
         "Condition.ndjson": [orjson.dumps(_hcc_condition(INFERNO_PATIENT))],
         "Observation.ndjson": [
             orjson.dumps(_afp(INFERNO_PATIENT, n, day, value)) for n, (day, value) in enumerate(AFP_RESULTS)
         ],
     }
-    return [(name, lines + extra.get(name, [])) for name, lines in files]
+    return [(name, lines + extra.get(name, [])) for name, lines in contents]
 
 
 FUZZ_BASE = _fuzz_base()
@@ -552,28 +546,28 @@ def _of_patient(files: list[tuple[str, list[bytes]]], pid: str) -> list[tuple[in
 )
 @given(data=st.data())
 def test_mutated_real_lines_never_crash_nor_go_uncounted(tmp_path: Path, data: st.DataObject) -> None:
-    files = [(name, list(lines)) for name, lines in FUZZ_BASE]
+    contents = [(name, list(lines)) for name, lines in FUZZ_BASE]
     for _ in range(data.draw(st.integers(1, 6), label="mutations")):
         if data.draw(st.booleans(), label="a line of the cohort patient"):
-            f, n = data.draw(st.sampled_from(_of_patient(files, INFERNO_PATIENT)))
+            f, n = data.draw(st.sampled_from(_of_patient(contents, INFERNO_PATIENT)))
         else:
-            f = data.draw(st.integers(0, len(files) - 1), label="file")
-            n = data.draw(st.integers(0, len(files[f][1]) - 1), label="line")
-        lines = files[f][1]
+            f = data.draw(st.integers(0, len(contents) - 1), label="file")
+            n = data.draw(st.integers(0, len(contents[f][1]) - 1), label="line")
+        lines = contents[f][1]
         lines[n : n + 1] = _mutate(lines[n], data)
     crlf = data.draw(st.booleans(), label="whole export CRLF")
     ending = b"\r\n" if crlf else b"\n"
     run = Path(tempfile.mkdtemp(dir=tmp_path))
     export = run / "export"
     export.mkdir(parents=True)
-    for name, lines in files:
+    for name, lines in contents:
         (export / name).write_bytes(b"".join(line + ending for line in lines))
     expected = count(export)
     summary = run_batch(export, run / "a", as_of=AS_OF)
     _check_counts(summary, run / "a", expected)
     assert all(r["status"] != "error" for r in _worklist(run / "a")), _worklist(run / "a")
     run_batch(export, run / "b", as_of=AS_OF)
-    assert _files(run / "a") == _files(run / "b")
+    same_files(run / "a", run / "b")
     shutil.rmtree(run)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from result_files import files
 from stand_in_mapper import read
 
 from hccwatch.app.cli import main
@@ -23,10 +24,6 @@ from hccwatch.population.run import run_batch
 from hccwatch.population.source import difference, local_identity
 
 TARGET = "Patient.000.ndjson"
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 @pytest.fixture
@@ -87,13 +84,13 @@ def test_a_same_size_rewrite_between_scan_and_reads_fails_and_keeps_the_previous
 ) -> None:
     out = tmp_path / "result"
     run_batch(export, out, mapper=read)
-    previous = _files(out)
+    previous = files(out)
     # "cohort" is reported after the scan, before any patient's lines are read back.
     with pytest.raises(
         ExportError, match=rf"^{TARGET} changed while the batch ran \(its modification time .*run it again$"
     ):
         run_batch(export, out, mapper=read, progress=once(rewrite_in_place, export / TARGET, "cohort"))
-    assert _files(out) == previous
+    assert files(out) == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bulk", "result"]  # no half-written folder
 
 

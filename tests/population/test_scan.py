@@ -9,14 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from result_files import files
 from stand_in_mapper import read
 
 from hccwatch.population import scan
 from hccwatch.population.run import run_batch
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def test_tiny_blocks_give_the_same_result(
@@ -25,13 +22,13 @@ def test_tiny_blocks_give_the_same_result(
     run_batch(export_dir, tmp_path / "whole", mapper=read)
     monkeypatch.setattr(scan, "BLOCK_BYTES", 4_096)  # hundreds of blocks, cut inside every file
     run_batch(export_dir, tmp_path / "tiny", mapper=read)
-    assert _files(tmp_path / "tiny") == _files(tmp_path / "whole")
+    assert files(tmp_path / "tiny") == files(tmp_path / "whole")
 
 
 def test_worker_processes_give_the_same_result(export_dir: Path, tmp_path: Path) -> None:
     run_batch(export_dir, tmp_path / "one", workers=1)
     run_batch(export_dir, tmp_path / "two", workers=2)
-    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+    assert files(tmp_path / "two") == files(tmp_path / "one")
 
 
 def test_line_numbers_count_blank_and_crlf_lines_and_escapes_are_decoded(
@@ -98,4 +95,4 @@ def test_a_short_window_of_patients_in_flight_gives_the_same_result(
     monkeypatch.setattr(duckdb_engine, "_WINDOW", 3)
     monkeypatch.setattr(duckdb_engine, "_CHUNK", 2)
     run_batch(export_dir, tmp_path / "two", workers=2)
-    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+    assert files(tmp_path / "two") == files(tmp_path / "one")

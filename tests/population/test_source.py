@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from result_files import files
 from stand_in_mapper import read
 
 from hccwatch.app.cli import main
@@ -203,10 +204,6 @@ def guard(s3: S3) -> Iterator[Guard]:
         found.close()
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-
-
 def test_duckdb_from_s3_writes_the_bytes_of_the_local_run(
     s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,7 +211,7 @@ def test_duckdb_from_s3_writes_the_bytes_of_the_local_run(
     monkeypatch.setattr(scan, "BLOCK_BYTES", 256 * 2**10)
     run_batch(s3.local, tmp_path / "local", workers=2)
     run_batch(f"s3://{BUCKET}/cohort/", tmp_path / "s3", workers=2)  # the environment's endpoint
-    assert _files(tmp_path / "s3") == _files(tmp_path / "local")
+    assert files(tmp_path / "s3") == files(tmp_path / "local")
     assert b"Extra.000.ndjson" in (tmp_path / "s3" / "problems.csv").read_bytes()
 
 
@@ -289,7 +286,7 @@ def test_reading_ahead_sends_each_read_once_and_writes_the_same_bytes(
             f"s3://{BUCKET}/cohort/", tmp_path / f"r{ahead}", workers=workers, storage_options=guard.options
         )
         got[ahead] = (
-            _files(tmp_path / f"r{ahead}"),
+            files(tmp_path / f"r{ahead}"),
             sorted(r for r in guard.requests if r.startswith("GET")),
         )
     assert got[1][0] == got[0][0]
@@ -323,7 +320,7 @@ def test_cli_reads_a_manifest_url_with_storage_options(s3: S3, tmp_path: Path) -
     assert "HCC patients of" in done.output
     assert "testing" not in done.output  # no option value is echoed
     run_batch(s3.local / "manifest.json", tmp_path / "local", workers=1)
-    assert _files(tmp_path / "r") == _files(tmp_path / "local")
+    assert files(tmp_path / "r") == files(tmp_path / "local")
 
 
 def test_manifests_with_relative_and_object_store_urls(s3: S3, tmp_path: Path) -> None:
@@ -338,14 +335,14 @@ def test_manifests_with_relative_and_object_store_urls(s3: S3, tmp_path: Path) -
     s3.put("manifests/absolute.json", json.dumps(absolute).encode())
     (tmp_path / "manifest.json").write_text(json.dumps(absolute))
     run_batch(s3.local, tmp_path / "local", mapper=read)
-    expected = _files(tmp_path / "local")
+    expected = files(tmp_path / "local")
     for name, source in [
         ("relative", f"s3://{BUCKET}/manifests/relative.json"),
         ("absolute", f"s3://{BUCKET}/manifests/absolute.json"),
         ("local-manifest", tmp_path / "manifest.json"),
     ]:
         run_batch(source, tmp_path / name, mapper=read)
-        got = _files(tmp_path / name)
+        got = files(tmp_path / name)
         for file in ("worklist.csv", "assessments.jsonl", "records.jsonl"):
             assert got[file] == expected[file], (name, file)
     # The files' names as reported: relative to the export folder, else the bare name.
@@ -475,7 +472,7 @@ def test_an_object_overwritten_at_the_same_size_fails_the_run_and_keeps_the_prev
     url = f"s3://{BUCKET}/{folder}/"
     out = tmp_path / "r"
     run_batch(url, out, as_of=AS_OF, workers=2)
-    previous = _files(out)
+    previous = files(out)
     data = (s3.local / "Patient.000.ndjson").read_bytes()
     overwrite = _on("cohort", lambda: s3.put(f"{folder}/Patient.000.ndjson", _other_bytes(data)))
     # Without a manifest the export was listed, and the file system keeps that listing: the
@@ -483,7 +480,7 @@ def test_an_object_overwritten_at_the_same_size_fails_the_run_and_keeps_the_prev
     changed = rf"^{url}Patient.000.ndjson changed while the batch ran \(its ETag .*run it again$"
     with pytest.raises(ExportError, match=changed):
         run_batch(url, out, as_of=AS_OF, workers=2, progress=overwrite)
-    assert _files(out) == previous
+    assert files(out) == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
@@ -530,14 +527,14 @@ def test_access_denied_while_patients_are_read_keeps_the_previous_result(
     out = tmp_path / "r"
     url = f"s3://{BUCKET}/cohort/"
     run_batch(url, out, workers=workers, storage_options=guard.options)
-    previous = _files(out)
+    previous = files(out)
     # Refused from the end of the scan on: each patient's lines are read back in the assessing
     # processes (workers 2) or in this one (workers 1).
     refuse = _on("cohort", lambda: setattr(guard, "deny", _ndjson_gets))
     with pytest.raises(ExportError, match=rf"^s3://{BUCKET}/cohort/\w+\.000\.ndjson: access denied"):
         run_batch(url, out, workers=workers, storage_options=guard.options, progress=refuse)
     assert guard.denied
-    assert _files(out) == previous
+    assert files(out) == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
@@ -556,7 +553,7 @@ def test_spark_from_s3_writes_the_bytes_of_the_local_run(s3: S3, tmp_path: Path)
         spark_master="local[2]",
         storage_options=s3.options,
     )
-    assert _files(tmp_path / "spark") == _files(tmp_path / "local")
+    assert files(tmp_path / "spark") == files(tmp_path / "local")
 
 
 def _shrunk_export(s3: S3, folder: str) -> Any:
@@ -700,7 +697,7 @@ def test_spark_access_denied_midway_through_a_partition_keeps_the_previous_resul
     url = f"s3://{BUCKET}/cohort/"
     out = tmp_path / "r"
     run_batch(url, out, mapper=read, workers=2, storage_options=guard.options)
-    previous = _files(out)
+    previous = files(out)
     # The first patient partition holds the first of the cohort's ranges of patient ids; its last
     # patient's lines are refused once the scan is done, so the patients before it are assessed
     # (and streamed to the driver) before the refusal.
@@ -750,5 +747,5 @@ def test_spark_access_denied_midway_through_a_partition_keeps_the_previous_resul
         )
     assert guard.denied
     assert 0 < assessed[0] < len(cohort)  # the results before the refusal were streamed, then dropped
-    assert _files(out) == previous
+    assert files(out) == previous
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]

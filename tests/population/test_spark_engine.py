@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from result_files import files, same_files
 from stand_in_mapper import read
 
 from hccwatch.errors import HccwatchError
@@ -31,10 +32,6 @@ from hccwatch.population.spark_engine import (
 WHY_NOT = spark_available()
 needs_spark = pytest.mark.skipif(WHY_NOT is not None, reason=f"Spark tests skipped: {WHY_NOT}")
 AS_OF = dt.date(2026, 11, 24)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 def _block(index: int, f: int) -> Block:
@@ -97,10 +94,7 @@ def test_odd_lines_and_tiny_blocks_give_the_duckdb_bytes(
     run_batch(export, tmp_path / "duck", mapper=read, engine="duckdb")
     monkeypatch.setattr(scan, "BLOCK_BYTES", 16_384)  # many blocks, cut inside every file
     run_batch(export, tmp_path / "spark", mapper=read, engine="spark", spark_master="local[2]")
-    duck, spark = _files(tmp_path / "duck"), _files(tmp_path / "spark")
-    assert duck.keys() == spark.keys()
-    for name in duck:
-        assert duck[name] == spark[name], name
+    duck = same_files(tmp_path / "duck", tmp_path / "spark")
     problems = duck["problems.csv"].decode().splitlines()
     assert problems[1:] == [
         "Odd.000.ndjson,1,bad_line,not JSON (str is not valid UTF-8)",
@@ -119,7 +113,7 @@ def test_an_export_without_hcc_gives_an_empty_worklist(tmp_path: Path) -> None:
     (export / "Patient.ndjson").write_bytes(b'{"resourceType":"Patient","id":"a"}\n')
     run_batch(export, tmp_path / "duck", mapper=read, engine="duckdb", as_of=AS_OF)
     run_batch(export, tmp_path / "spark", mapper=read, engine="spark", spark_master="local[2]", as_of=AS_OF)
-    assert _files(tmp_path / "spark") == _files(tmp_path / "duck")
+    assert files(tmp_path / "spark") == files(tmp_path / "duck")
     summary = json.loads((tmp_path / "spark" / "summary.json").read_text())
     assert (summary["export"]["patients"], summary["cohort"]["patients"]) == (1, 0)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from result_files import same_files
 
 from hccwatch.population.run import run_batch
 from hccwatch.population.spark_engine import spark_available
@@ -130,10 +131,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _stop(master)
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-
-
 def test_a_standalone_cluster_writes_the_bytes_of_the_embedded_engine(
     cluster: str, export_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,7 +143,4 @@ def test_a_standalone_cluster_writes_the_bytes_of_the_embedded_engine(
 
     active = SparkContext._active_spark_context
     assert active is not None and active.master == cluster  # the cluster did the work
-    duck, spark = _files(tmp_path / "duckdb"), _files(tmp_path / "cluster")
-    assert duck.keys() == spark.keys()
-    for name in duck:
-        assert duck[name] == spark[name], name
+    same_files(tmp_path / "duckdb", tmp_path / "cluster")
