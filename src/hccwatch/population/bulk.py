@@ -120,6 +120,10 @@ class Skipped:
     reason: str
 
 
+# What an export opened from a folder holding the client's log says it left out.
+_LOG_SKIPPED = (Skipped(CLIENT_LOG, CLIENT_LOG_REASON),)
+
+
 @dataclass(frozen=True)
 class BulkExport:
     """The export's files: paths of this machine (``store`` None) or of an object store."""
@@ -309,7 +313,7 @@ def _open_remote(url: str, options: tuple[tuple[str, str], ...]) -> BulkExport:
     if not found:
         raise ExportError(f"{url}: the folder holds no manifest.json and no *.ndjson file")
     export = _remote_export(store, found, [store.url(p) for p in found], path, url_name(url), when)
-    return replace(export, skipped=(Skipped(CLIENT_LOG, CLIENT_LOG_REASON),)) if is_log else export
+    return replace(export, skipped=_LOG_SKIPPED) if is_log else export
 
 
 def _export(base: Path, files: list[Path], when: str | None) -> BulkExport:
@@ -356,7 +360,7 @@ def open_export(path: Path | str, storage_options: tuple[tuple[str, str], ...] =
     if not files:
         raise ExportError(f"{path.name}: the folder holds no manifest.json and no *.ndjson file")
     export = _export(path, files, when)
-    return replace(export, skipped=(Skipped(CLIENT_LOG, CLIENT_LOG_REASON),)) if is_log else export
+    return replace(export, skipped=_LOG_SKIPPED) if is_log else export
 
 
 def client_log(data: bytes) -> tuple[bool, str | None]:
@@ -385,7 +389,7 @@ def client_log(data: bytes) -> tuple[bool, str | None]:
         if when is None and event["eventId"] in _TIMED_EVENTS and type(detail) is dict:
             found = detail.get("transactionTime")
             when = found if type(found) is str and found else None
-    return seen, when if seen else None
+    return seen, when
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
